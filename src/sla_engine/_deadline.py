@@ -1,0 +1,256 @@
+"""Deadlines: when a request received at an instant must be answered by.
+
+The rules (legal sources in ``docs/counting-rules.md``):
+
+- the day of receipt does not count (CPC art. 641; EU regulation 1182/71
+  art. 3): N days end on the N-th counted day strictly after it;
+- a deadline expires at 24:00 local time of its due date (CPC art. 642):
+  ``expires_at`` is the first instant of the next local day, and an answer is
+  on time iff it happens strictly before ``expires_at``;
+- calendar days, jours francs, weeks and months that would end on a day the
+  service does not work are extended to its next working day (CPC art. 642)
+  unless the caller says otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from ._calendar import Calendar, calendar
+from ._delay import Delay, Unit
+from ._text import check_lang, format_day, format_instant
+from ._time import first_instant_of, require_aware
+
+__all__ = ["Deadline", "deadline"]
+
+
+@attrs.frozen
+class Deadline:
+    """The due date and expiry instant of one delay, with how they were reached."""
+
+    received_at: dt.datetime
+    delay: Delay
+    calendar: Calendar
+    #: The local day of receipt, in the calendar's time zone.
+    received_day: dt.date
+    due_date: dt.date
+    #: The first instant after the deadline: an answer is on time iff strictly before it.
+    expires_at: dt.datetime
+    #: Where the delay would have ended before CPC art. 642 extended it, if it did.
+    unextended_due_date: dt.date | None = None
+
+    def is_met_by(self, instant: dt.datetime) -> bool:
+        """Whether an answer at ``instant`` is on time (strictly before ``expires_at``)."""
+        return require_aware(instant, "instant") < self.expires_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, ready for JSON."""
+        return {
+            "received_at": self.received_at.isoformat(),
+            "delay": self.delay.label("fr"),
+            "amount": self.delay.amount,
+            "unit": self.delay.unit.value,
+            "calendar": self.calendar.spec,
+            "time_zone": self.calendar.time_zone_name,
+            "received_day": self.received_day.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "unextended_due_date": (
+                None if self.unextended_due_date is None else self.unextended_due_date.isoformat()
+            ),
+            "calendar_data_version": self.calendar.data_version,
+        }
+
+    def explain(self, lang: str = "fr") -> str:
+        """The computation in words a public servant can check, in French or English."""
+        check_lang(lang)
+        return "\n".join(_explain(self, lang))
+
+
+def deadline(
+    received_at: dt.datetime,
+    delay: Delay | str,
+    calendar_or_spec: Calendar | str,
+    *,
+    extend: bool | None = None,
+) -> Deadline:
+    """The deadline of ``delay`` for a request received at ``received_at``.
+
+    ``received_at`` must be aware (naive datetimes are refused: a deadline
+    depends on the local day).  ``extend`` overrides the CPC art. 642
+    extension of calendar-day, week and month delays.
+    """
+    require_aware(received_at, "received_at")
+    parsed = Delay.parse(delay)
+    cal = calendar(calendar_or_spec) if isinstance(calendar_or_spec, str) else calendar_or_spec
+    tz = cal.tz
+    local = received_at.astimezone(tz)
+    unit = parsed.unit
+    if unit.is_hours:
+        expires_at = cal.add_hours(
+            received_at, parsed.amount, business=unit is Unit.HEURES_OUVREES
+        )
+        return Deadline(received_at, parsed, cal, local.date(), expires_at.date(), expires_at)
+    due = cal.add(local.date(), parsed.amount, unit, extend=extend)
+    unextended = None
+    if unit.extended_by_default and extend is not False:
+        raw = cal.add(local.date(), parsed.amount, unit, extend=False)
+        unextended = raw if raw != due else None
+    expires_at = first_instant_of(due + dt.timedelta(days=1), tz)
+    return Deadline(received_at, parsed, cal, local.date(), due, expires_at, unextended)
+
+
+# -- explanations ---------------------------------------------------------------
+
+_T = {
+    "fr": {
+        "delay": "Délai : {delay}, calendrier {spec} ({tz}).",
+        "received": "Reçu le {at}.",
+        "day_zero": "Le jour de la réception ne compte pas (Code de procédure civile, art. 641).",
+        "one": "- {day} : jour {n}",
+        "run": "- du {first} au {last} : jours {n1} à {n2}",
+        "skip": "- {day} : non compté ({why})",
+        "skip_run": "- du {first} au {last} : non comptés ({why})",
+        "calendaires": "Chaque jour compte : le {n}e jour après la réception est le {day}.",
+        "francs": (
+            "Jours francs : ni le jour de la réception ni celui de l'échéance ne comptent ; "
+            "les {n} jours francs vont du {first} au {last}, le délai court jusqu'au {day}."
+        ),
+        "semaines": "{n} semaine(s) après la réception, le même jour de la semaine : {day}.",
+        "mois": (
+            "Le délai expire le jour du dernier mois qui porte le même quantième que le jour "
+            "de la réception, ou le dernier jour de ce mois s'il n'en a pas "
+            "(Code de procédure civile, art. 641) : {day}."
+        ),
+        "extended": (
+            "Ce jour n'est pas un jour ouvré du service ({why}) : le délai est prorogé au "
+            "premier jour ouvré suivant (Code de procédure civile, art. 642), le {day}."
+        ),
+        "not_extended": "Le délai n'est pas prorogé s'il expire un jour non ouvré.",
+        "hours": "{n} heure(s) de temps écoulé après la réception.",
+        "business_hours": "{n} heure(s) ouvrée(s) selon les horaires d'ouverture : {hours}.",
+        "due": (
+            "Échéance : {due}, à 24 h. Le délai expire le {expires} ; une réponse est dans les "
+            "délais si elle intervient avant cet instant."
+        ),
+        "due_hours": (
+            "Échéance : {expires}. Une réponse est dans les délais si elle intervient avant "
+            "cet instant."
+        ),
+    },
+    "en": {
+        "delay": "Delay: {delay}, calendar {spec} ({tz}).",
+        "received": "Received on {at}.",
+        "day_zero": "The day of receipt does not count (French Code of Civil Procedure, art. 641).",
+        "one": "- {day}: day {n}",
+        "run": "- {first} to {last}: days {n1} to {n2}",
+        "skip": "- {day}: not counted ({why})",
+        "skip_run": "- {first} to {last}: not counted ({why})",
+        "calendaires": "Every day counts: day {n} after receipt is {day}.",
+        "francs": (
+            "Clear days: neither the day of receipt nor the expiry day counts; the {n} clear "
+            "days run from {first} to {last}, and the delay runs until {day}."
+        ),
+        "semaines": "{n} week(s) after receipt, on the same weekday: {day}.",
+        "mois": (
+            "The delay ends on the day of the last month with the same day-number as the day "
+            "of receipt, or on that month's last day if it has none (French Code of Civil "
+            "Procedure, art. 641): {day}."
+        ),
+        "extended": (
+            "That day is not a working day of the service ({why}): the delay is extended to "
+            "the next working day (French Code of Civil Procedure, art. 642), {day}."
+        ),
+        "not_extended": "The delay is not extended when it ends on a non-working day.",
+        "hours": "{n} hour(s) of elapsed time after receipt.",
+        "business_hours": "{n} business hour(s) within the opening hours: {hours}.",
+        "due": (
+            "Due date: {due}, at midnight. The delay expires on {expires}; an answer is on "
+            "time if it happens before that instant."
+        ),
+        "due_hours": "Due: {expires}. An answer is on time if it happens before that instant.",
+    },
+}
+
+
+def _explain(d: Deadline, lang: str) -> list[str]:
+    t = _T[lang]
+    cal, unit = d.calendar, d.delay.unit
+    tz = cal.tz
+    lines = [
+        t["delay"].format(delay=d.delay.label(lang), spec=cal.spec, tz=cal.time_zone_name),
+        t["received"].format(at=format_instant(d.received_at.astimezone(tz), lang)),
+    ]
+    expires = format_instant(d.expires_at, lang)
+    if unit.is_hours:
+        if unit is Unit.HEURES:
+            lines.append(t["hours"].format(n=d.delay.amount))
+        else:
+            lines.append(t["business_hours"].format(n=d.delay.amount, hours=cal.opening_hours))
+        lines.append(t["due_hours"].format(expires=expires))
+        return lines
+    lines.append(t["day_zero"])
+    if unit in (Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES):
+        lines.extend(_day_by_day(d, lang))
+    else:
+        reached = d.unextended_due_date or d.due_date
+        day = format_day(reached, lang)
+        n = d.delay.amount
+        if unit is Unit.JOURS_FRANCS:
+            first = format_day(d.received_day + dt.timedelta(days=1), lang)
+            last = format_day(d.received_day + dt.timedelta(days=n), lang)
+            lines.append(t["francs"].format(n=n, first=first, last=last, day=day))
+        elif unit is Unit.JOURS_CALENDAIRES:
+            lines.append(t["calendaires"].format(n=n, day=day))
+        elif unit is Unit.SEMAINES:
+            lines.append(t["semaines"].format(n=n, day=day))
+        else:
+            lines.append(t["mois"].format(day=day))
+        if d.unextended_due_date is not None:
+            why = ", ".join(cal.reasons_not_counted(d.unextended_due_date, Unit.JOURS_OUVRES, lang))
+            lines.append(t["extended"].format(why=why, day=format_day(d.due_date, lang)))
+        elif not cal.is_working_day(d.due_date):
+            lines.append(t["not_extended"])
+    lines.append(t["due"].format(due=format_day(d.due_date, lang), expires=expires))
+    return lines
+
+
+def _day_by_day(d: Deadline, lang: str) -> list[str]:
+    """Runs of counted and skipped days from the day after receipt to the due date."""
+    t = _T[lang]
+    cal, unit = d.calendar, d.delay.unit
+    runs: list[tuple[object, list[dt.date]]] = []
+    day = d.received_day + dt.timedelta(days=1)
+    while day <= d.due_date:
+        reasons = cal.reasons_not_counted(day, unit, lang)
+        # A school holiday covers its weekends and public holidays: one run.
+        key: object = "counted" if not reasons else (
+            reasons[0] if unit is Unit.JOURS_SCOLAIRES and cal.school_days_off(day) else reasons
+        )
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(day)
+        else:
+            runs.append((key, [day]))
+        day += dt.timedelta(days=1)
+    lines: list[str] = []
+    counted = 0
+    for key, days in runs:
+        first, last = format_day(days[0], lang), format_day(days[-1], lang)
+        if key == "counted":
+            if len(days) == 1:
+                lines.append(t["one"].format(day=first, n=counted + 1))
+            else:
+                lines.append(
+                    t["run"].format(first=first, last=last, n1=counted + 1, n2=counted + len(days))
+                )
+            counted += len(days)
+        else:
+            why = key if isinstance(key, str) else ", ".join(key)  # type: ignore[arg-type]
+            if len(days) == 1:
+                lines.append(t["skip"].format(day=first, why=why))
+            else:
+                lines.append(t["skip_run"].format(first=first, last=last, why=why))
+    return lines

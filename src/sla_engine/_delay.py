@@ -1,0 +1,195 @@
+"""Delays: an amount and a unit, written the way French services write them.
+
+``Delay.parse("15 jours ouvrés")`` gives ``Delay(15, Unit.JOURS_OUVRES)``.
+Units keep their French legal names; English aliases are accepted on input.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+
+import attrs
+
+from ._errors import DelayError
+
+__all__ = ["Delay", "Unit", "normalise_words"]
+
+
+class Unit(enum.StrEnum):
+    """The units a delay can be counted in.
+
+    The value is the French name, as written in charters and in the law; a
+    unit compares and hashes equal to it (``Unit.JOURS_OUVRES == "jours
+    ouvrés"``), which keeps look-ups on the hot path as cheap as a string's.
+    """
+
+    #: Days the service works: its working week (Monday–Friday by default)
+    #: minus public holidays and the service's own closure days.
+    JOURS_OUVRES = "jours ouvrés"
+    #: Monday–Saturday minus public holidays (the legal notion; closures of
+    #: one service do not change it).
+    JOURS_OUVRABLES = "jours ouvrables"
+    #: Every day.
+    JOURS_CALENDAIRES = "jours calendaires"
+    #: Whole days: neither the day of the event nor the expiry day counts.
+    JOURS_FRANCS = "jours francs"
+    #: Jours ouvrés inside the school periods of the calendar's school zone.
+    JOURS_SCOLAIRES = "jours scolaires"
+    SEMAINES = "semaines"
+    MOIS = "mois"
+    #: Elapsed hours, in real time (a DST change does not add or remove one).
+    HEURES = "heures"
+    #: Hours inside the service's opening hours, on days it is open.
+    HEURES_OUVREES = "heures ouvrées"
+
+    @property
+    def is_day_count(self) -> bool:
+        """Whether the unit counts selected days one by one (ouvrés, ouvrables, scolaires)."""
+        return self in _DAY_COUNTS
+
+    @property
+    def is_hours(self) -> bool:
+        return self in (Unit.HEURES, Unit.HEURES_OUVREES)
+
+    @property
+    def extended_by_default(self) -> bool:
+        """Whether a delay in this unit ending on a non-working day is extended (CPC art. 642)."""
+        return self in _EXTENDED
+
+    def label(self, amount: int, lang: str = "fr") -> str:
+        """The unit's name agreeing with ``amount``: ``1 jour ouvré``, ``2 business days``."""
+        singular, plural = _LABELS[lang][self]
+        return singular if amount == 1 else plural
+
+    @classmethod
+    def parse(cls, text: str | Unit) -> Unit:
+        """Return the unit named by ``text`` (French or English, any case, accents optional)."""
+        if isinstance(text, Unit):
+            return text
+        try:
+            return _UNIT_NAMES[normalise_words(text)]
+        except (KeyError, TypeError):
+            known = ", ".join(u.value for u in cls)
+            raise DelayError(f"unknown unit {text!r}; known units: {known}") from None
+
+
+_DAY_COUNTS = frozenset({Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES})
+_EXTENDED = frozenset({Unit.JOURS_CALENDAIRES, Unit.JOURS_FRANCS, Unit.SEMAINES, Unit.MOIS})
+
+_LABELS: dict[str, dict[Unit, tuple[str, str]]] = {
+    "fr": {
+        Unit.JOURS_OUVRES: ("jour ouvré", "jours ouvrés"),
+        Unit.JOURS_OUVRABLES: ("jour ouvrable", "jours ouvrables"),
+        Unit.JOURS_CALENDAIRES: ("jour calendaire", "jours calendaires"),
+        Unit.JOURS_FRANCS: ("jour franc", "jours francs"),
+        Unit.JOURS_SCOLAIRES: ("jour scolaire", "jours scolaires"),
+        Unit.SEMAINES: ("semaine", "semaines"),
+        Unit.MOIS: ("mois", "mois"),
+        Unit.HEURES: ("heure", "heures"),
+        Unit.HEURES_OUVREES: ("heure ouvrée", "heures ouvrées"),
+    },
+    "en": {
+        Unit.JOURS_OUVRES: ("business day", "business days"),
+        Unit.JOURS_OUVRABLES: ("ouvrable day", "ouvrable days"),
+        Unit.JOURS_CALENDAIRES: ("calendar day", "calendar days"),
+        Unit.JOURS_FRANCS: ("clear day", "clear days"),
+        Unit.JOURS_SCOLAIRES: ("school day", "school days"),
+        Unit.SEMAINES: ("week", "weeks"),
+        Unit.MOIS: ("month", "months"),
+        Unit.HEURES: ("hour", "hours"),
+        Unit.HEURES_OUVREES: ("business hour", "business hours"),
+    },
+}
+
+
+def normalise_words(text: str) -> str:
+    """Lower-case, strip accents, fold apostrophes, hyphens and runs of spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = plain.lower().replace("’", "'").replace("-", " ").replace("_", " ")
+    return " ".join(plain.split())
+
+
+def _names() -> dict[str, Unit]:
+    names: dict[str, Unit] = {}
+    for unit in Unit:
+        for lang in _LABELS:
+            for label in _LABELS[lang][unit]:
+                names[normalise_words(label)] = unit
+    extra = {
+        "jours": Unit.JOURS_CALENDAIRES,
+        "jour": Unit.JOURS_CALENDAIRES,
+        "days": Unit.JOURS_CALENDAIRES,
+        "day": Unit.JOURS_CALENDAIRES,
+        "working days": Unit.JOURS_OUVRES,
+        "working day": Unit.JOURS_OUVRES,
+        "jo": Unit.JOURS_OUVRES,
+        "j ouvres": Unit.JOURS_OUVRES,
+        "j ouvrables": Unit.JOURS_OUVRABLES,
+        "jours de classe": Unit.JOURS_SCOLAIRES,
+        "h": Unit.HEURES,
+        "semaine calendaire": Unit.SEMAINES,
+        "semaines calendaires": Unit.SEMAINES,
+        "working hours": Unit.HEURES_OUVREES,
+        "working hour": Unit.HEURES_OUVREES,
+    }
+    names.update({normalise_words(k): v for k, v in extra.items()})
+    return names
+
+
+_UNIT_NAMES = _names()
+
+# « sous quinzaine », « une quinzaine », « 1 quinzaine »: 15 calendar days.
+_QUINZAINE = re.compile(r"^(?:sous |dans |une |1 )?(?:la )?quinzaine$")
+_AMOUNT_UNIT = re.compile(r"^\s*([0-9]{1,6})\s*(\D.*)$", re.S)
+
+
+@attrs.frozen
+class Delay:
+    """An amount of a unit: ``Delay(15, Unit.JOURS_OUVRES)`` is « 15 jours ouvrés »."""
+
+    amount: int = attrs.field()
+    unit: Unit = attrs.field(converter=Unit.parse)
+
+    @amount.validator
+    def _check_amount(self, _attribute: object, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise DelayError(f"a delay's amount must be a whole number, not {value!r}")
+        if value < 1:
+            raise DelayError(f"a delay must be at least 1 {self.unit.label(1)}, not {value}")
+
+    @classmethod
+    def parse(cls, text: str | Delay) -> Delay:
+        """Parse ``"15 jours ouvrés"``, ``"5 business days"``, ``"quinzaine"``, ``"2 mois"``."""
+        if isinstance(text, Delay):
+            return text
+        if not isinstance(text, str):
+            raise DelayError(f"a delay must be text such as '15 jours ouvrés', not {text!r}")
+        words = normalise_words(text)
+        if _QUINZAINE.match(words):
+            return cls(15, Unit.JOURS_CALENDAIRES)
+        # The amount is read from the raw text: normalising would turn « -3 » into « 3 ».
+        match = _AMOUNT_UNIT.match(text)
+        if match is None:
+            raise DelayError(
+                f"cannot read the delay {text!r}: expected an amount and a unit, "
+                "such as '15 jours ouvrés'"
+            )
+        amount, unit_name = match[1], normalise_words(match[2])
+        try:
+            unit = _UNIT_NAMES[unit_name]
+        except KeyError:
+            known = ", ".join(u.value for u in Unit)
+            raise DelayError(
+                f"unknown unit {unit_name!r} in the delay {text!r}; known units: {known}"
+            ) from None
+        return cls(int(amount), unit)
+
+    def label(self, lang: str = "fr") -> str:
+        """``15 jours ouvrés`` (French) or ``15 business days`` (English)."""
+        return f"{self.amount} {self.unit.label(self.amount, lang)}"
+
+    def __str__(self) -> str:
+        return self.label("fr")

@@ -1,0 +1,42 @@
+"""Dates and instants written for people, in French or English."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+
+__all__ = ["LANGS", "check_lang", "format_day", "format_instant", "format_offset"]
+
+LANGS = ("fr", "en")
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}: use 'fr' or 'en'")
+    return lang
+
+
+def format_day(day: dt.date, lang: str = "fr", *, weekday: bool = True, year: bool = True) -> str:
+    """``samedi 1er novembre 2025`` / ``Saturday 1 November 2025``."""
+    pattern = ("dddd " if weekday else "") + "D MMMM" + (" YYYY" if year else "")
+    text = pendulum.Date(day.year, day.month, day.day).format(pattern, locale=lang)
+    if lang == "fr" and day.day == 1:
+        # French writes the first of the month as an ordinal: « 1er novembre ».
+        text = text.replace(" 1 ", " 1er ", 1) if weekday else "1er" + text[1:]
+    return text
+
+
+def format_offset(instant: dt.datetime) -> str:
+    offset = instant.utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_instant(instant: dt.datetime, lang: str = "fr") -> str:
+    """``vendredi 17 octobre 2025 à 16:05 (UTC+02:00)`` in the instant's own zone."""
+    at = "à" if lang == "fr" else "at"
+    return (
+        f"{format_day(instant.date(), lang)} {at} {instant:%H:%M} ({format_offset(instant)})"
+    )

@@ -1,0 +1,90 @@
+"""Instants at the edges: parsing, checking and local days.
+
+Inside the engine an instant is an aware :class:`datetime.datetime`.  A naive
+datetime is refused, unless the caller names the zone it was written in; a
+local time that a DST change makes nonexistent or ambiguous is then refused
+rather than guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ._errors import InvalidTimeError, NaiveDatetimeError
+
+__all__ = [
+    "first_instant_of",
+    "localise",
+    "parse_instant",
+    "require_aware",
+    "time_zone",
+]
+
+UTC = dt.UTC
+
+
+def time_zone(name: str | dt.tzinfo) -> dt.tzinfo:
+    """Return the IANA time zone ``name`` (``Europe/Paris``), or ``name`` itself if a tzinfo."""
+    if isinstance(name, dt.tzinfo):
+        return name
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidTimeError(f"unknown time zone {name!r}") from None
+
+
+def require_aware(value: dt.datetime, what: str = "datetime") -> dt.datetime:
+    """Return ``value`` if it is an aware datetime, else raise :class:`NaiveDatetimeError`."""
+    if not isinstance(value, dt.datetime):
+        raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise NaiveDatetimeError(
+            f"{what} {value.isoformat()} has no time zone: give an offset "
+            "(2025-10-17T16:05:00+02:00) or name the zone it was written in"
+        )
+    return value
+
+
+def localise(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """Attach ``tz`` to a naive local time, refusing DST gaps and folds."""
+    candidate = naive.replace(tzinfo=tz, fold=0)
+    other = naive.replace(tzinfo=tz, fold=1)
+    if candidate.utcoffset() != other.utcoffset():
+        # Either a fold (the wall time happens twice) or a gap (never happens).
+        round_trip = candidate.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        if round_trip != naive:
+            raise InvalidTimeError(
+                f"{naive.isoformat()} does not exist in {tz} (clocks jump forward at that hour)"
+            )
+        raise InvalidTimeError(
+            f"{naive.isoformat()} is ambiguous in {tz} (clocks go back at that hour): "
+            "give the UTC offset"
+        )
+    return candidate
+
+
+def parse_instant(text: str, *, assume_tz: str | dt.tzinfo | None = None) -> dt.datetime:
+    """Parse an ISO 8601 instant; a naive one is taken in ``assume_tz`` or refused."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidTimeError(
+            f"{text!r} is not an ISO 8601 date-time such as 2025-10-17T16:05:00+02:00"
+        ) from None
+    if value.tzinfo is None:
+        if assume_tz is None:
+            raise NaiveDatetimeError(
+                f"{text!r} has no UTC offset: write it with one (2025-10-17T16:05:00+02:00) "
+                "or name the time zone it was written in"
+            )
+        return localise(value, time_zone(assume_tz))
+    return value
+
+
+def first_instant_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The first instant of local ``day`` in ``tz``: its midnight, or the end of a DST gap."""
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    # Round-tripping through UTC normalises a nonexistent midnight to the
+    # instant the day really starts; an existing one is left as it is.
+    return midnight.astimezone(UTC).astimezone(tz)

@@ -1,0 +1,230 @@
+"""The ``sla-engine`` command line.
+
+Exit status: 0 on success; 1 when a bulk run rejected some rows (the good
+ones are still written); 2 when the command cannot run at all (bad options,
+unreadable input, an error in a single computation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
+from ._delay import Delay
+from ._deadline import deadline
+from ._errors import SlaEngineError
+from ._school import school_zones
+from ._territories import territories
+from ._text import LANGS, format_day
+from ._time import parse_instant
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sla-engine",
+        description="Deadlines, timers and compliance reviews of public-service engagements.",
+    )
+    parser.add_argument("--version", action="version", version=f"sla-engine {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = commands.add_parser(
+        "deadline",
+        help="compute the deadline of a delay (one request, or a CSV file of them)",
+        description="Compute when a request received at an instant must be answered by.",
+    )
+    d.add_argument("--calendar", help="calendar spec: fr, fr-57+B, fr-974+Réunion…")
+    d.add_argument("--received", help="instant of receipt, ISO 8601 with an offset")
+    d.add_argument("--delay", help="the delay, such as '15 jours ouvrés' or '2 mois'")
+    d.add_argument("--assume-tz", help="time zone of received instants written without an offset")
+    d.add_argument(
+        "--no-extend",
+        action="store_true",
+        help="do not extend calendar-day, week and month delays ending on a non-working day",
+    )
+    d.add_argument("--explain", action="store_true", help="show how the deadline was reached")
+    d.add_argument("--lang", choices=LANGS, default="fr", help="language of the output")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    d.add_argument("--input", type=Path, help="CSV with received_at,delay[,calendar] columns")
+    d.add_argument("--output", type=Path, help="where to write the CSV with due dates")
+
+    c = commands.add_parser("calendars", help="list the calendars and the spans their data covers")
+    c.add_argument("--json", action="store_true", help="print JSON")
+
+    s = commands.add_parser(
+        "school-calendar",
+        help="rebuild the shipped school-calendar data from an official export",
+        add_help=False,
+    )
+    s.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["school-calendar"]:
+        from ._school_build import main as build_main
+
+        return build_main(arguments[1:])
+    options = _parser().parse_args(arguments)
+    try:
+        if options.command == "deadline":
+            return _deadline(options)
+        return _calendars(options)
+    except SlaEngineError as error:
+        print(f"sla-engine: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"sla-engine: error: {error}", file=sys.stderr)
+        return 2
+
+
+# -- deadline ---------------------------------------------------------------------
+
+
+def _deadline(options: argparse.Namespace) -> int:
+    if options.input is not None:
+        return _deadline_bulk(options)
+    missing = [n for n in ("calendar", "received", "delay") if getattr(options, n) is None]
+    if missing:
+        flags = ", ".join(f"--{n}" for n in missing)
+        print(f"sla-engine deadline: error: missing {flags} (or give --input)", file=sys.stderr)
+        return 2
+    received = parse_instant(options.received, assume_tz=options.assume_tz)
+    result = deadline(
+        received, options.delay, calendar(options.calendar), extend=_extend(options)
+    )
+    if options.json:
+        data: dict[str, Any] = result.to_dict()
+        if options.explain:
+            data["explanation"] = result.explain(options.lang)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    labels = {"fr": ("échéance", "expire à"), "en": ("due date", "expires at")}[options.lang]
+    print(f"{labels[0]}: {result.due_date.isoformat()} ({format_day(result.due_date, options.lang)})")
+    print(f"{labels[1]}: {result.expires_at.isoformat()}")
+    if options.explain:
+        print()
+        print(result.explain(options.lang))
+    return 0
+
+
+def _extend(options: argparse.Namespace) -> bool | None:
+    return False if options.no_extend else None
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def _deadline_bulk(options: argparse.Namespace) -> int:
+    source: Path = options.input
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        delimiter = _sniff_delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        fields = list(reader.fieldnames or [])
+        for needed in ("received_at", "delay"):
+            if needed not in fields:
+                print(
+                    f"sla-engine: error: {source}: the header has no {needed!r} column "
+                    f"(columns: {', '.join(fields) or 'none'})",
+                    file=sys.stderr,
+                )
+                return 2
+        if "calendar" not in fields and options.calendar is None:
+            print(
+                f"sla-engine: error: {source}: no 'calendar' column and no --calendar",
+                file=sys.stderr,
+            )
+            return 2
+        out_fields = [f for f in fields if f not in ("due_date", "expires_at")]
+        out_fields += ["due_date", "expires_at"]
+        output: TextIO
+        output = sys.stdout if options.output is None else options.output.open("w", newline="")
+        rejected = 0
+        try:
+            writer = csv.DictWriter(output, fieldnames=out_fields, extrasaction="ignore")
+            writer.writeheader()
+            for row in reader:
+                line = reader.line_num
+                try:
+                    row.update(_bulk_row(row, options))
+                except _RowError as error:
+                    rejected += 1
+                    print(f"{source}:{line}: {error.field}: {error}", file=sys.stderr)
+                    continue
+                writer.writerow(row)
+        finally:
+            if output is not sys.stdout:
+                output.close()
+    if rejected:
+        print(f"sla-engine: {rejected} row(s) rejected; the others were written", file=sys.stderr)
+        return 1
+    return 0
+
+
+class _RowError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _bulk_row(row: dict[str, str], options: argparse.Namespace) -> dict[str, str]:
+    """Due date and expiry of one row; a bad field raises :class:`_RowError` naming it."""
+    field = "calendar"
+    try:
+        cal = calendar((row.get("calendar") or "").strip() or options.calendar)
+        field = "received_at"
+        received = parse_instant(row.get("received_at") or "", assume_tz=options.assume_tz)
+        field = "delay"
+        delay = Delay.parse(row.get("delay") or "")
+        field = "received_at"  # what is left to fail is the instant's coverage
+        result = deadline(received, delay, cal, extend=_extend(options))
+    except SlaEngineError as error:
+        raise _RowError(field, str(error)) from None
+    return {"due_date": result.due_date.isoformat(), "expires_at": result.expires_at.isoformat()}
+
+
+# -- calendars --------------------------------------------------------------------
+
+
+def _calendars(options: argparse.Namespace) -> int:
+    first, last = PUBLIC_HOLIDAY_YEARS
+    public = {"first": dt.date(first, 1, 1).isoformat(), "last": dt.date(last, 12, 31).isoformat()}
+    places = [
+        {"spec": t.spec, "name": t.name, "time_zone": t.time_zone, "public_holidays": public}
+        for t in territories()
+    ]
+    zones = [
+        {
+            "zone": z.key,
+            "label": z.label,
+            "time_zone": z.time_zone,
+            "coverage": {"first": z.coverage[0].isoformat(), "last": z.coverage[1].isoformat()},
+            "school_years": [y.year for y in z.school_years],
+        }
+        for z in school_zones()
+    ]
+    if options.json:
+        print(json.dumps({"territories": places, "school_zones": zones}, ensure_ascii=False, indent=2))
+        return 0
+    print("Territories (public holidays from the holidays package):")
+    for p in places:
+        print(f"  {p['spec']:<8} {p['name']:<45} {p['time_zone']:<22} {first}–{last}")
+    print()
+    print("School zones (append to a spec with +, e.g. fr+B, fr-974+Réunion):")
+    for z in zones:
+        years = z["school_years"]
+        span = f"{z['coverage']['first']} to {z['coverage']['last']}"
+        print(f"  +{z['zone']:<26} {z['time_zone']:<20} {span}  ({years[0]} … {years[-1]})")
+    return 0
