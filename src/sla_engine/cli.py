@@ -153,7 +153,9 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
         output = sys.stdout if options.output is None else options.output.open("w", newline="")
         rejected = 0
         try:
-            writer = csv.DictWriter(output, fieldnames=out_fields, extrasaction="ignore")
+            writer = csv.DictWriter(
+                output, fieldnames=out_fields, delimiter=delimiter, extrasaction="ignore"
+            )
             writer.writeheader()
             for row in reader:
                 line = reader.line_num

@@ -1,0 +1,278 @@
+"""Tests for Calendar: specs, territories, working weeks, closures, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import sla_engine
+from sla_engine import (
+    CalendarCoverageError,
+    CalendarDataError,
+    CalendarSpecError,
+    Closure,
+    DelayError,
+    Unit,
+    calendar,
+)
+
+
+class TestSpec:
+    @pytest.mark.parametrize(
+        ("spec", "canonical", "tz"),
+        [
+            ("fr", "fr", "Europe/Paris"),
+            ("FR", "fr", "Europe/Paris"),
+            ("fr-57", "fr-57", "Europe/Paris"),
+            ("fr-Moselle", "fr-57", "Europe/Paris"),
+            ("fr-alsace", "fr-6AE", "Europe/Paris"),
+            ("fr-6ae", "fr-6AE", "Europe/Paris"),
+            ("fr-971", "fr-971", "America/Guadeloupe"),
+            ("fr-GP", "fr-971", "America/Guadeloupe"),
+            ("fr-972", "fr-972", "America/Martinique"),
+            ("fr-973", "fr-973", "America/Cayenne"),
+            ("fr-RE", "fr-974", "Indian/Reunion"),
+            ("fr-La Réunion", "fr-974", "Indian/Reunion"),
+            ("fr-976", "fr-976", "Indian/Mayotte"),
+            ("fr-Saint-Martin", "fr-MF", "America/Marigot"),
+            ("fr-NC", "fr-NC", "Pacific/Noumea"),
+            ("fr-PF", "fr-PF", "Pacific/Tahiti"),
+            ("fr-PM", "fr-PM", "America/Miquelon"),
+            (" fr-57 ", "fr-57", "Europe/Paris"),
+        ],
+    )
+    def test_territories(self, spec: str, canonical: str, tz: str) -> None:
+        cal = calendar(spec)
+        assert cal.spec == canonical
+        assert str(cal) == canonical
+        assert cal.time_zone_name == tz
+
+    @pytest.mark.parametrize(
+        ("spec", "message"),
+        [
+            ("de", "cannot read the calendar spec 'de'"),
+            ("", "cannot read the calendar spec ''"),
+            ("fr-99", "unknown French territory '99'"),
+            ("fr-Zone A", "unknown French territory 'Zone A'"),
+            ("france", "cannot read the calendar spec"),
+        ],
+    )
+    def test_refused(self, spec: str, message: str) -> None:
+        with pytest.raises(CalendarSpecError, match=message):
+            calendar(spec)
+
+    def test_spec_errors_are_value_errors(self) -> None:
+        with pytest.raises(ValueError, match="unknown French territory"):
+            calendar("fr-XX")
+
+    def test_unknown_time_zone(self) -> None:
+        with pytest.raises(sla_engine.InvalidTimeError, match="unknown time zone 'Mars/Olympus'"):
+            calendar("fr", time_zone="Mars/Olympus")
+
+    def test_every_territory_is_listed(self) -> None:
+        specs = {t.spec for t in sla_engine.territories()}
+        assert {"fr", "fr-57", "fr-6AE", "fr-971", "fr-974", "fr-976", "fr-WF"} <= specs
+        for spec in specs:
+            assert calendar(spec).spec == spec
+
+    def test_same_spec_same_value(self) -> None:
+        assert calendar("fr-57") == calendar("fr-Moselle")
+        assert calendar("fr-57") != calendar("fr")
+        assert hash(calendar("fr-57")) == hash(calendar("fr-moselle"))
+
+
+class TestPublicHolidays:
+    def test_names_in_french_whatever_the_locale(self) -> None:
+        cal = calendar("fr")
+        assert cal.public_holiday(dt.date(2025, 7, 14)) == "Fête nationale"
+        assert cal.public_holiday(dt.date(2025, 7, 14), "en") == "National Day"
+        assert cal.public_holiday(dt.date(2025, 7, 15)) is None
+
+    def test_regional_days(self) -> None:
+        assert calendar("fr-57").public_holiday(dt.date(2025, 12, 26)) is not None
+        assert calendar("fr").public_holiday(dt.date(2025, 12, 26)) is None
+        assert calendar("fr-972").public_holiday(dt.date(2025, 5, 22)) is not None
+        assert calendar("fr-971").public_holiday(dt.date(2025, 5, 27)) is not None
+
+    def test_reasons(self) -> None:
+        cal = calendar("fr")
+        assert cal.reasons_not_counted(dt.date(2025, 11, 1)) == (
+            "samedi",
+            "1er novembre : Toussaint",
+        )
+        assert cal.reasons_not_counted(dt.date(2025, 11, 11), lang="en") == (
+            "11 November: Armistice Day",
+        )
+        assert cal.reasons_not_counted(dt.date(2025, 11, 12)) == ()
+        assert cal.reasons_not_counted(dt.date(2025, 11, 8), Unit.JOURS_OUVRABLES) == ()
+        assert cal.reasons_not_counted(dt.date(2025, 11, 9), Unit.JOURS_OUVRABLES) == ("dimanche",)
+
+
+class TestWorkingWeek:
+    def test_tuesday_to_saturday(self) -> None:
+        cal = calendar("fr", working_week="mar-sam")
+        assert cal.working_week == frozenset({1, 2, 3, 4, 5})
+        assert cal.is_working_day(dt.date(2025, 11, 8))  # Saturday
+        assert not cal.is_working_day(dt.date(2025, 11, 10))  # Monday
+        # From Saturday 8 Nov: Tue 11 is Armistice, so Wed 12 is day 1.
+        assert cal.add(dt.date(2025, 11, 8), 1) == dt.date(2025, 11, 12)
+        assert cal.reasons_not_counted(dt.date(2025, 11, 10)) == ("lundi",)
+
+    def test_english_names_and_numbers(self) -> None:
+        assert calendar("fr", working_week="mon-thu").working_week == frozenset(range(4))
+        assert calendar("fr", working_week=[0, 2, 4]).working_week == frozenset({0, 2, 4})
+        assert calendar("fr", working_week="lun,mer,ven").working_week == frozenset({0, 2, 4})
+        assert calendar("fr", working_week="sam-lun").working_week == frozenset({5, 6, 0})
+
+    def test_refused(self) -> None:
+        with pytest.raises(DelayError, match="unknown weekday 'funday'"):
+            calendar("fr", working_week="funday")
+        with pytest.raises(CalendarSpecError, match="weekdays 0–6"):
+            calendar("fr", working_week=[7])
+
+    def test_ouvrables_do_not_follow_the_service(self) -> None:
+        cal = calendar("fr", working_week="lun-jeu")
+        assert cal.is_counted(dt.date(2025, 11, 7), Unit.JOURS_OUVRABLES)  # a Friday
+        assert not cal.is_counted(dt.date(2025, 11, 7), Unit.JOURS_OUVRES)
+
+
+class TestClosures:
+    def test_days_and_ranges(self) -> None:
+        cal = calendar("fr").with_closures(
+            dt.date(2025, 5, 30),
+            (dt.date(2025, 8, 4), dt.date(2025, 8, 15), "fermeture estivale"),
+            Closure(dt.date(2025, 12, 26), dt.date(2025, 12, 26), "pont de Noël"),
+        )
+        assert not cal.is_working_day(dt.date(2025, 5, 30))
+        assert not cal.is_working_day(dt.date(2025, 8, 11))
+        assert cal.add(dt.date(2025, 8, 1), 1) == dt.date(2025, 8, 18)
+        assert cal.reasons_not_counted(dt.date(2025, 12, 26)) == (
+            "fermeture du service : pont de Noël",
+        )
+        # Closures are the service's: legal jours ouvrables ignore them.
+        assert cal.is_counted(dt.date(2025, 8, 11), Unit.JOURS_OUVRABLES)
+
+    def test_a_new_calendar_each_time(self) -> None:
+        base = calendar("fr")
+        closed = base.with_closures(dt.date(2025, 5, 30))
+        assert base.is_working_day(dt.date(2025, 5, 30))
+        assert closed != base
+        assert closed.data_version != base.data_version
+
+    def test_bad_closures(self) -> None:
+        with pytest.raises(ValueError, match="ends .* before it starts"):
+            Closure(dt.date(2025, 5, 2), dt.date(2025, 5, 1))
+        with pytest.raises(TypeError, match="closure days must be dates"):
+            Closure(dt.datetime(2025, 5, 2), dt.date(2025, 5, 3))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="cannot read a closure"):
+            calendar("fr").with_closures("2025-05-02")  # type: ignore[arg-type]
+
+
+ICS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:pont-ascension-2025
+DTSTART;VALUE=DATE:20250530
+DTEND;VALUE=DATE:20250531
+SUMMARY:Pont de l'Ascension
+END:VEVENT
+BEGIN:VEVENT
+UID:summer-2025
+DTSTART;VALUE=DATE:20250804
+DTEND;VALUE=DATE:20250816
+SUMMARY:Fermeture estivale
+END:VEVENT
+BEGIN:VEVENT
+UID:afternoon
+DTSTART;TZID=Europe/Paris:20251124T140000
+DTEND;TZID=Europe/Paris:20251124T170000
+SUMMARY:Formation
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+class TestICalendar:
+    def test_all_day_and_timed_events(self, tmp_path: Path) -> None:
+        path = tmp_path / "closures.ics"
+        path.write_text(ICS)
+        closures = sla_engine.closures_from_ics(path)
+        assert closures == (
+            Closure(dt.date(2025, 5, 30), dt.date(2025, 5, 30), "Pont de l'Ascension"),
+            Closure(dt.date(2025, 8, 4), dt.date(2025, 8, 15), "Fermeture estivale"),
+            Closure(dt.date(2025, 11, 24), dt.date(2025, 11, 24), "Formation"),
+        )
+        cal = calendar("fr").with_closures_from_ics(path)
+        assert not cal.is_working_day(dt.date(2025, 5, 30))
+        assert cal.is_working_day(dt.date(2025, 6, 2))
+        assert not cal.is_working_day(dt.date(2025, 8, 15))
+        assert cal.is_working_day(dt.date(2025, 8, 18))
+
+    def test_recurring_events_are_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "rrule.ics"
+        path.write_text(ICS.replace("SUMMARY:Formation", "SUMMARY:Formation\nRRULE:FREQ=WEEKLY"))
+        with pytest.raises(CalendarDataError, match=r"rrule\.ics: RRULE: VEVENT #3 \(UID afternoon\) repeats"):
+            sla_engine.closures_from_ics(path)
+
+    def test_garbage_is_refused_with_the_file_name(self, tmp_path: Path) -> None:
+        path = tmp_path / "broken.ics"
+        path.write_text("this is not iCalendar")
+        with pytest.raises(CalendarDataError, match="broken.ics: cannot read iCalendar data"):
+            sla_engine.closures_from_ics(path)
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        with pytest.raises(CalendarDataError, match="missing.ics"):
+            sla_engine.closures_from_ics(tmp_path / "missing.ics")
+
+
+class TestCoverage:
+    def test_public_holiday_span(self) -> None:
+        coverage = calendar("fr").coverage()
+        assert coverage.public_holidays == (dt.date(1803, 1, 1), dt.date(2100, 12, 31))
+        assert coverage.school is None
+
+    def test_count_outside_the_span(self) -> None:
+        with pytest.raises(CalendarCoverageError, match="2101-01-05"):
+            calendar("fr").count(dt.date(2100, 12, 1), dt.date(2101, 1, 5))
+
+    def test_vectorised_outside_the_span(self) -> None:
+        import numpy as np
+
+        days = np.array(["2025-01-01", "2101-03-01"], dtype="datetime64[D]")
+        with pytest.raises(CalendarCoverageError, match="2101-03-01"):
+            calendar("fr").add_many(days, 1)
+
+    def test_jours_scolaires_need_a_zone(self) -> None:
+        with pytest.raises(DelayError, match="has no school zone"):
+            calendar("fr").add(dt.date(2025, 1, 6), 3, Unit.JOURS_SCOLAIRES)
+
+
+class TestArgumentChecks:
+    def test_add_takes_dates_not_datetimes(self) -> None:
+        with pytest.raises(TypeError, match="use deadline"):
+            calendar("fr").add(dt.datetime(2025, 1, 6, 10), 3)  # type: ignore[arg-type]
+
+    def test_negative_amount(self) -> None:
+        with pytest.raises(DelayError, match="counts forward"):
+            calendar("fr").add(dt.date(2025, 1, 6), -1)
+
+    def test_zero_is_the_day_itself(self) -> None:
+        assert calendar("fr").add(dt.date(2025, 1, 4), 0) == dt.date(2025, 1, 4)
+
+    def test_hours_are_not_days(self) -> None:
+        with pytest.raises(DelayError, match="counted between instants"):
+            calendar("fr").add(dt.date(2025, 1, 6), 3, "heures")
+
+    def test_unit_names_in_any_form(self) -> None:
+        cal = calendar("fr")
+        day = dt.date(2025, 10, 17)
+        assert cal.add(day, 15, "jours ouvres") == cal.add(day, 15, Unit.JOURS_OUVRES)
+        assert cal.add(day, 15, "business days") == dt.date(2025, 11, 7)
+
+    def test_numpy_integers(self) -> None:
+        import numpy as np
+
+        assert calendar("fr").add(dt.date(2025, 10, 17), np.int64(15)) == dt.date(2025, 11, 7)
