@@ -162,7 +162,7 @@ class TestClosures:
         assert closed.data_version != base.data_version
 
     def test_bad_closures(self) -> None:
-        with pytest.raises(ValueError, match="ends .* before it starts"):
+        with pytest.raises(ValueError, match=r"ends .* before it starts"):
             Closure(dt.date(2025, 5, 2), dt.date(2025, 5, 1))
         with pytest.raises(TypeError, match="closure days must be dates"):
             Closure(dt.datetime(2025, 5, 2), dt.date(2025, 5, 3))  # type: ignore[arg-type]
@@ -214,17 +214,19 @@ class TestICalendar:
     def test_recurring_events_are_refused(self, tmp_path: Path) -> None:
         path = tmp_path / "rrule.ics"
         path.write_text(ICS.replace("SUMMARY:Formation", "SUMMARY:Formation\nRRULE:FREQ=WEEKLY"))
-        with pytest.raises(CalendarDataError, match=r"rrule\.ics: RRULE: VEVENT #3 \(UID afternoon\) repeats"):
+        with pytest.raises(
+            CalendarDataError, match=r"rrule\.ics: RRULE: VEVENT #3 \(UID afternoon\) repeats"
+        ):
             sla_engine.closures_from_ics(path)
 
     def test_garbage_is_refused_with_the_file_name(self, tmp_path: Path) -> None:
         path = tmp_path / "broken.ics"
         path.write_text("this is not iCalendar")
-        with pytest.raises(CalendarDataError, match="broken.ics: cannot read iCalendar data"):
+        with pytest.raises(CalendarDataError, match=r"broken\.ics: cannot read iCalendar data"):
             sla_engine.closures_from_ics(path)
 
     def test_missing_file(self, tmp_path: Path) -> None:
-        with pytest.raises(CalendarDataError, match="missing.ics"):
+        with pytest.raises(CalendarDataError, match=r"missing\.ics"):
             sla_engine.closures_from_ics(tmp_path / "missing.ics")
 
 

@@ -28,8 +28,7 @@ class TestDeadline:
         )  # fmt: skip
         assert code == 0
         assert out == (
-            "échéance: 2025-11-07 (vendredi 7 novembre 2025)\n"
-            "expire à: 2025-11-08T00:00:00+01:00\n"
+            "échéance: 2025-11-07 (vendredi 7 novembre 2025)\nexpire à: 2025-11-08T00:00:00+01:00\n"
         )
 
     def test_json_with_explanation_in_english(self, capsys: pytest.CaptureFixture[str]) -> None:

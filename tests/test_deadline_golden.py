@@ -218,7 +218,10 @@ class TestExplain:
             (dt.date(2025, 10, 20), dt.date(2025, 10, 20), "inventaire")
         )
         text = deadline(at(2025, 10, 17), "1 jour ouvré", cal).explain()
-        assert "lundi 20 octobre 2025 : non compté (lundi, fermeture du service : inventaire)" not in text
+        assert (
+            "lundi 20 octobre 2025 : non compté (lundi, fermeture du service : inventaire)"
+            not in text
+        )
         assert "lundi 20 octobre 2025 : non compté (fermeture du service : inventaire)" in text
 
     def test_unknown_language(self) -> None:

@@ -27,9 +27,7 @@ def received_instants(draw: st.DrawFn, spec: str) -> dt.datetime:
     tz = sla_engine.calendar(spec).tz
     assert isinstance(tz, ZoneInfo)
     naive = draw(
-        st.datetimes(
-            min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2040, 12, 31)
-        )
+        st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2040, 12, 31))
     )
     return naive.replace(tzinfo=tz, fold=draw(st.integers(0, 1)))
 
@@ -136,6 +134,4 @@ def test_vectorised_equals_scalar(spec: str, unit: Unit, data: st.DataObject) ->
     assert [d.astype(dt.date) for d in due] == [cal.add(d, k, unit) for d, k in sample]
     ends = starts + counts.astype("timedelta64[D]")
     counted = cal.count_many(starts, ends, unit)
-    assert counted.tolist() == [
-        cal.count(d, d + dt.timedelta(days=k), unit) for d, k in sample
-    ]
+    assert counted.tolist() == [cal.count(d, d + dt.timedelta(days=k), unit) for d, k in sample]

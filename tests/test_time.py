@@ -19,7 +19,9 @@ class TestParseInstant:
         assert value == dt.datetime(2025, 10, 17, 14, 5, tzinfo=dt.UTC)
 
     def test_z_suffix(self) -> None:
-        assert parse_instant("2025-10-17T14:05:00Z") == dt.datetime(2025, 10, 17, 14, 5, tzinfo=dt.UTC)
+        assert parse_instant("2025-10-17T14:05:00Z") == dt.datetime(
+            2025, 10, 17, 14, 5, tzinfo=dt.UTC
+        )
 
     def test_naive_is_refused(self) -> None:
         with pytest.raises(NaiveDatetimeError, match="has no UTC offset"):
@@ -57,7 +59,9 @@ class TestLocalise:
 
     def test_zone_without_dst(self) -> None:
         reunion = ZoneInfo("Indian/Reunion")
-        assert localise(dt.datetime(2025, 3, 30, 2, 30), reunion).utcoffset() == dt.timedelta(hours=4)
+        assert localise(dt.datetime(2025, 3, 30, 2, 30), reunion).utcoffset() == dt.timedelta(
+            hours=4
+        )
 
 
 class TestFirstInstant:

@@ -12,37 +12,40 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.metadata
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
-import holidays
 import numpy as np
 import numpy.typing as npt
+from holidays.countries.france import France
 
 from ._closures import Closure, ClosureLike, closures_from_ics, to_closure
-from ._delay import Unit, normalise_words
+from ._delay import Unit
 from ._errors import CalendarCoverageError, CalendarSpecError, DelayError
 from ._hours import OpeningHours
 from ._index import EPOCH_ORDINAL, DayIndex, OutOfSpan
 from ._school import SchoolDaysOff, SchoolZone, english_name, school_data_version, school_zone
 from ._territories import Territory, territory
 from ._text import format_day
-from ._time import UTC, first_instant_of, require_aware, time_zone
+from ._time import UTC, require_aware, time_zone
 from ._weekdays import WEEKDAY_NAMES, format_weekdays, parse_weekdays
 
 __all__ = ["Calendar", "CalendarCoverage", "calendar"]
 
 #: The years the ``holidays`` package has rules for; outside them it answers
 #: nothing at all, so the engine refuses to count there.
-PUBLIC_HOLIDAY_YEARS = (int(holidays.France.start_year), int(holidays.France.end_year))
+PUBLIC_HOLIDAY_YEARS = (int(France.start_year), int(France.end_year))
 _PUBLIC_SPAN = (
     dt.date(PUBLIC_HOLIDAY_YEARS[0], 1, 1).toordinal(),
     dt.date(PUBLIC_HOLIDAY_YEARS[1], 12, 31).toordinal(),
 )
 MONDAY_TO_FRIDAY = frozenset(range(5))
+#: Holiday rules change between releases of the package: part of every data_version.
+HOLIDAYS_VERSION = importlib.metadata.version("holidays")
 
 _SPEC = re.compile(r"^\s*fr(?:-(?P<territory>[^+]+?))?\s*(?:\+\s*(?P<zone>.+?))?\s*$", re.I)
 
@@ -52,7 +55,7 @@ def _public_holidays(code: str | None, lang: str) -> dict[int, str]:
     """Public holidays of a territory over the whole span, by ordinal."""
     years = range(PUBLIC_HOLIDAY_YEARS[0], PUBLIC_HOLIDAY_YEARS[1] + 1)
     language = "fr" if lang == "fr" else "en_US"
-    table = holidays.France(subdiv=code, years=years, language=language)
+    table = France(subdiv=code, years=years, language=language)  # type: ignore[no-untyped-call]
     return {day.toordinal(): str(name) for day, name in table.items()}
 
 
@@ -133,7 +136,7 @@ class Calendar:
         cached = self._memo.get("data_version")
         if cached is None:
             parts = [
-                f"holidays={holidays.__version__}",
+                f"holidays={HOLIDAYS_VERSION}",
                 f"school={school_data_version() if self.zone else '-'}",
                 f"tz={self.time_zone_name}",
                 f"week={format_weekdays(self.working_week, 'en')}",
@@ -205,9 +208,8 @@ class Calendar:
         elif unit in (Unit.JOURS_OUVRES, Unit.JOURS_SCOLAIRES):
             counted = np.isin(weekday, sorted(self.working_week)) & ~holiday
             counted &= ~self._mask(lo, hi, self._closure_days())
-            if unit is Unit.JOURS_SCOLAIRES:
-                zone = self.school_zone
-                assert zone is not None
+            zone = self.school_zone
+            if unit is Unit.JOURS_SCOLAIRES and zone is not None:  # _span() checked the zone
                 counted &= ~self._mask(lo, hi, _school_days_off(zone))
         else:  # pragma: no cover - guarded by the callers
             raise AssertionError(unit)
@@ -270,9 +272,7 @@ class Calendar:
                     return index.nth_dates[k]
         return self._add_checked(day, n, unit, extend)
 
-    def _add_checked(
-        self, day: dt.date, n: int, unit: Unit | str, extend: bool | None
-    ) -> dt.date:
+    def _add_checked(self, day: dt.date, n: int, unit: Unit | str, extend: bool | None) -> dt.date:
         u = Unit.parse(unit)
         if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
             raise TypeError(
@@ -476,7 +476,7 @@ class Calendar:
             seconds[closed] = 0
             cached = np.cumsum(seconds)
             self._memo["hours"] = cached
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def _open_position(self, instant: dt.datetime) -> float:
         """Open seconds from the start of the span to ``instant``."""
@@ -516,7 +516,9 @@ class Calendar:
         local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=second)
         return local.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
 
-    def hours_between(self, start: dt.datetime, end: dt.datetime, *, business: bool = True) -> float:
+    def hours_between(
+        self, start: dt.datetime, end: dt.datetime, *, business: bool = True
+    ) -> float:
         """Hours from ``start`` to ``end``: open hours only when ``business``."""
         require_aware(start, "start")
         require_aware(end, "end")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -50,7 +49,7 @@ def to_closure(item: ClosureLike) -> Closure:
     raise TypeError(f"cannot read a closure from {item!r}: give a date or (first, last[, reason])")
 
 
-def _event_day(value: Any, *, tz: dt.tzinfo | None) -> dt.date:
+def _event_day(value: object, *, tz: dt.tzinfo | None) -> dt.date:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None and tz is not None:
             value = value.astimezone(tz)

@@ -146,12 +146,16 @@ _QUINZAINE = re.compile(r"^(?:sous |dans |une |1 )?(?:la )?quinzaine$")
 _AMOUNT_UNIT = re.compile(r"^\s*([0-9]{1,6})\s*(\D.*)$", re.S)
 
 
+def _to_unit(value: str | Unit) -> Unit:
+    return Unit.parse(value)
+
+
 @attrs.frozen
 class Delay:
     """An amount of a unit: ``Delay(15, Unit.JOURS_OUVRES)`` is « 15 jours ouvrés »."""
 
     amount: int = attrs.field()
-    unit: Unit = attrs.field(converter=Unit.parse)
+    unit: Unit = attrs.field(converter=_to_unit)
 
     @amount.validator
     def _check_amount(self, _attribute: object, value: int) -> None:

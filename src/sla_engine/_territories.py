@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 import attrs
-import holidays
+from holidays.countries.france import France
 
 from ._delay import normalise_words
 from ._errors import CalendarSpecError
@@ -63,18 +63,17 @@ def _by_name() -> dict[str, Territory]:
     by_code = {t.code: t for t in _TERRITORIES if t.code is not None}
     # The holidays package must know every code we list, and we every one it
     # lists (but its school zones, which are not territories).
-    known = {code for code in holidays.France.subdivisions if not code.startswith("Zone")}
+    known = {code for code in France.subdivisions if not code.startswith("Zone")}
     if known != set(by_code):  # pragma: no cover - only a new holidays release can trip it
         raise CalendarSpecError(
             f"the holidays package's French subdivisions {sorted(known)} differ from "
             f"sla-engine's {sorted(by_code)}"
         )
     names: dict[str, Territory] = {}
-    for t in _TERRITORIES[1:]:
-        assert t.code is not None
-        names[normalise_words(t.code)] = t
+    for code, t in by_code.items():
+        names[normalise_words(code)] = t
         names[normalise_words(t.name)] = t
-    for alias, code in holidays.France.subdivisions_aliases.items():
+    for alias, code in France.subdivisions_aliases.items():
         if code in by_code:
             names[normalise_words(alias)] = by_code[code]
     return names

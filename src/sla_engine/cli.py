@@ -18,8 +18,8 @@ from typing import Any, TextIO
 
 from . import __version__
 from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
-from ._delay import Delay
 from ._deadline import deadline
+from ._delay import Delay
 from ._errors import SlaEngineError
 from ._school import school_zones
 from ._territories import territories
@@ -100,9 +100,7 @@ def _deadline(options: argparse.Namespace) -> int:
         print(f"sla-engine deadline: error: missing {flags} (or give --input)", file=sys.stderr)
         return 2
     received = parse_instant(options.received, assume_tz=options.assume_tz)
-    result = deadline(
-        received, options.delay, calendar(options.calendar), extend=_extend(options)
-    )
+    result = deadline(received, options.delay, calendar(options.calendar), extend=_extend(options))
     if options.json:
         data: dict[str, Any] = result.to_dict()
         if options.explain:
@@ -110,7 +108,9 @@ def _deadline(options: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     labels = {"fr": ("échéance", "expire à"), "en": ("due date", "expires at")}[options.lang]
-    print(f"{labels[0]}: {result.due_date.isoformat()} ({format_day(result.due_date, options.lang)})")
+    print(
+        f"{labels[0]}: {result.due_date.isoformat()} ({format_day(result.due_date, options.lang)})"
+    )
     print(f"{labels[1]}: {result.expires_at.isoformat()}")
     if options.explain:
         print()
@@ -203,11 +203,11 @@ def _bulk_row(row: dict[str, str], options: argparse.Namespace) -> dict[str, str
 def _calendars(options: argparse.Namespace) -> int:
     first, last = PUBLIC_HOLIDAY_YEARS
     public = {"first": dt.date(first, 1, 1).isoformat(), "last": dt.date(last, 12, 31).isoformat()}
-    places = [
+    places: list[dict[str, Any]] = [
         {"spec": t.spec, "name": t.name, "time_zone": t.time_zone, "public_holidays": public}
         for t in territories()
     ]
-    zones = [
+    zones: list[dict[str, Any]] = [
         {
             "zone": z.key,
             "label": z.label,
@@ -218,7 +218,9 @@ def _calendars(options: argparse.Namespace) -> int:
         for z in school_zones()
     ]
     if options.json:
-        print(json.dumps({"territories": places, "school_zones": zones}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps({"territories": places, "school_zones": zones}, ensure_ascii=False, indent=2)
+        )
         return 0
     print("Territories (public holidays from the holidays package):")
     for p in places:

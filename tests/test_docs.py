@@ -1,0 +1,85 @@
+"""Every example in the README and in docs/ runs, and prints what the page says.
+
+Python examples are doctests (``>>>`` lines).  Command-line examples are
+```` ```console```` blocks: each ``$ sla-engine …`` line is run in-process and
+its output compared with the lines that follow it.
+"""
+
+from __future__ import annotations
+
+import doctest
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from sla_engine.cli import main
+
+from .conftest import REPO
+
+PAGES = sorted([REPO / "README.md", *REPO.glob("docs/**/*.md"), REPO / "calendars" / "README.md"])
+PAGES = [p for p in PAGES if p.exists()]
+CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(REPO)) for p in paths]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_ids(PAGES))
+def test_python_examples(page: Path) -> None:
+    result = doctest.testfile(
+        str(page),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+        encoding="utf-8",
+        verbose=False,
+    )
+    assert result.failed == 0, f"{result.failed} failing example(s) in {page.name}"
+
+
+def _console_examples(page: Path) -> list[tuple[str, str]]:
+    examples = []
+    for block in CONSOLE.findall(page.read_text(encoding="utf-8")):
+        command: str | None = None
+        output: list[str] = []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command is not None:
+                    examples.append((command, "\n".join(output)))
+                command, output = line[2:], []
+            else:
+                output.append(line)
+        if command is not None:
+            examples.append((command, "\n".join(output)))
+    return examples
+
+
+EXAMPLES = [(page, cmd, out) for page in PAGES for cmd, out in _console_examples(page)]
+
+
+@pytest.mark.parametrize(
+    ("page", "command", "expected"),
+    EXAMPLES,
+    ids=[f"{p.relative_to(REPO)}: {c[:60]}" for p, c, _ in EXAMPLES],
+)
+def test_console_examples(
+    page: Path, command: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    words = shlex.split(command)
+    assert words[0] == "sla-engine", f"{page.name}: only sla-engine commands are run: {command}"
+    code = main(words[1:])
+    out = capsys.readouterr().out
+    assert code == 0, f"{command} exited with {code}"
+    if "..." in expected:
+        pattern = ".*?".join(re.escape(part) for part in expected.strip().split("..."))
+        assert re.fullmatch(pattern, out.strip(), re.S), out
+    else:
+        assert out.strip() == expected.strip()
+
+
+def test_there_are_examples() -> None:
+    # A page list gone empty would make every test above pass vacuously.
+    assert len(PAGES) >= 3
+    assert len(EXAMPLES) >= 2
