@@ -90,9 +90,7 @@ def deadline(
     local = received_at.astimezone(tz)
     unit = parsed.unit
     if unit.is_hours:
-        expires_at = cal.add_hours(
-            received_at, parsed.amount, business=unit is Unit.HEURES_OUVREES
-        )
+        expires_at = cal.add_hours(received_at, parsed.amount, business=unit is Unit.HEURES_OUVREES)
         return Deadline(received_at, parsed, cal, local.date(), expires_at.date(), expires_at)
     due = cal.add(local.date(), parsed.amount, unit, extend=extend)
     unextended = None
@@ -227,8 +225,12 @@ def _day_by_day(d: Deadline, lang: str) -> list[str]:
     while day <= d.due_date:
         reasons = cal.reasons_not_counted(day, unit, lang)
         # A school holiday covers its weekends and public holidays: one run.
-        key: object = "counted" if not reasons else (
-            reasons[0] if unit is Unit.JOURS_SCOLAIRES and cal.school_days_off(day) else reasons
+        key: object = (
+            "counted"
+            if not reasons
+            else (
+                reasons[0] if unit is Unit.JOURS_SCOLAIRES and cal.school_days_off(day) else reasons
+            )
         )
         if runs and runs[-1][0] == key:
             runs[-1][1].append(day)

@@ -29,7 +29,7 @@ __all__ = ["EPOCH_ORDINAL", "DayIndex", "OutOfSpan"]
 EPOCH_ORDINAL = 719163
 
 
-class OutOfSpan(Exception):  # noqa: N818 - internal signal, turned into CalendarCoverageError
+class OutOfSpan(Exception):
     """A day the index does not cover was needed (``ordinal`` is the first such day)."""
 
     def __init__(self, ordinal: int) -> None:

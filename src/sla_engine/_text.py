@@ -37,6 +37,4 @@ def format_offset(instant: dt.datetime) -> str:
 def format_instant(instant: dt.datetime, lang: str = "fr") -> str:
     """``vendredi 17 octobre 2025 à 16:05 (UTC+02:00)`` in the instant's own zone."""
     at = "à" if lang == "fr" else "at"
-    return (
-        f"{format_day(instant.date(), lang)} {at} {instant:%H:%M} ({format_offset(instant)})"
-    )
+    return f"{format_day(instant.date(), lang)} {at} {instant:%H:%M} ({format_offset(instant)})"

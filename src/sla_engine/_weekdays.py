@@ -63,6 +63,4 @@ def format_weekdays(days: frozenset[int], lang: str = "fr") -> str:
             runs[-1].append(d)
         else:
             runs.append([d])
-    return ",".join(
-        names[r[0]] if len(r) == 1 else f"{names[r[0]]}-{names[r[-1]]}" for r in runs
-    )
+    return ",".join(names[r[0]] if len(r) == 1 else f"{names[r[0]]}-{names[r[-1]]}" for r in runs)
