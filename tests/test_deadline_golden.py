@@ -56,6 +56,16 @@ GOLDEN = [
     (at(2025, 12, 18), "1 semaine", "fr-57", dt.date(2025, 12, 29)),
     # « Sous quinzaine »: 15 calendar days, from Monday 3 Nov to Tuesday 18 Nov.
     (at(2025, 11, 3, 14), "quinzaine", "fr", dt.date(2025, 11, 18)),
+    # Jours scolaires: winter holidays 2025 differ by zone (A from Sunday 23 Feb,
+    # B from Sunday 9 Feb to Sunday 23 Feb, C from Sunday 16 Feb to Sunday 2 Mar).
+    (at(2025, 2, 7), "10 jours scolaires", "fr+A", dt.date(2025, 2, 21)),
+    (at(2025, 2, 7), "10 jours scolaires", "fr+B", dt.date(2025, 3, 7)),
+    (at(2025, 2, 7), "10 jours scolaires", "fr+C", dt.date(2025, 3, 7)),
+    # Toussaint 2025 (all of A, B, C): classes end Saturday 18 Oct, resume Monday
+    # 3 Nov; Tuesday 11 Nov is the Armistice.
+    (at(2025, 10, 17, 16, 5), "10 jours scolaires", "fr+B", dt.date(2025, 11, 17)),
+    # La Réunion: the southern summer holidays run from 20 Dec 2025 to 20 Jan 2026.
+    (at(2025, 12, 17, 16, tz=REUNION), "3 jours scolaires", "fr-974+Réunion", dt.date(2026, 1, 21)),
     # Late in the evening in Paris is still the local day of receipt.
     (at(2025, 10, 31, 23, 30), "1 jour ouvré", "fr", dt.date(2025, 11, 3)),
     # The same instant written in UTC: it is 1 Nov in Paris, a holiday, so Monday 3 Nov is day 1.
@@ -177,6 +187,19 @@ class TestRefusals:
         assert error.covered == (dt.date(1803, 1, 1), dt.date(2100, 12, 31))
         assert "2101-01-01 is outside the span covered by its public-holiday data" in str(error)
 
+    def test_beyond_the_school_calendar(self) -> None:
+        with pytest.raises(CalendarCoverageError) as caught:
+            deadline(at(2028, 6, 20), "30 jours scolaires", "fr+B")
+        error = caught.value
+        assert error.calendar == "fr+B"
+        assert error.day == dt.date(2028, 7, 4)
+        assert error.covered == (dt.date(2017, 10, 22), dt.date(2028, 7, 3))
+        assert "school calendar (zone B)" in str(error)
+
+    def test_before_the_school_calendar(self) -> None:
+        with pytest.raises(CalendarCoverageError, match="2016-05-02"):
+            deadline(at(2016, 5, 2), "1 jour scolaire", "fr+A")
+
     def test_before_public_holiday_data(self) -> None:
         with pytest.raises(CalendarCoverageError, match="1800-06-02"):
             deadline(at(1800, 6, 2), "1 jour ouvré", "fr")
@@ -223,6 +246,17 @@ class TestExplain:
             not in text
         )
         assert "lundi 20 octobre 2025 : non compté (fermeture du service : inventaire)" in text
+
+    def test_school_holidays_are_named_with_their_zone(self) -> None:
+        d = deadline(at(2025, 10, 17, 16, 5), "10 jours scolaires", "fr+B")
+        text = d.explain()
+        assert (
+            "- du dimanche 19 octobre 2025 au dimanche 2 novembre 2025 : "
+            "non comptés (vacances de la Toussaint, zone B)"
+        ) in text
+        assert "- lundi 17 novembre 2025 : jour 10" in text
+        english = d.explain("en")
+        assert "not counted (All Saints' holidays, zone B)" in english
 
     def test_unknown_language(self) -> None:
         with pytest.raises(ValueError, match="unknown language 'de'"):
