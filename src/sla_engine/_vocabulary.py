@@ -1,0 +1,166 @@
+"""The words of contact events: event types, channels, priorities, categories.
+
+Canonical values are English identifiers; French names used by services
+(courrier, courriel, réclamation…) are accepted on input and mapped here,
+in one place, for the event store, the catalogues and the log reader alike.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ._delay import normalise_words
+from ._errors import DataError
+
+__all__ = ["Channel", "EventType", "Priority", "canonical_category"]
+
+
+class _Vocabulary(enum.StrEnum):
+    """A closed set of words with French and English aliases."""
+
+    @classmethod
+    def parse(cls, text: str) -> _Vocabulary:
+        """The member named by ``text`` (any case, accents optional, French aliases)."""
+        if isinstance(text, cls):
+            return text
+        member = _ALIASES.get(cls.__name__, {}).get(normalise_words(str(text)))
+        if member is None:
+            raise DataError(
+                f"unknown {cls._label()} {text!r}; known: {', '.join(m.value for m in cls)}"
+            )
+        return member
+
+    @classmethod
+    def _label(cls) -> str:
+        return {"EventType": "event type", "Channel": "channel", "Priority": "priority"}[
+            cls.__name__
+        ]
+
+
+class EventType(_Vocabulary):
+    """What happened to a contact."""
+
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    HOLDING_REPLY = "holding_reply"
+    ANSWERED = "answered"
+    ESCALATED = "escalated"
+    SUSPENDED = "suspended"
+    RESUMED = "resumed"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    RECLASSIFIED = "reclassified"
+    FLAGGED_COMPLEX = "flagged_complex"
+
+
+class Channel(_Vocabulary):
+    """How a request reached the service."""
+
+    LETTER = "letter"
+    EMAIL = "email"
+    PHONE = "phone"
+    COUNTER = "counter"
+    WEB = "web"
+
+
+class Priority(_Vocabulary):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+_FRENCH: dict[str, dict[str, str]] = {
+    "EventType": {
+        "reçu": "received",
+        "reception": "received",
+        "réception": "received",
+        "accusé de réception": "acknowledged",
+        "accuse de reception": "acknowledged",
+        "ar": "acknowledged",
+        "réponse d'attente": "holding_reply",
+        "reponse d attente": "holding_reply",
+        "holding reply": "holding_reply",
+        "répondu": "answered",
+        "réponse": "answered",
+        "escaladé": "escalated",
+        "escalade": "escalated",
+        "suspendu": "suspended",
+        "suspension": "suspended",
+        "repris": "resumed",
+        "reprise": "resumed",
+        "rouvert": "reopened",
+        "réouverture": "reopened",
+        "clos": "closed",
+        "clôturé": "closed",
+        "clôture": "closed",
+        "reclassé": "reclassified",
+        "requalifié": "reclassified",
+        "complexe": "flagged_complex",
+        "situation complexe": "flagged_complex",
+        "flagged complex": "flagged_complex",
+    },
+    "Channel": {
+        "courrier": "letter",
+        "lettre": "letter",
+        "postal": "letter",
+        "mail": "email",
+        "e-mail": "email",
+        "courriel": "email",
+        "mél": "email",
+        "téléphone": "phone",
+        "telephone": "phone",
+        "appel": "phone",
+        "accueil": "counter",
+        "guichet": "counter",
+        "formulaire": "web",
+        "formulaire web": "web",
+        "site": "web",
+        "internet": "web",
+    },
+    "Priority": {
+        "urgent": "urgent",
+        "urgente": "urgent",
+        "normale": "normal",
+        "prioritaire": "urgent",
+    },
+}
+
+_CATEGORIES = {
+    "réclamation": "complaint",
+    "reclamation": "complaint",
+    "plainte": "complaint",
+    "suggestion": "suggestion",
+    "demande d'information": "information",
+    "renseignement": "information",
+    "information": "information",
+    "rendez-vous": "appointment",
+    "rendez vous": "appointment",
+    "rdv": "appointment",
+}
+
+
+def _aliases() -> dict[str, dict[str, _Vocabulary]]:
+    table: dict[str, dict[str, _Vocabulary]] = {}
+    for cls in (EventType, Channel, Priority):
+        names: dict[str, _Vocabulary] = {}
+        for member in cls:
+            names[normalise_words(member.value)] = member
+        for alias, value in _FRENCH[cls.__name__].items():
+            names[normalise_words(alias)] = cls(value)
+        table[cls.__name__] = names
+    return table
+
+
+_ALIASES = _aliases()
+
+
+def canonical_category(text: str) -> str:
+    """Categories are an open set; known French names map to the English identifiers.
+
+    ``"Réclamation"`` → ``"complaint"``; an unknown category is kept,
+    normalised (lower case, accents kept, single spaces).
+    """
+    folded = normalise_words(text)
+    for alias, value in _CATEGORIES.items():
+        if normalise_words(alias) == folded:
+            return value
+    return " ".join(text.lower().split())
