@@ -366,6 +366,13 @@ class Calendar:
         """Whether the service works on ``day`` (a jour ouvré)."""
         return self.is_counted(day, Unit.JOURS_OUVRES)
 
+    def roll_forward(self, day: dt.date) -> dt.date:
+        """``day`` if the service works that day, else its next working day (CPC art. 642)."""
+        try:
+            return dt.date.fromordinal(self._index(Unit.JOURS_OUVRES).roll_forward(day.toordinal()))
+        except OutOfSpan as error:
+            raise self._coverage_error(Unit.JOURS_OUVRES, error.ordinal) from None
+
     # -- vectorised arithmetic -----------------------------------------------------
 
     def add_many(

@@ -1,0 +1,370 @@
+"""Contacts and their events: what a service records, and the rules they obey.
+
+A :class:`ContactEvent` is the public value an embedding service (or a log
+reader) hands to the engine.  The engine stores it as an ``eventsourcing``
+aggregate event of the :class:`Contact` aggregate, one aggregate per contact,
+whose id is the source system's contact id.
+
+Events of one contact may be recorded late or out of order: the rules below
+are checked on the contact's history sorted by ``occurred_at`` (the time it
+happened), not by the time it was recorded, and timers follow ``occurred_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import attrs
+from eventsourcing.domain import (
+    BaseAggregate,
+    CanInitAggregate,
+    CanMutateAggregate,
+    MetaDomainEvent,
+)
+
+from ._delay import Delay
+from ._errors import DataError, SlaEngineError
+from ._time import require_aware
+from ._vocabulary import Channel, EventType, Priority, canonical_category
+
+__all__ = [
+    "Contact",
+    "ContactEvent",
+    "ContactRuleError",
+    "DuplicateEvent",
+    "RecordOutcome",
+]
+
+JSONScalar = str | int | float | bool | None
+
+
+class ContactRuleError(SlaEngineError, ValueError):
+    """An event that cannot happen to this contact (names the contact, the event, the rule)."""
+
+    def __init__(self, contact_id: str, event_id: str, rule: str) -> None:
+        self.contact_id = contact_id
+        self.event_id = event_id
+        self.rule = rule
+        super().__init__(f"contact {contact_id!r}, event {event_id!r}: {rule}")
+
+
+class DuplicateEvent(SlaEngineError):
+    """Raised internally for an event already recorded; the engine reports it, never fails."""
+
+
+class RecordOutcome(enum.StrEnum):
+    """What recording one event did."""
+
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+
+
+def _optional_channel(value: str | None) -> str | None:
+    return None if value is None else str(Channel.parse(value))
+
+
+def _optional_priority(value: str | None) -> str | None:
+    return None if value is None else str(Priority.parse(value))
+
+
+def _optional_category(value: str | None) -> str | None:
+    return None if value is None else canonical_category(value)
+
+
+def _optional_delay(value: Delay | str | None) -> Delay | None:
+    return None if value is None else Delay.parse(value)
+
+
+def _event_type(value: EventType | str) -> EventType:
+    return EventType.parse(value)  # type: ignore[return-value]
+
+
+def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise DataError(f"attributes must be a mapping, not {type(value).__name__}")
+    clean: dict[str, JSONScalar] = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise DataError(f"attribute names must be text, not {key!r}")
+        if not isinstance(item, str | int | float | bool | type(None)):
+            raise DataError(
+                f"attribute {key!r} must be text, a number, true/false or null, "
+                f"not {type(item).__name__}",
+                field=f"attributes.{key}",
+            )
+        clean[key] = item
+    return dict(sorted(clean.items()))
+
+
+def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None) -> None:
+    if value is not None:
+        require_aware(value, attribute.name)
+
+
+@attrs.frozen(kw_only=True)
+class ContactEvent:
+    """Something that happened to a contact (a request from a user).
+
+    ``event_id`` is the source system's id where there is one: recording the
+    same event twice is a no-op, reported as a duplicate.  ``occurred_at``
+    is when it happened; ``recorded_at`` when the engine learnt of it (the
+    engine's clock when not given).  Classification fields (``channel``,
+    ``category``, ``priority``, ``service``) belong on ``received`` and
+    ``reclassified`` events.  French names are accepted for types, channels
+    and categories (``courriel``, ``réclamation``…).
+    """
+
+    event_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    contact_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    type: EventType = attrs.field(converter=_event_type)
+    occurred_at: dt.datetime = attrs.field(validator=_aware)
+    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_aware)
+    channel: str | None = attrs.field(default=None, converter=_optional_channel)
+    category: str | None = attrs.field(default=None, converter=_optional_category)
+    priority: str | None = attrs.field(default=None, converter=_optional_priority)
+    service: str | None = None
+    #: A pseudonymous reference to the requester, never a name or an address.
+    requester: str | None = None
+    #: On ``acknowledged``: the answer delay announced to the user.
+    announced_delay: Delay | None = attrs.field(default=None, converter=_optional_delay)
+    #: On ``escalated``: to whom.
+    to: str | None = None
+    #: On ``suspended``, ``escalated``, ``flagged_complex``: why (a short code, not free text).
+    reason: str | None = None
+    attributes: Mapping[str, JSONScalar] = attrs.field(factory=dict, converter=_attributes)
+
+    def __attrs_post_init__(self) -> None:
+        if self.type is EventType.RECEIVED and self.channel is None:
+            raise DataError(
+                f"event {self.event_id!r}: a received event needs a channel", field="channel"
+            )
+
+    def payload(self) -> dict[str, Any]:
+        """The stored fields of this event (JSON-ready), without ids and times."""
+        data: dict[str, Any] = {
+            "channel": self.channel,
+            "category": self.category,
+            "priority": self.priority,
+            "service": self.service,
+            "requester": self.requester,
+            "announced_delay": None if self.announced_delay is None else str(self.announced_delay),
+            "to": self.to,
+            "reason": self.reason,
+            "attributes": dict(self.attributes),
+        }
+        return {k: v for k, v in data.items() if v not in (None, {})}
+
+    def same_as(self, other: ContactEvent) -> bool:
+        """Whether two events with the same id say the same thing (``recorded_at`` aside)."""
+        return (
+            self.type == other.type
+            and self.contact_id == other.contact_id
+            and self.occurred_at == other.occurred_at
+            and self.payload() == other.payload()
+        )
+
+
+# -- the stored events ------------------------------------------------------------
+
+# Events at the same instant are ordered so that a contact is received first.
+_SAME_INSTANT_RANK = {t: i for i, t in enumerate(EventType)}
+
+
+class Contact(BaseAggregate[str]):
+    """A contact's history, with the rules every new event must keep."""
+
+    class Event(CanMutateAggregate[str], metaclass=MetaDomainEvent):
+        """Base of a contact's stored events (version 1 of the schema)."""
+
+        originator_id: str
+        originator_version: int
+        #: When the engine recorded the event (eventsourcing's timestamp).
+        timestamp: dt.datetime
+        event_id: str
+        occurred_at: dt.datetime
+        #: The event's other fields: see :meth:`ContactEvent.payload`.
+        payload: dict[str, Any]
+
+        type_name: ClassVar[EventType]
+
+        def apply(self, aggregate: Contact) -> None:
+            aggregate._add(self.to_contact_event())
+
+        def to_contact_event(self) -> ContactEvent:
+            payload = dict(self.payload)
+            return ContactEvent(
+                event_id=self.event_id,
+                contact_id=self.originator_id,
+                type=self.type_name,
+                occurred_at=self.occurred_at,
+                recorded_at=self.timestamp,
+                **payload,
+            )
+
+    class Created(Event, CanInitAggregate[str]):
+        originator_topic: str
+
+    # One stored class per event type, so that each can evolve on its own
+    # (class_version and upcast_v1_v2 on the class concerned).
+    class Received(Created):
+        type_name = EventType.RECEIVED
+
+        def apply(self, aggregate: Contact) -> None:
+            aggregate.history = []
+            aggregate.ids = {}
+            aggregate._add(self.to_contact_event())
+
+    class Acknowledged(Event):
+        type_name = EventType.ACKNOWLEDGED
+
+    class HoldingReply(Event):
+        type_name = EventType.HOLDING_REPLY
+
+    class Answered(Event):
+        type_name = EventType.ANSWERED
+
+    class Escalated(Event):
+        type_name = EventType.ESCALATED
+
+    class Suspended(Event):
+        type_name = EventType.SUSPENDED
+
+    class Resumed(Event):
+        type_name = EventType.RESUMED
+
+    class Reopened(Event):
+        type_name = EventType.REOPENED
+
+    class Closed(Event):
+        type_name = EventType.CLOSED
+
+    class Reclassified(Event):
+        type_name = EventType.RECLASSIFIED
+
+    class FlaggedComplex(Event):
+        type_name = EventType.FLAGGED_COMPLEX
+
+    def __init__(self) -> None:
+        self.history: list[ContactEvent] = []
+        self.ids: dict[str, ContactEvent] = {}
+
+    def _add(self, event: ContactEvent) -> None:
+        self.ids[event.event_id] = event
+        self.history.append(event)
+        self.history.sort(key=_order)
+
+    # -- commands -----------------------------------------------------------------
+
+    @classmethod
+    def receive(cls, event: ContactEvent, recorded_at: dt.datetime) -> Contact:
+        """A new contact from its ``received`` event."""
+        if event.type is not EventType.RECEIVED:
+            raise ContactRuleError(
+                event.contact_id,
+                event.event_id,
+                f"a contact's first recorded event must be 'received', not {event.type.value!r} "
+                "(no such contact has been received)",
+            )
+        return cls._create(
+            cls.Received,
+            id=event.contact_id,
+            timestamp=recorded_at,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            payload=event.payload(),
+        )
+
+    def record(self, event: ContactEvent, recorded_at: dt.datetime) -> None:
+        """Add ``event`` if it keeps the contact's history possible; raise otherwise."""
+        known = self.ids.get(event.event_id)
+        if known is not None:
+            if known.same_as(event):
+                raise DuplicateEvent(event.event_id)
+            raise ContactRuleError(
+                self.id, event.event_id, "this event id was already recorded with other content"
+            )
+        check_history([*self.history, event], self.id, event.event_id)
+        self.trigger_event(
+            _STORED[event.type],
+            timestamp=recorded_at,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            payload=event.payload(),
+        )
+
+
+_STORED: dict[EventType, type[Contact.Event]] = {
+    cls.type_name: cls
+    for cls in vars(Contact).values()
+    if isinstance(cls, type) and issubclass(cls, Contact.Event) and hasattr(cls, "type_name")
+}
+
+
+def _order(event: ContactEvent) -> tuple[dt.datetime, int]:
+    return (event.occurred_at, _SAME_INSTANT_RANK[event.type])
+
+
+def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str) -> None:
+    """Raise :class:`ContactRuleError` unless ``events``, in time order, could have happened.
+
+    The rules: one ``received``, before everything else; ``resumed`` only while
+    suspended and ``suspended`` only while not; after ``closed``, nothing but
+    ``reopened``; ``reopened`` only after an answer or a closure.
+    """
+    ordered = sorted(events, key=_order)
+
+    def fail(rule: str) -> None:
+        raise ContactRuleError(contact_id, event_id, rule)
+
+    received = [e for e in ordered if e.type is EventType.RECEIVED]
+    if len(received) > 1:
+        fail("the contact is already received (one 'received' event per contact)")
+    if ordered[0].type is not EventType.RECEIVED:
+        first = ordered[0]
+        fail(
+            f"{first.type.value!r} at {first.occurred_at.isoformat()} would happen before the "
+            f"contact was received ({received[0].occurred_at.isoformat()})"
+        )
+    suspended = closed = False
+    answered = False
+    for e in ordered[1:]:
+        if closed and e.type is not EventType.REOPENED:
+            fail(f"{e.type.value!r} after the contact was closed (only 'reopened' may follow)")
+        if e.type is EventType.SUSPENDED:
+            if suspended:
+                fail("'suspended' while already suspended")
+            suspended = True
+        elif e.type is EventType.RESUMED:
+            if not suspended:
+                fail("'resumed' without a 'suspended' before it")
+            suspended = False
+        elif e.type is EventType.CLOSED:
+            closed, suspended = True, False
+        elif e.type is EventType.ANSWERED:
+            answered = True
+        elif e.type is EventType.REOPENED:
+            if not (closed or answered):
+                fail("'reopened' before the contact was answered or closed")
+            closed = answered = suspended = False
+
+
+def events_to_json(events: Sequence[ContactEvent]) -> str:
+    """A stable JSON rendering of events (for fingerprints and tests)."""
+    return json.dumps(
+        [
+            {
+                "event_id": e.event_id,
+                "type": e.type.value,
+                "occurred_at": e.occurred_at.isoformat(),
+                **e.payload(),
+            }
+            for e in events
+        ],
+        sort_keys=True,
+    )

@@ -1,0 +1,484 @@
+"""The engine: an ``eventsourcing`` application of contacts, with its timer view.
+
+Commands record contact events (one or many in one transaction); queries
+answer from the timer view, which a projection keeps up to date from the
+application's notification log, or re-evaluate the events themselves (as of
+a past instant, or under other rules) without writing anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.utils import resolve_topic
+
+from ._calendar import Calendar, calendar
+from ._catalogue import Catalogue, load_catalogue
+from ._contact import Contact, ContactEvent, ContactRuleError, DuplicateEvent, RecordOutcome
+from ._errors import DataError, SlaEngineError
+from ._explain import explain_timer
+from ._time import require_aware
+from ._timers import Timer, evaluate_contact
+from ._view import TimerView
+from ._vocabulary import EventType
+
+__all__ = ["Alert", "EscalationPolicy", "RecordResult", "SlaEngine", "WhatIf", "system_clock"]
+
+
+def system_clock() -> dt.datetime:
+    """The machine's clock, in UTC: the engine's default, and the only place it is read."""
+    return dt.datetime.now(dt.UTC)
+
+
+# Which view goes with which persistence module; PostgreSQL's is imported
+# only when used, so that psycopg is needed only there.
+_VIEWS = {
+    "eventsourcing.popo": "sla_engine._view:MemoryTimerView",
+    "eventsourcing.sqlite": "sla_engine._view:SQLiteTimerView",
+    "eventsourcing.postgres": "sla_engine._view_postgres:PostgresTimerView",
+}
+
+
+def store_env(store: str | None) -> dict[str, str]:
+    """``eventsourcing`` settings for a store URL.
+
+    ``None`` or ``"memory"``: in memory.  ``"sqlite:///path/to/file.db"``, a
+    path ending in ``.db``/``.sqlite``, or ``"sqlite://:memory:"``: SQLite.
+    ``"postgresql://user:password@host:port/dbname"``: PostgreSQL.
+    """
+    env = {"ORIGINATOR_ID_TYPE": "text"}
+    if store is None or store == "memory":
+        return env | {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    parsed = urllib.parse.urlsplit(store)
+    if parsed.scheme in ("postgresql", "postgres"):
+        port = parsed.port or 5432
+        return env | {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": parsed.hostname or "localhost",
+            "POSTGRES_PORT": str(port),
+            "POSTGRES_USER": urllib.parse.unquote(parsed.username or ""),
+            "POSTGRES_PASSWORD": urllib.parse.unquote(parsed.password or ""),
+            "POSTGRES_DBNAME": parsed.path.lstrip("/"),
+        }
+    if parsed.scheme == "sqlite":
+        path = store[len("sqlite://") :]
+        path = path[1:] if path.startswith("/") and not path.startswith("//") else path
+        name = ":memory:" if path in (":memory:", "/:memory:") else path or ":memory:"
+        return env | {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": name}
+    if parsed.scheme == "" and store.endswith((".db", ".sqlite", ".sqlite3")):
+        return env | {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": store}
+    raise SlaEngineError(
+        f"cannot read the store {store!r}: use 'memory', 'sqlite:///path/file.db' or "
+        "'postgresql://user:password@host:port/dbname'"
+    )
+
+
+@attrs.frozen
+class Rejected:
+    """An event that was not recorded, and why."""
+
+    event: ContactEvent
+    error: SlaEngineError
+
+
+@attrs.frozen
+class RecordResult:
+    """What :meth:`SlaEngine.record_many` did with each event, in order."""
+
+    outcomes: tuple[RecordOutcome | Rejected, ...]
+
+    @property
+    def recorded(self) -> int:
+        return sum(o is RecordOutcome.RECORDED for o in self.outcomes)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o is RecordOutcome.DUPLICATE for o in self.outcomes)
+
+    @property
+    def rejected(self) -> tuple[Rejected, ...]:
+        return tuple(o for o in self.outcomes if isinstance(o, Rejected))
+
+
+@attrs.frozen
+class Alert:
+    """A timer that crossed a warning threshold or expired."""
+
+    kind: str  # "warning" or "breach"
+    at: dt.datetime
+    timer: Timer
+    #: For warnings: which ``warn_at`` threshold (0-based).
+    threshold: int | None = None
+
+
+@attrs.frozen
+class EscalationPolicy:
+    """Record an ``escalated`` event when a timer crosses a threshold.
+
+    ``on`` lists what escalates: ``"warning"``, ``"breach"`` or both;
+    ``to`` names whom (a role, never a person's name).
+    """
+
+    to: str
+    on: tuple[str, ...] = ("breach",)
+    reason: str = "sla"
+
+
+@attrs.frozen
+class WhatIf:
+    """Timers under the current rules and under the alternative ones."""
+
+    current: tuple[Timer, ...]
+    alternative: tuple[Timer, ...]
+
+    def changes(self) -> list[tuple[Timer | None, Timer | None]]:
+        """Pairs of (current, alternative) timers that differ in state or due date."""
+        before = {t.key: t for t in self.current}
+        after = {t.key: t for t in self.alternative}
+        pairs = []
+        for key in sorted(set(before) | set(after)):
+            a, b = before.get(key), after.get(key)
+            if a is None or b is None or (a.state, a.due_date) != (b.state, b.due_date):
+                pairs.append((a, b))
+        return pairs
+
+
+def _as_event(item: ContactEvent | Mapping[str, Any]) -> ContactEvent:
+    if isinstance(item, ContactEvent):
+        return item
+    try:
+        return ContactEvent(**item)
+    except TypeError as error:
+        raise DataError(f"cannot read the event: {error}") from None
+
+
+class SlaEngine(Application[str]):
+    """Record contact events; ask what is due, at risk, breached, and why.
+
+    ``store`` selects the persistence (see :func:`store_env`): in memory by
+    default, a SQLite file, or PostgreSQL.  ``clock`` gives the time events
+    are recorded at when they do not say; queries that depend on the time
+    take it as an argument.
+    """
+
+    name = "SlaEngine"
+    # Notifications read per projection batch.
+    projection_batch = 500
+
+    def __init__(
+        self,
+        catalogue: Catalogue | str,
+        calendar_spec: Calendar | str = "fr",
+        *,
+        store: str | None = None,
+        clock: Callable[[], dt.datetime] = system_clock,
+        escalation: EscalationPolicy | None = None,
+        on_alert: Callable[[Alert], None] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        # The store named here wins over the process environment, which
+        # eventsourcing reads too (for its other settings).
+        super().__init__(env=store_env(store) | dict(env or {}))
+        self.catalogue = (
+            catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+        )
+        self.default_calendar = (
+            calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
+        )
+        self.clock = clock
+        self.escalation = escalation
+        self.on_alert = on_alert
+        module = self.env.get("PERSISTENCE_MODULE", "eventsourcing.popo")
+        self.view: TimerView = self.factory.tracking_recorder(resolve_topic(_VIEWS[module]))  # type: ignore[arg-type]
+        self._last_check: dt.datetime | None = None
+
+    # -- calendars -------------------------------------------------------------------
+
+    def calendar_for(self, key: str | None) -> Calendar:
+        """The calendar an engagement names (``None``: the engine's default)."""
+        return self.default_calendar if key is None else _calendar(key)
+
+    # -- commands --------------------------------------------------------------------
+
+    def record(self, event: ContactEvent | Mapping[str, Any]) -> RecordOutcome:
+        """Record one event: ``recorded``, or ``duplicate`` if already recorded.
+
+        An event that cannot happen raises :class:`ContactRuleError`.
+        """
+        outcome = self.record_many([event], atomic=True).outcomes[0]
+        assert isinstance(outcome, RecordOutcome)
+        return outcome
+
+    def record_many(
+        self, events: Iterable[ContactEvent | Mapping[str, Any]], *, atomic: bool = True
+    ) -> RecordResult:
+        """Record events in one transaction.
+
+        With ``atomic=True`` (the default) any invalid event raises and
+        nothing is recorded; with ``atomic=False`` invalid events are
+        returned as :class:`Rejected` and every valid one is recorded.
+        Events of one contact are applied in the order given.
+        """
+        items = [_as_event(e) for e in events]
+        now = self.clock()
+        contacts: dict[str, Contact] = {}
+        outcomes: list[RecordOutcome | Rejected] = []
+        for event in items:
+            try:
+                outcomes.append(self._apply(event, contacts, now))
+            except (ContactRuleError, DataError) as error:
+                if atomic:
+                    raise
+                outcomes.append(Rejected(event, error))
+        if contacts:
+            self.save(*contacts.values())
+            self._catch_up(contacts)
+        return RecordResult(tuple(outcomes))
+
+    def _apply(
+        self, event: ContactEvent, contacts: dict[str, Contact], now: dt.datetime
+    ) -> RecordOutcome:
+        recorded_at = event.recorded_at or now
+        contact = contacts.get(event.contact_id) or self._get_contact(event.contact_id)
+        if contact is None:
+            contact = Contact.receive(event, recorded_at)
+            contacts[event.contact_id] = contact
+            return RecordOutcome.RECORDED
+        try:
+            contact.record(event, recorded_at)
+        except DuplicateEvent:
+            return RecordOutcome.DUPLICATE
+        contacts[event.contact_id] = contact
+        return RecordOutcome.RECORDED
+
+    def _get_contact(self, contact_id: str) -> Contact | None:
+        try:
+            contact = self.repository.get(contact_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(contact, Contact)
+        return contact
+
+    # -- the projection ----------------------------------------------------------------
+
+    def _catch_up(self, known: Mapping[str, Contact] | None = None) -> None:
+        """Bring the timer view up to the last recorded event, exactly once."""
+        position = self.view.max_tracking_id(self.name) or 0
+        known = dict(known or {})
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=self.projection_batch, inclusive_of_start=False
+            )
+            if not notifications:
+                return
+            touched = list(dict.fromkeys(str(n.originator_id) for n in notifications))
+            batch = []
+            for contact_id in touched:
+                contact = known.get(contact_id) or self._get_contact(contact_id)
+                assert contact is not None
+                batch.append((contact_id, self._evaluate(contact.history)))
+            last = notifications[-1].id
+            try:
+                self.view.replace(batch, Tracking(self.name, last))
+            except IntegrityError:
+                # Another process projected this batch first: its rows are as good.
+                pass
+            position = last
+
+    def _evaluate(
+        self, history: Sequence[ContactEvent], as_of: dt.datetime | None = None
+    ) -> list[Timer]:
+        return evaluate_contact(history, self.catalogue, self.calendar_for, as_of)
+
+    def rebuild_view(self) -> None:
+        """Forget the view and project the whole log again."""
+        self.view.clear()
+        self._catch_up()
+
+    # -- queries -----------------------------------------------------------------------
+
+    def history(self, contact_id: str) -> list[ContactEvent]:
+        """A contact's events in the order they happened."""
+        contact = self._get_contact(contact_id)
+        if contact is None:
+            raise SlaEngineError(f"no contact {contact_id!r} has been recorded")
+        return list(contact.history)
+
+    def timers(self, contact_id: str, now: dt.datetime | None = None) -> list[Timer]:
+        """The timers of one contact, as they stand at ``now`` (default: the engine's clock)."""
+        self._catch_up()
+        now = self._now(now)
+        return [
+            t.at(now, self.calendar_for(t.calendar_key))
+            for t in self.view.contact_timers(contact_id)
+        ]
+
+    def worklist(
+        self, before: dt.datetime, *, now: dt.datetime | None = None, limit: int | None = 100
+    ) -> list[Timer]:
+        """Open timers that are due or at risk before ``before``, the earliest expiry first."""
+        require_aware(before, "before")
+        self._catch_up()
+        now = self._now(now)
+        return [t.at(now) for t in self.view.needing_attention(before, limit)]
+
+    def all_timers(self, now: dt.datetime | None = None) -> list[Timer]:
+        """Every timer of the live view, as it stands at ``now``."""
+        self._catch_up()
+        now = self._now(now)
+        return [t.at(now) for t in self.view.all_timers()]
+
+    def histories(self) -> Iterator[list[ContactEvent]]:
+        """Every contact's events, read from the log (one list per contact)."""
+        for contact_id in self._contact_ids():
+            contact = self._get_contact(contact_id)
+            assert contact is not None
+            yield list(contact.history)
+
+    def _contact_ids(self) -> list[str]:
+        ids: dict[str, None] = {}
+        position = 0
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=1000, inclusive_of_start=False
+            )
+            if not notifications:
+                return list(ids)
+            for n in notifications:
+                ids.setdefault(str(n.originator_id), None)
+            position = notifications[-1].id
+
+    def status_as_of(self, instant: dt.datetime) -> list[Timer]:
+        """Every timer as it stood at ``instant``, from the events that had happened by then."""
+        require_aware(instant, "instant")
+        return [t for h in self.histories() for t in self._evaluate(h, instant)]
+
+    def what_if(
+        self,
+        *,
+        catalogue: Catalogue | str | None = None,
+        calendar_spec: Calendar | str | None = None,
+        as_of: dt.datetime | None = None,
+    ) -> WhatIf:
+        """The same events under another catalogue or calendar; nothing is written."""
+        other_catalogue = self.catalogue
+        if catalogue is not None:
+            other_catalogue = (
+                catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+            )
+        other_default = self.default_calendar
+        if calendar_spec is not None:
+            other_default = (
+                calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
+            )
+
+        def other_calendars(key: str | None) -> Calendar:
+            return other_default if key is None or calendar_spec is not None else _calendar(key)
+
+        now = self._now(as_of)
+        current, alternative = [], []
+        for history in self.histories():
+            current += self._evaluate(history, now)
+            alternative += evaluate_contact(history, other_catalogue, other_calendars, now)
+        return WhatIf(tuple(current), tuple(alternative))
+
+    def explain(
+        self,
+        contact_id: str,
+        engagement_id: str,
+        *,
+        cycle: int | None = None,
+        lang: str = "fr",
+        now: dt.datetime | None = None,
+    ) -> str:
+        """Why a timer stands where it does: its events, counted days, pauses and verdict."""
+        now = self._now(now)
+        history = self.history(contact_id)
+        timers = [t for t in self._evaluate(history, now) if t.engagement_id == engagement_id]
+        if not timers:
+            known = ", ".join(sorted({t.engagement_id for t in self._evaluate(history, now)}))
+            raise SlaEngineError(
+                f"contact {contact_id!r} has no timer for engagement {engagement_id!r}"
+                + (f" (it has: {known})" if known else "")
+            )
+        timer = timers[-1] if cycle is None else next((t for t in timers if t.cycle == cycle), None)
+        if timer is None:
+            raise SlaEngineError(
+                f"contact {contact_id!r} has no cycle {cycle} of {engagement_id!r}"
+            )
+        engagement = self.catalogue.engagement(engagement_id)
+        return explain_timer(
+            timer, engagement, history, self.calendar_for(timer.calendar_key), lang
+        )
+
+    # -- warnings, breaches, escalation ------------------------------------------------
+
+    def check(
+        self, now: dt.datetime | None = None, *, since: dt.datetime | None = None
+    ) -> list[Alert]:
+        """Alerts for thresholds crossed and expiries in ``(since, now]``.
+
+        ``since`` defaults to the previous check's ``now`` (the first check
+        reports everything up to ``now``).  Each alert goes to ``on_alert``,
+        and the escalation policy, if any, records an ``escalated`` event
+        (with an id derived from the timer, so a repeated check records it
+        once).
+        """
+        now = self._now(now)
+        since = since if since is not None else self._last_check
+        alerts: list[Alert] = []
+        for timer in self.worklist(now, now=now, limit=None):
+            for index, instant in enumerate(timer.warnings):
+                if (since is None or instant > since) and instant <= now:
+                    alerts.append(Alert("warning", instant, timer, index))
+            if (
+                timer.expires_at is not None
+                and timer.expires_at <= now
+                and (since is None or timer.expires_at > since)
+            ):
+                alerts.append(Alert("breach", timer.expires_at, timer))
+        alerts.sort(key=lambda a: (a.at, a.timer.key, a.kind))
+        self._last_check = now
+        for alert in alerts:
+            if self.on_alert is not None:
+                self.on_alert(alert)
+        if self.escalation is not None:
+            self._escalate(alerts)
+        return alerts
+
+    def _escalate(self, alerts: Sequence[Alert]) -> None:
+        policy = self.escalation
+        assert policy is not None
+        events = []
+        for alert in alerts:
+            if alert.kind not in policy.on:
+                continue
+            t = alert.timer
+            suffix = "breach" if alert.kind == "breach" else f"warning{alert.threshold}"
+            events.append(
+                ContactEvent(
+                    event_id=f"sla-engine:{t.engagement_id}:{t.cycle}:{suffix}",
+                    contact_id=t.contact_id,
+                    type=EventType.ESCALATED,
+                    occurred_at=alert.at,
+                    to=policy.to,
+                    reason=f"{policy.reason}:{t.engagement_id}:{alert.kind}",
+                )
+            )
+        if events:
+            self.record_many(events, atomic=False)
+
+    def _now(self, now: dt.datetime | None) -> dt.datetime:
+        return require_aware(now, "now") if now is not None else self.clock()
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(spec: str) -> Calendar:
+    return calendar(spec)

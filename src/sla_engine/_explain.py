@@ -1,0 +1,224 @@
+"""Explanations of timers, in French or English: the events, the days, the verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ._calendar import Calendar
+from ._catalogue import Engagement, PauseMode
+from ._contact import ContactEvent
+from ._deadline import deadline
+from ._delay import Delay
+from ._text import check_lang, format_instant
+from ._timers import Timer, TimerState
+
+__all__ = ["explain_timer"]
+
+_EVENT_NAMES = {
+    "fr": {
+        "received": "reçu",
+        "acknowledged": "accusé de réception",
+        "holding_reply": "réponse d'attente",
+        "answered": "répondu",
+        "escalated": "escaladé",
+        "suspended": "suspendu (en attente de l'usager)",
+        "resumed": "repris",
+        "reopened": "rouvert",
+        "closed": "clos",
+        "reclassified": "reclassé",
+        "flagged_complex": "signalé comme situation complexe",
+    },
+    "en": {
+        "received": "received",
+        "acknowledged": "acknowledged",
+        "holding_reply": "holding reply",
+        "answered": "answered",
+        "escalated": "escalated",
+        "suspended": "suspended (waiting for the user)",
+        "resumed": "resumed",
+        "reopened": "reopened",
+        "closed": "closed",
+        "reclassified": "reclassified",
+        "flagged_complex": "flagged as a complex case",
+    },
+}
+
+_T = {
+    "fr": {
+        "engagement": "Engagement {id} : « {title} » ({source}).",
+        "contact": "Contact {contact}, cycle {cycle} : canal {channel}, catégorie {category}, "
+        "priorité {priority}.",
+        "rules": "Catalogue {catalogue} version {version} ; calendrier {calendar} ({data}).",
+        "events": "Événements :",
+        "event": "- {at} : {what}",
+        "delay_suspend": "Suspensions : {days} {unit} ajouté(s) au délai, qui reprend avec ce qui "
+        "restait.",
+        "delay_restart": "Le délai repart en entier à la dernière reprise, le {at}.",
+        "ignored_pause": "- la suspension du {at} commence après l'expiration : elle ne change rien.",
+        "met": "Verdict : arrêté le {stop}, avant l'expiration : engagement tenu.",
+        "late": "Verdict : arrêté le {stop}, à ou après l'expiration ({expires}) : engagement "
+        "non tenu.",
+        "overdue": "Verdict : toujours en cours au {now}, délai expiré le {expires} : engagement "
+        "non tenu.",
+        "running": "Situation au {now} : en cours, le délai expire le {expires}.",
+        "at_risk": "Situation au {now} : en cours et en alerte (seuil franchi le {warn}) ; le délai "
+        "expire le {expires}.",
+        "paused": "Situation au {now} : en pause depuis le {since}, en attente de l'usager.",
+        "exempt_complex": "Verdict : exempté, la demande a été signalée comme situation complexe.",
+        "not_measured": "Verdict : non mesuré ({attribute} absent).",
+        "no_announced": "Aucun délai n'a été annoncé à l'usager : l'engagement de tenir le délai "
+        "annoncé ne peut pas être tenu.",
+        "measure": "Mesure : {attribute} = {value} (attendu : {bound}) : engagement {verdict}.",
+        "kept": "tenu",
+        "not_kept": "non tenu",
+        "at_most": "au plus {v}",
+        "at_least": "au moins {v}",
+    },
+    "en": {
+        "engagement": "Engagement {id}: “{title}” ({source}).",
+        "contact": "Contact {contact}, cycle {cycle}: channel {channel}, category {category}, "
+        "priority {priority}.",
+        "rules": "Catalogue {catalogue} version {version}; calendar {calendar} ({data}).",
+        "events": "Events:",
+        "event": "- {at}: {what}",
+        "delay_suspend": "Suspensions: {days} {unit} added to the delay, which resumes with what "
+        "was left.",
+        "delay_restart": "The whole delay runs again from the last resumption, on {at}.",
+        "ignored_pause": "- the suspension of {at} starts after the expiry: it changes nothing.",
+        "met": "Verdict: stopped on {stop}, before the expiry: engagement kept.",
+        "late": "Verdict: stopped on {stop}, at or after the expiry ({expires}): engagement not "
+        "kept.",
+        "overdue": "Verdict: still running on {now}, the delay expired on {expires}: engagement "
+        "not kept.",
+        "running": "Status on {now}: running, the delay expires on {expires}.",
+        "at_risk": "Status on {now}: running and at risk (threshold crossed on {warn}); the delay "
+        "expires on {expires}.",
+        "paused": "Status on {now}: paused since {since}, waiting for the user.",
+        "exempt_complex": "Verdict: exempt, the request was flagged as a complex case.",
+        "not_measured": "Verdict: not measured ({attribute} missing).",
+        "no_announced": "No delay was announced to the user: the engagement to keep the announced "
+        "delay cannot be kept.",
+        "measure": "Measure: {attribute} = {value} (expected: {bound}): engagement {verdict}.",
+        "kept": "kept",
+        "not_kept": "not kept",
+        "at_most": "at most {v}",
+        "at_least": "at least {v}",
+    },
+}
+
+
+def explain_timer(
+    timer: Timer,
+    engagement: Engagement,
+    history: Sequence[ContactEvent],
+    cal: Calendar,
+    lang: str = "fr",
+) -> str:
+    """The explanation of one timer, from its events and the rules that produced it."""
+    check_lang(lang)
+    t = _T[lang]
+    tz = cal.tz
+
+    def when(instant: dt.datetime) -> str:
+        return format_instant(instant.astimezone(tz), lang)
+
+    none = "—"
+    lines = [
+        t["engagement"].format(id=engagement.id, title=engagement.title, source=engagement.source),
+        t["contact"].format(
+            contact=timer.contact_id,
+            cycle=timer.cycle,
+            channel=timer.channel or none,
+            category=timer.category or none,
+            priority=timer.priority or none,
+        ),
+        t["rules"].format(
+            catalogue=timer.catalogue,
+            version=timer.catalogue_version,
+            calendar=timer.calendar or cal.spec,
+            data=timer.calendar_version or cal.data_version,
+        ),
+        t["events"],
+    ]
+    lines += [
+        t["event"].format(at=when(e.occurred_at), what=_EVENT_NAMES[lang][e.type.value])
+        for e in history
+        if e.occurred_at <= timer.as_of
+    ]
+    if engagement.kind.value == "measure":
+        lines.append(_measure_verdict(timer, engagement, t))
+        return "\n".join(lines)
+    if timer.reason == "exempt_complex":
+        lines.append(t["exempt_complex"])
+        return "\n".join(lines)
+    if timer.target is None:
+        lines.append(t["no_announced"])
+        return "\n".join(lines)
+    assert timer.started_at is not None
+    start, amount = timer.started_at, timer.target.amount
+    effective = [p for p in timer.pauses if p.effective and p.ended_at is not None]
+    for p in timer.pauses:
+        if not p.effective:
+            lines.append(t["ignored_pause"].format(at=when(p.started_at)))
+    if effective and engagement.pause_mode is PauseMode.RESTART:
+        start = effective[-1].ended_at  # type: ignore[assignment]
+        lines.append(t["delay_restart"].format(at=when(start)))
+    elif effective and timer.target.unit.is_day_count:
+        extra = sum(
+            cal.count(
+                p.started_at.astimezone(tz).date(),
+                p.ended_at.astimezone(tz).date(),  # type: ignore[union-attr]
+                timer.target.unit,
+            )
+            for p in effective
+        )
+        lines.append(
+            t["delay_suspend"].format(days=extra, unit=timer.target.unit.label(extra, lang))
+        )
+        amount += extra
+    if timer.state is not TimerState.PAUSED:
+        computed = deadline(start, Delay(amount, timer.target.unit), cal, extend=engagement.extend)
+        lines.append(computed.explain(lang))
+    lines.append(_verdict(timer, t, when))
+    return "\n".join(lines)
+
+
+def _verdict(timer: Timer, t: dict[str, str], when: object) -> str:
+    fmt = when  # a callable
+    assert callable(fmt)
+    expires = fmt(timer.expires_at) if timer.expires_at is not None else "—"
+    now = fmt(timer.as_of)
+    if timer.state is TimerState.MET:
+        return t["met"].format(stop=fmt(timer.stopped_at))
+    if timer.state is TimerState.LATE:
+        return t["late"].format(stop=fmt(timer.stopped_at), expires=expires)
+    if timer.state is TimerState.OVERDUE:
+        return t["overdue"].format(now=now, expires=expires)
+    if timer.state is TimerState.AT_RISK:
+        crossed = [w for w in timer.warnings if w <= timer.as_of]
+        return t["at_risk"].format(now=now, warn=fmt(crossed[0]), expires=expires)
+    if timer.state is TimerState.PAUSED:
+        return t["paused"].format(now=now, since=fmt(timer.pauses[-1].started_at))
+    return t["running"].format(now=now, expires=expires)
+
+
+def _measure_verdict(timer: Timer, engagement: Engagement, t: dict[str, str]) -> str:
+    if timer.measured is None:
+        return t["not_measured"].format(attribute=engagement.attribute)
+    bounds = []
+    if engagement.at_most is not None:
+        bounds.append(t["at_most"].format(v=_number(engagement.at_most)))
+    if engagement.at_least is not None:
+        bounds.append(t["at_least"].format(v=_number(engagement.at_least)))
+    verdict = t["kept"] if timer.state is TimerState.MET else t["not_kept"]
+    return t["measure"].format(
+        attribute=engagement.attribute,
+        value=_number(timer.measured),
+        bound=", ".join(bounds),
+        verdict=verdict,
+    )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,0 +1,549 @@
+"""Timers: how each engagement stands for one contact, at one instant.
+
+Evaluation is a pure function of a contact's events, a catalogue and the
+calendars: the projections store its results, the what-if and as-of queries
+call it again on the same events with other rules or another instant, and
+the tests compare it with a small reference model.
+
+For each (contact, engagement, cycle) a timer starts on the engagement's
+``start`` event (a ``reopened`` event starts a new cycle of response
+timers), stops on the first of its ``stop`` events, and is paused between
+its ``pause`` and ``resume`` events:
+
+- ``suspend`` mode: the delay resumes with what was left; a pause of k
+  counted days pushes the due date back by exactly k counted days (the day
+  of the suspension counts, the day of the resumption does not, as for the
+  day of receipt);
+- ``restart`` mode: the whole delay runs again from the resumption.
+
+A pause that starts at or after the expiry it would postpone changes
+nothing: a breach is not undone by suspending the request afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from ._calendar import Calendar
+from ._catalogue import Catalogue, Engagement, EngagementKind, PauseMode
+from ._contact import ContactEvent
+from ._delay import Delay, Unit
+from ._time import first_instant_of
+from ._vocabulary import EventType
+
+__all__ = ["Pause", "Timer", "TimerState", "evaluate_contact", "timer_from_dict"]
+
+
+class TimerState(enum.StrEnum):
+    """Where a timer stands."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    AT_RISK = "at_risk"
+    MET = "met"
+    #: Stopped at or after its expiry.
+    LATE = "late"
+    #: Still running past its expiry.
+    OVERDUE = "overdue"
+    EXEMPT = "exempt"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (
+            TimerState.RUNNING,
+            TimerState.PAUSED,
+            TimerState.AT_RISK,
+            TimerState.OVERDUE,
+        )
+
+
+@attrs.frozen
+class Pause:
+    """A pause of a timer; ``ended_at`` is ``None`` while it lasts."""
+
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    #: Whether it moved the deadline (a pause after expiry does not).
+    effective: bool
+
+
+@attrs.frozen(kw_only=True)
+class Timer:
+    """One engagement's timer for one contact and cycle, as of an instant."""
+
+    contact_id: str
+    engagement_id: str
+    cycle: int
+    kind: str
+    state: TimerState
+    as_of: dt.datetime
+    started_at: dt.datetime | None
+    stopped_at: dt.datetime | None = None
+    #: The delay applied (« 15 jours ouvrés »), after a complex-case or announced delay.
+    target: Delay | None = None
+    due_date: dt.date | None = None
+    #: An answer is on time iff strictly before this instant.
+    expires_at: dt.datetime | None = None
+    #: Instants at which each ``warn_at`` threshold is crossed.
+    warnings: tuple[dt.datetime, ...] = ()
+    pauses: tuple[Pause, ...] = ()
+    #: Counted units from the start day to the stop day (or the as-of day).
+    elapsed: int | float | None = None
+    #: Why the state is what it is, when that is not obvious (a short code).
+    reason: str | None = None
+    measured: float | None = None
+    calendar: str | None = None
+    calendar_version: str | None = None
+    #: What the engagement named (its own, the catalogue's, or None for the engine's default).
+    calendar_key: str | None = None
+    catalogue: str = ""
+    catalogue_version: str = ""
+    channel: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    service: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.contact_id, self.engagement_id, self.cycle)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state.is_open
+
+    def at(self, now: dt.datetime, calendar: Calendar | None = None) -> Timer:
+        """This timer as it stands at ``now``: running, at risk or overdue.
+
+        Stored timers of the live view keep only what the events decided;
+        the states that depend on the clock are derived here.  With a
+        ``calendar``, an open timer's ``elapsed`` is counted up to ``now``.
+        """
+        if self.state not in (TimerState.RUNNING, TimerState.AT_RISK, TimerState.OVERDUE):
+            return attrs.evolve(self, as_of=now)
+        if self.expires_at is not None and now >= self.expires_at:
+            state = TimerState.OVERDUE
+        elif any(now >= w for w in self.warnings):
+            state = TimerState.AT_RISK
+        else:
+            state = TimerState.RUNNING
+        elapsed = self.elapsed
+        if calendar is not None and self.target is not None and self.started_at is not None:
+            elapsed = _elapsed(
+                calendar, self.target.unit, self.started_at, max(now, self.started_at)
+            )
+        return attrs.evolve(self, state=state, as_of=now, elapsed=elapsed)
+
+    @property
+    def next_warning(self) -> dt.datetime | None:
+        """The first warning instant, for the worklist (``None`` when there is none)."""
+        return self.warnings[0] if self.warnings else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, ready for JSON."""
+
+        def iso(value: dt.date | dt.datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "contact_id": self.contact_id,
+            "engagement_id": self.engagement_id,
+            "cycle": self.cycle,
+            "kind": self.kind,
+            "state": self.state.value,
+            "as_of": iso(self.as_of),
+            "started_at": iso(self.started_at),
+            "stopped_at": iso(self.stopped_at),
+            "target": None if self.target is None else str(self.target),
+            "due_date": iso(self.due_date),
+            "expires_at": iso(self.expires_at),
+            "warnings": [iso(w) for w in self.warnings],
+            "pauses": [
+                {
+                    "started_at": iso(p.started_at),
+                    "ended_at": iso(p.ended_at),
+                    "effective": p.effective,
+                }
+                for p in self.pauses
+            ],
+            "elapsed": self.elapsed,
+            "reason": self.reason,
+            "measured": self.measured,
+            "calendar": self.calendar,
+            "calendar_version": self.calendar_version,
+            "calendar_key": self.calendar_key,
+            "catalogue": self.catalogue,
+            "catalogue_version": self.catalogue_version,
+            "channel": self.channel,
+            "category": self.category,
+            "priority": self.priority,
+            "service": self.service,
+        }
+
+
+def _date(value: str | None) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def _instant(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def timer_from_dict(data: dict[str, Any]) -> Timer:
+    """The inverse of :meth:`Timer.to_dict`."""
+    as_of = _instant(data["as_of"])
+    assert as_of is not None
+    return Timer(
+        contact_id=data["contact_id"],
+        engagement_id=data["engagement_id"],
+        cycle=data["cycle"],
+        kind=data["kind"],
+        state=TimerState(data["state"]),
+        as_of=as_of,
+        started_at=_instant(data["started_at"]),
+        stopped_at=_instant(data["stopped_at"]),
+        target=None if data["target"] is None else Delay.parse(data["target"]),
+        due_date=_date(data["due_date"]),
+        expires_at=_instant(data["expires_at"]),
+        warnings=tuple(dt.datetime.fromisoformat(w) for w in data["warnings"]),
+        pauses=tuple(
+            Pause(
+                dt.datetime.fromisoformat(p["started_at"]),
+                _instant(p["ended_at"]),
+                p["effective"],
+            )
+            for p in data["pauses"]
+        ),
+        elapsed=data["elapsed"],
+        reason=data["reason"],
+        measured=data["measured"],
+        calendar=data["calendar"],
+        calendar_version=data["calendar_version"],
+        calendar_key=data["calendar_key"],
+        catalogue=data["catalogue"],
+        catalogue_version=data["catalogue_version"],
+        channel=data["channel"],
+        category=data["category"],
+        priority=data["priority"],
+        service=data["service"],
+    )
+
+
+CalendarResolver = Callable[[str | None], Calendar]
+
+
+@attrs.frozen
+class _Classification:
+    channel: str | None
+    category: str | None
+    priority: str | None
+    service: str | None
+
+
+def classification(events: Sequence[ContactEvent]) -> _Classification:
+    """The contact's classification: its ``received`` event, as later reclassified."""
+    fields: dict[str, str | None] = {
+        "channel": None,
+        "category": None,
+        "priority": None,
+        "service": None,
+    }
+    for e in events:
+        if e.type in (EventType.RECEIVED, EventType.RECLASSIFIED):
+            for name in fields:
+                value = getattr(e, name)
+                if value is not None:
+                    fields[name] = value
+    if fields["priority"] is None:
+        fields["priority"] = "normal"
+    return _Classification(**fields)
+
+
+def evaluate_contact(
+    events: Sequence[ContactEvent],
+    catalogue: Catalogue,
+    calendars: CalendarResolver,
+    as_of: dt.datetime | None = None,
+) -> list[Timer]:
+    """Every timer of one contact, as of ``as_of`` (events after it are ignored).
+
+    ``events`` must be one contact's, sorted by ``occurred_at`` (as the
+    :class:`~sla_engine._contact.Contact` aggregate keeps them).  Without
+    ``as_of``, every event counts and open timers are left ``running`` or
+    ``paused``: :meth:`Timer.at` then says how they stand at a given instant
+    (this is what the live view stores).
+    """
+    if as_of is None:
+        known = list(events)
+    else:
+        known = [e for e in events if e.occurred_at <= as_of]
+    if not known or known[0].type is not EventType.RECEIVED:
+        return []
+    cls = classification(known)
+    timers: list[Timer] = []
+    for engagement in catalogue.matching(
+        channel=cls.channel, category=cls.category, priority=cls.priority, service=cls.service
+    ):
+        if engagement.kind is EngagementKind.RESPONSE:
+            for timer in _response_timers(known, engagement, catalogue, calendars, cls):
+                if as_of is not None:
+                    timer = timer.at(as_of, calendars(timer.calendar_key))
+                timers.append(timer)
+        elif engagement.kind is EngagementKind.MEASURE:
+            timers.extend(_measure_timers(known, engagement, catalogue, cls))
+    return timers
+
+
+def _common(
+    events: Sequence[ContactEvent],
+    engagement: Engagement,
+    catalogue: Catalogue,
+    cls: _Classification,
+) -> dict[str, Any]:
+    return {
+        "contact_id": events[0].contact_id,
+        "engagement_id": engagement.id,
+        "kind": engagement.kind.value,
+        "as_of": events[-1].occurred_at,
+        "catalogue": catalogue.id,
+        "catalogue_version": f"{catalogue.version} ({catalogue.fingerprint})",
+        "channel": cls.channel,
+        "category": cls.category,
+        "priority": cls.priority,
+        "service": cls.service,
+    }
+
+
+def _cycles(events: Sequence[ContactEvent]) -> list[list[ContactEvent]]:
+    cycles: list[list[ContactEvent]] = [[]]
+    for e in events:
+        if e.type is EventType.REOPENED:
+            cycles.append([])
+        cycles[-1].append(e)
+    return cycles
+
+
+def _response_timers(
+    events: Sequence[ContactEvent],
+    engagement: Engagement,
+    catalogue: Catalogue,
+    calendars: CalendarResolver,
+    cls: _Classification,
+) -> list[Timer]:
+    key = engagement.calendar or catalogue.calendar
+    cal = calendars(key)
+    common = _common(events, engagement, catalogue, cls)
+    common.update(calendar=cal.spec, calendar_version=cal.data_version, calendar_key=key)
+    start_type = engagement.start or EventType.RECEIVED
+    timers = []
+    for number, cycle in enumerate(_cycles(events)):
+        if number and start_type is EventType.RECEIVED:
+            start = cycle[0]  # the reopening starts the new cycle
+        else:
+            start = next((e for e in cycle if e.type is start_type), None)  # type: ignore[assignment]
+            if start is None:
+                continue
+        after = cycle[cycle.index(start) + 1 :]
+        stop = next((e for e in after if e.type in engagement.stop), None)
+        running = after if stop is None else after[: after.index(stop)]
+        timers.append(
+            _response_timer(start, stop, running, engagement, cal, common | {"cycle": number})
+        )
+    return timers
+
+
+def _target(
+    engagement: Engagement, running: Sequence[ContactEvent]
+) -> tuple[Delay | None, str | None]:
+    """The delay that applies, and the reason for an exemption or a missing delay."""
+    complex_flag = any(e.type is EventType.FLAGGED_COMPLEX for e in running)
+    if complex_flag and engagement.complex_rule == "exempt":
+        return None, "exempt_complex"
+    if complex_flag and isinstance(engagement.complex_rule, Delay):
+        return engagement.complex_rule, "complex_delay"
+    if engagement.target_announced:
+        announced = [e.announced_delay for e in running if e.announced_delay is not None]
+        if not announced:
+            return None, "no_announced_delay"
+        return announced[-1], None
+    return engagement.target, None
+
+
+def _pauses(
+    engagement: Engagement, running: Sequence[ContactEvent]
+) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    if engagement.pause is None:
+        return []
+    resume = engagement.resume or EventType.RESUMED
+    pauses: list[tuple[dt.datetime, dt.datetime | None]] = []
+    for e in running:
+        if e.type is engagement.pause and (not pauses or pauses[-1][1] is not None):
+            pauses.append((e.occurred_at, None))
+        elif e.type is resume and pauses and pauses[-1][1] is None:
+            pauses[-1] = (pauses[-1][0], e.occurred_at)
+    return pauses
+
+
+class _Clock:
+    """Deadline arithmetic of one delay on one calendar, with pauses."""
+
+    def __init__(self, cal: Calendar, delay: Delay, extend: bool | None) -> None:
+        self.cal, self.delay, self.extend = cal, delay, extend
+        self.tz = cal.tz
+
+    def day(self, instant: dt.datetime) -> dt.date:
+        return instant.astimezone(self.tz).date()
+
+    def expiry(
+        self,
+        start: dt.datetime,
+        amount: float,
+        pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
+    ) -> tuple[dt.date | None, dt.datetime | None, list[bool], bool]:
+        """Due date and expiry of ``amount`` units, after pauses; which pauses counted; whether paused now."""
+        base, extra = start, 0.0
+        due, expires = self._due(base, amount, extra)
+        effective: list[bool] = []
+        for paused_at, resumed_at in pauses:
+            if paused_at >= expires:
+                effective.append(False)
+                continue
+            effective.append(True)
+            if resumed_at is None:
+                return None, None, effective, True
+            if self.mode_restart:
+                base, extra = resumed_at, 0.0
+            else:
+                extra += self._paused(paused_at, resumed_at)
+            due, expires = self._due(base, amount, extra)
+        return due, expires, effective, False
+
+    mode_restart = False
+
+    def _paused(self, paused_at: dt.datetime, resumed_at: dt.datetime) -> float:
+        unit = self.delay.unit
+        if unit.is_hours:
+            return self.cal.hours_between(
+                paused_at, resumed_at, business=unit is Unit.HEURES_OUVREES
+            )
+        if unit.is_day_count:
+            return self.cal.count(self.day(paused_at), self.day(resumed_at), unit)
+        return (self.day(resumed_at) - self.day(paused_at)).days
+
+    def _due(self, base: dt.datetime, amount: float, extra: float) -> tuple[dt.date, dt.datetime]:
+        unit = self.delay.unit
+        if unit.is_hours:
+            expires = self.cal.add_hours(base, amount + extra, business=unit is Unit.HEURES_OUVREES)
+            return expires.date(), expires
+        start_day = self.day(base)
+        if unit.is_day_count:
+            due = self.cal.add(start_day, math.ceil(amount) + int(extra), unit)
+        else:
+            raw = self.cal.add(start_day, math.ceil(amount), unit, extend=False)
+            raw += dt.timedelta(days=int(extra))
+            extend = unit.extended_by_default if self.extend is None else self.extend
+            due = self.cal.roll_forward(raw) if extend else raw
+        return due, first_instant_of(due + dt.timedelta(days=1), self.tz)
+
+
+def _response_timer(
+    start: ContactEvent,
+    stop: ContactEvent | None,
+    running: Sequence[ContactEvent],
+    engagement: Engagement,
+    cal: Calendar,
+    common: dict[str, Any],
+) -> Timer:
+    started_at = start.occurred_at
+    stopped_at = None if stop is None else stop.occurred_at
+    target, reason = _target(engagement, running)
+    if target is None:
+        if reason == "exempt_complex":
+            state = TimerState.EXEMPT
+        else:
+            # No delay announced: nothing to be on time for, which fails the engagement.
+            state = TimerState.RUNNING if stop is None else TimerState.LATE
+        return Timer(
+            state=state, started_at=started_at, stopped_at=stopped_at, reason=reason, **common
+        )
+    clock = _Clock(cal, target, engagement.extend)
+    clock.mode_restart = engagement.pause_mode is PauseMode.RESTART
+    pauses = _pauses(engagement, running)
+    due, expires, effective, paused_now = clock.expiry(started_at, target.amount, pauses)
+    pause_values = tuple(
+        Pause(p, r, e) for (p, r), e in zip(pauses, effective + [False] * len(pauses), strict=False)
+    )
+    warnings: list[dt.datetime] = []
+    for fraction in engagement.warn_at:
+        amount = fraction * target.amount
+        amount = amount if target.unit.is_hours else math.ceil(amount - 1e-9)
+        if amount < target.amount:
+            _, warn_at, _, _ = clock.expiry(started_at, amount, pauses)
+            if warn_at is not None:
+                warnings.append(warn_at)
+    elapsed = None
+    if stopped_at is not None:
+        elapsed = _elapsed(cal, target.unit, started_at, stopped_at)
+        state = TimerState.MET if expires is not None and stopped_at < expires else TimerState.LATE
+    elif paused_now:
+        state = TimerState.PAUSED
+    else:
+        state = TimerState.RUNNING
+    return Timer(
+        state=state,
+        started_at=started_at,
+        stopped_at=stopped_at,
+        target=target,
+        due_date=due,
+        expires_at=expires,
+        warnings=tuple(warnings),
+        pauses=pause_values,
+        elapsed=elapsed,
+        reason=reason,
+        **common,
+    )
+
+
+def _elapsed(cal: Calendar, unit: Unit, start: dt.datetime, end: dt.datetime) -> int | float:
+    if unit.is_hours:
+        return round(cal.hours_between(start, end, business=unit is Unit.HEURES_OUVREES), 4)
+    tz = cal.tz
+    return cal.count(start.astimezone(tz).date(), end.astimezone(tz).date(), unit)
+
+
+def _measure_timers(
+    events: Sequence[ContactEvent],
+    engagement: Engagement,
+    catalogue: Catalogue,
+    cls: _Classification,
+) -> list[Timer]:
+    common = _common(events, engagement, catalogue, cls)
+    timers = []
+    measured_events = [e for e in events if e.type is engagement.event]
+    for number, e in enumerate(measured_events):
+        raw = e.attributes.get(engagement.attribute or "")
+        value = raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        if value is None:
+            state, reason = TimerState.EXEMPT, "not_measured"
+        else:
+            ok = (engagement.at_most is None or value <= engagement.at_most) and (
+                engagement.at_least is None or value >= engagement.at_least
+            )
+            state, reason = (TimerState.MET if ok else TimerState.LATE), None
+        timers.append(
+            Timer(
+                state=state,
+                started_at=e.occurred_at,
+                stopped_at=e.occurred_at,
+                measured=None if value is None else float(value),
+                reason=reason,
+                cycle=number,
+                **common,
+            )
+        )
+    return timers

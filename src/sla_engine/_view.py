@@ -1,0 +1,191 @@
+"""The timer view: every timer of the live engine, kept by a projection.
+
+One recorder class per persistence module of ``eventsourcing`` (PostgreSQL's
+is in :mod:`sla_engine._view_postgres`, so that psycopg is needed only
+there), each a
+``TrackingRecorder``: the timers of the contacts touched by a batch of
+notifications and the tracking record of the batch's last notification are
+written in one transaction, so a projection that stops at any point resumes
+exactly once.
+
+Each row holds a timer as JSON plus the columns the queries need: the
+contact, and ``attention_us``, the first instant (µs since the epoch, UTC)
+at which an open timer needs attention: its first warning, else its expiry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.popo import POPOTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+
+from ._timers import Timer, timer_from_dict
+
+__all__ = ["MemoryTimerView", "SQLiteTimerView", "TimerView", "microseconds", "timer_row"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+ContactTimers = tuple[str, Sequence[Timer]]
+
+
+def microseconds(instant: dt.datetime) -> int:
+    """Exact microseconds since the epoch (no float rounding)."""
+    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _attention(timer: Timer) -> int | None:
+    if not timer.is_open:
+        return None
+    instant = timer.next_warning or timer.expires_at
+    return None if instant is None else microseconds(instant)
+
+
+def _expiry(timer: Timer) -> int | None:
+    return None if timer.expires_at is None or not timer.is_open else microseconds(timer.expires_at)
+
+
+def timer_row(timer: Timer) -> tuple[str, str, int, int | None, int | None, str]:
+    return (
+        timer.contact_id,
+        timer.engagement_id,
+        timer.cycle,
+        _attention(timer),
+        _expiry(timer),
+        json.dumps(timer.to_dict(), separators=(",", ":")),
+    )
+
+
+class TimerView:
+    """What every timer view offers (implemented per backend below)."""
+
+    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+        """Replace the timers of each contact in ``batch`` and record ``tracking``, atomically."""
+        raise NotImplementedError
+
+    def contact_timers(self, contact_id: str) -> list[Timer]:
+        raise NotImplementedError
+
+    def needing_attention(self, before: dt.datetime, limit: int | None) -> list[Timer]:
+        """Open timers whose first warning or expiry is at or before ``before``, by expiry."""
+        raise NotImplementedError
+
+    def all_timers(self) -> Iterator[Timer]:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Forget every timer and tracking position (before a rebuild)."""
+        raise NotImplementedError
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        raise NotImplementedError
+
+
+class MemoryTimerView(POPOTrackingRecorder, TimerView):
+    """The view in memory, for the in-memory engine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timers: dict[str, list[Timer]] = {}
+
+    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+        with self._database_lock:
+            self._assert_tracking_uniqueness(tracking)
+            for contact_id, timers in batch:
+                self._timers[contact_id] = list(timers)
+            self._insert_tracking(tracking)
+
+    def contact_timers(self, contact_id: str) -> list[Timer]:
+        with self._database_lock:
+            return list(self._timers.get(contact_id, ()))
+
+    def needing_attention(self, before: dt.datetime, limit: int | None) -> list[Timer]:
+        edge = microseconds(before)
+        with self._database_lock:
+            found = [
+                t
+                for timers in self._timers.values()
+                for t in timers
+                if (a := _attention(t)) is not None and a <= edge
+            ]
+        found.sort(key=lambda t: (_expiry(t) or 0, t.key))
+        return found if limit is None else found[:limit]
+
+    def all_timers(self) -> Iterator[Timer]:
+        with self._database_lock:
+            snapshot = [t for timers in self._timers.values() for t in timers]
+        return iter(snapshot)
+
+    def clear(self) -> None:
+        with self._database_lock:
+            self._timers.clear()
+            self._max_tracking_ids.clear()
+
+
+_SQLITE_TABLE = "sla_timers"
+
+
+class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
+    """The view in the engine's SQLite database (the same file as its events)."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements += [
+            f"CREATE TABLE IF NOT EXISTS {_SQLITE_TABLE} ("
+            "contact_id TEXT NOT NULL, engagement_id TEXT NOT NULL, cycle INTEGER NOT NULL, "
+            "attention_us INTEGER, expires_us INTEGER, data TEXT NOT NULL, "
+            "PRIMARY KEY (contact_id, engagement_id, cycle)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {_SQLITE_TABLE}_attention "
+            f"ON {_SQLITE_TABLE} (attention_us) WHERE attention_us IS NOT NULL",
+        ]
+        return statements
+
+    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._replace(c, batch)
+            self._insert_tracking(c, tracking)
+
+    def _replace(self, c: SQLiteCursor, batch: Sequence[ContactTimers]) -> None:
+        c.executemany(
+            f"DELETE FROM {_SQLITE_TABLE} WHERE contact_id = ?",
+            [(contact_id,) for contact_id, _ in batch],
+        )
+        c.executemany(
+            f"INSERT INTO {_SQLITE_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+            [timer_row(t) for _, timers in batch for t in timers],
+        )
+
+    def _select(self, sql: str, params: Sequence[Any]) -> list[Timer]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return [timer_from_dict(json.loads(row[0])) for row in c.fetchall()]
+
+    def contact_timers(self, contact_id: str) -> list[Timer]:
+        return self._select(
+            f"SELECT data FROM {_SQLITE_TABLE} WHERE contact_id = ? ORDER BY engagement_id, cycle",
+            (contact_id,),
+        )
+
+    def needing_attention(self, before: dt.datetime, limit: int | None) -> list[Timer]:
+        return self._select(
+            f"SELECT data FROM {_SQLITE_TABLE} WHERE attention_us <= ? "
+            "ORDER BY expires_us, contact_id, engagement_id, cycle LIMIT ?",
+            (microseconds(before), -1 if limit is None else limit),
+        )
+
+    def all_timers(self) -> Iterator[Timer]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT data FROM {_SQLITE_TABLE} ORDER BY contact_id, engagement_id, cycle")
+            rows = c.fetchall()
+        return (timer_from_dict(json.loads(row[0])) for row in rows)
+
+    def clear(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {_SQLITE_TABLE}")
+            c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))

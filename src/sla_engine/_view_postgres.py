@@ -1,0 +1,90 @@
+"""The timer view in PostgreSQL (imported only when that backend is used)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg.sql import SQL, Composed, Identifier
+
+from ._timers import Timer, timer_from_dict
+from ._view import ContactTimers, TimerView, microseconds, timer_row
+
+__all__ = ["PostgresTimerView"]
+
+
+class PostgresTimerView(PostgresTrackingRecorder, TimerView):
+    """The view in the engine's PostgreSQL schema, beside its events."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.timers_table = Identifier(self.datastore.schema, "sla_timers")
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} ("
+                "contact_id text NOT NULL, engagement_id text NOT NULL, cycle integer NOT NULL, "
+                "attention_us bigint, expires_us bigint, data text NOT NULL, "
+                "PRIMARY KEY (contact_id, engagement_id, cycle))"
+            ).format(self.timers_table),
+            SQL(
+                "CREATE INDEX IF NOT EXISTS sla_timers_attention "
+                "ON {0} (attention_us) WHERE attention_us IS NOT NULL"
+            ).format(self.timers_table),
+        ]
+
+    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany(
+                SQL("DELETE FROM {0} WHERE contact_id = %s").format(self.timers_table),
+                [(contact_id,) for contact_id, _ in batch],
+            )
+            c.executemany(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s, %s)").format(self.timers_table),
+                [timer_row(t) for _, timers in batch for t in timers],
+            )
+            self._insert_tracking(c, tracking)
+
+    def _select(self, query: Composed, params: Sequence[Any]) -> list[Timer]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(query, params)
+            return [timer_from_dict(json.loads(row["data"])) for row in c.fetchall()]
+
+    def contact_timers(self, contact_id: str) -> list[Timer]:
+        return self._select(
+            SQL("SELECT data FROM {0} WHERE contact_id = %s ORDER BY engagement_id, cycle").format(
+                self.timers_table
+            ),
+            (contact_id,),
+        )
+
+    def needing_attention(self, before: dt.datetime, limit: int | None) -> list[Timer]:
+        return self._select(
+            SQL(
+                "SELECT data FROM {0} WHERE attention_us <= %s "
+                "ORDER BY expires_us, contact_id, engagement_id, cycle LIMIT %s"
+            ).format(self.timers_table),
+            (microseconds(before), limit),
+        )
+
+    def all_timers(self) -> Iterator[Timer]:
+        rows = self._select(
+            SQL("SELECT data FROM {0} ORDER BY contact_id, engagement_id, cycle").format(
+                self.timers_table
+            ),
+            (),
+        )
+        return iter(rows)
+
+    def clear(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(SQL("DELETE FROM {0}").format(self.timers_table))
+            c.execute(
+                SQL("DELETE FROM {0}.{1} WHERE application_name != %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
+                ),
+                ("__migration__",),
+            )
