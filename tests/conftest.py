@@ -22,3 +22,38 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# -- engines on every backend ------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from .engine_support import BACKENDS, store_for, test_catalogue  # noqa: E402
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Build engines on the test's backend; several calls share one store."""
+    from sla_engine._engine import SlaEngine
+
+    if backend == "postgres":
+        store = request.getfixturevalue("postgres_store")
+    else:
+        store = store_for(backend, tmp_path)
+    engines: list[SlaEngine] = []
+
+    def factory(**options):  # type: ignore[no-untyped-def]
+        options.setdefault("catalogue", test_catalogue())
+        options.setdefault("calendar_spec", "fr")
+        engine = SlaEngine(store=store, **options)
+        engines.append(engine)
+        return engine
+
+    yield factory
+    for engine in engines:
+        engine.close()

@@ -315,10 +315,12 @@ class SlaEngine(Application[str]):
         """The timers of one contact, as they stand at ``now`` (default: the engine's clock)."""
         self._catch_up()
         now = self._now(now)
-        return [
-            t.at(now, self.calendar_for(t.calendar_key))
-            for t in self.view.contact_timers(contact_id)
-        ]
+        stored = self.view.contact_timers(contact_id)
+        if any(t.as_of > now for t in stored):
+            # Asked about a moment before some of its events: evaluate as of then.
+            return self._evaluate(self.history(contact_id), now)
+        return [t.at(now, self.calendar_for(t.calendar_key)) for t in stored]
+
 
     def worklist(
         self, before: dt.datetime, *, now: dt.datetime | None = None, limit: int | None = 100

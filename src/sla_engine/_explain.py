@@ -12,6 +12,7 @@ from ._deadline import deadline
 from ._delay import Delay
 from ._text import check_lang, format_instant
 from ._timers import Timer, TimerState
+from ._vocabulary import label
 
 __all__ = ["explain_timer"]
 
@@ -123,15 +124,14 @@ def explain_timer(
     def when(instant: dt.datetime) -> str:
         return format_instant(instant.astimezone(tz), lang)
 
-    none = "—"
     lines = [
         t["engagement"].format(id=engagement.id, title=engagement.title, source=engagement.source),
         t["contact"].format(
             contact=timer.contact_id,
             cycle=timer.cycle,
-            channel=timer.channel or none,
-            category=timer.category or none,
-            priority=timer.priority or none,
+            channel=label(timer.channel, lang),
+            category=label(timer.category, lang),
+            priority=label(timer.priority, lang),
         ),
         t["rules"].format(
             catalogue=timer.catalogue,

@@ -164,3 +164,28 @@ def canonical_category(text: str) -> str:
         if normalise_words(alias) == folded:
             return value
     return " ".join(text.lower().split())
+
+
+_LABELS = {
+    "fr": {
+        "letter": "courrier",
+        "email": "courriel",
+        "phone": "téléphone",
+        "counter": "accueil",
+        "web": "formulaire en ligne",
+        "normal": "normale",
+        "urgent": "urgente",
+        "complaint": "réclamation",
+        "suggestion": "suggestion",
+        "information": "demande d'information",
+        "appointment": "rendez-vous",
+    },
+    "en": {},
+}
+
+
+def label(value: str | None, lang: str = "fr") -> str:
+    """A channel, priority or category as people say it: ``email`` → « courriel »."""
+    if value is None:
+        return "—"
+    return _LABELS.get(lang, {}).get(value, value)

@@ -1,0 +1,121 @@
+"""Shared helpers for the engine tests: a small catalogue, instants, engines per backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sla_engine._catalogue import Catalogue, parse_catalogue
+from sla_engine._engine import SlaEngine
+
+P = ZoneInfo("Europe/Paris")
+
+CATALOGUE = """
+[catalogue]
+id = "test"
+title = "Catalogue de test"
+version = "2025-1"
+
+[[engagement]]
+id = "email-5"
+title = "Nous traitons vos courriels dans un délai maximum de 5 jours ouvrés"
+source = "test, engagement 1"
+kind = "response"
+when = { channel = ["email"], priority = ["normal"] }
+start = "received"
+stop = ["answered"]
+pause = "suspended"
+pause_mode = "suspend"
+target = "5 jours ouvrés"
+warn_at = [0.5, 0.8]
+complex = "exempt"
+
+[[engagement]]
+id = "email-urgent"
+title = "Situations urgentes : réponse sous 1 jour ouvré"
+source = "test, engagement 2"
+kind = "response"
+when = { channel = ["email"], priority = ["urgent"] }
+start = "received"
+stop = ["answered"]
+target = "1 jour ouvré"
+
+[[engagement]]
+id = "letter-15"
+title = "Courriers sous 15 jours ouvrés, délai reparti à réception des pièces"
+source = "test, engagement 3"
+kind = "response"
+when = { channel = ["letter"] }
+start = "received"
+stop = ["answered"]
+pause = "suspended"
+pause_mode = "restart"
+target = "15 jours ouvrés"
+complex = "30 jours ouvrés"
+
+[[engagement]]
+id = "ack"
+title = "Accusé de réception sous 2 jours ouvrés"
+source = "test, engagement 4"
+kind = "response"
+when = { channel = ["email", "letter", "web"] }
+start = "received"
+stop = ["acknowledged"]
+target = "2 jours ouvrés"
+
+[[engagement]]
+id = "announced"
+title = "Réponse dans le délai annoncé"
+source = "test, engagement 5"
+kind = "response"
+when = { channel = ["web"] }
+start = "received"
+stop = ["answered"]
+target = "announced"
+
+[[engagement]]
+id = "rings"
+title = "Prise d'appel en moins de 5 sonneries"
+source = "test, engagement 6"
+kind = "measure"
+when = { channel = ["phone"] }
+event = "answered"
+attribute = "rings"
+at_most = 5
+
+[[engagement]]
+id = "courtesy"
+title = "Un accueil courtois"
+source = "test, engagement 7"
+kind = "manual"
+"""
+
+
+def test_catalogue() -> Catalogue:
+    return parse_catalogue(CATALOGUE, source="tests/engine_support.py")
+
+
+def at(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, h, mi, tzinfo=P)
+
+
+BACKENDS = ["memory", "sqlite"]
+#: The backends whose store outlives an engine.
+PERSISTENT = [b for b in BACKENDS if b != "memory"]
+
+
+_counter = itertools.count()
+
+
+def store_for(backend: str, folder: Path) -> str | None:
+    if backend == "memory":
+        return None
+    if backend == "sqlite":
+        return f"sqlite:///{folder / f'engine-{next(_counter)}.db'}"
+    raise ValueError(backend)
+
+
+EngineFactory = Callable[..., SlaEngine]

@@ -1,0 +1,441 @@
+"""The engine's behaviour, run the same way on every persistence backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sla_engine._contact import ContactEvent, ContactRuleError, RecordOutcome
+from sla_engine._engine import Alert, EscalationPolicy, Rejected
+from sla_engine._timers import TimerState
+
+from .engine_support import PERSISTENT, at
+
+
+# Friday 7 Nov 2025, 10:00 in Paris.  Tuesday 11 Nov is the Armistice.
+T0 = at(2025, 11, 7)
+
+
+def received(contact: str = "C1", when: dt.datetime = T0, **fields: object) -> dict[str, object]:
+    event: dict[str, object] = {
+        "event_id": f"{contact}-r",
+        "contact_id": contact,
+        "type": "received",
+        "occurred_at": when,
+        "channel": "email",
+    }
+    event.update(fields)
+    return event
+
+
+def ev(contact: str, n: int, type_: str, when: dt.datetime, **fields: object) -> dict[str, object]:
+    return {"event_id": f"{contact}-{n}", "contact_id": contact, "type": type_, "occurred_at": when, **fields}
+
+
+def timer(engine, contact: str, engagement: str, now: dt.datetime, cycle: int = 0):  # type: ignore[no-untyped-def]
+    found = [
+        t for t in engine.timers(contact, now=now) if t.engagement_id == engagement and t.cycle == cycle
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+class TestRecording:
+    def test_recorded_then_duplicate(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        assert engine.record(received()) is RecordOutcome.RECORDED
+        assert engine.record(received()) is RecordOutcome.DUPLICATE
+        assert len(engine.history("C1")) == 1
+
+    def test_same_id_other_content_is_refused(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())
+        engine.record(ev("C1", 1, "answered", at(2025, 11, 10)))
+        with pytest.raises(ContactRuleError, match="already recorded with other content"):
+            engine.record(ev("C1", 1, "answered", at(2025, 11, 12)))
+
+    def test_events_round_trip(self, make_engine, backend: str) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received(category="Réclamation", service="DSDEN 25", requester="h:1a2b"),
+                ev("C1", 1, "acknowledged", at(2025, 11, 7, 11), announced_delay="10 jours ouvrés"),
+                ev("C1", 2, "escalated", at(2025, 11, 8), to="N+1", reason="urgence"),
+                ev("C1", 3, "answered", at(2025, 11, 10), attributes={"pages": 2, "ok": True}),
+            ]
+        )
+        # A second engine on the same store reads them back (in memory, the same engine).
+        reader = engine if backend == "memory" else make_engine()
+        history = reader.history("C1")
+        assert [e.type.value for e in history] == ["received", "acknowledged", "escalated", "answered"]
+        assert history[0].category == "complaint"
+        assert history[0].service == "DSDEN 25"
+        assert str(history[1].announced_delay) == "10 jours ouvrés"
+        assert (history[2].to, history[2].reason) == ("N+1", "urgence")
+        assert dict(history[3].attributes) == {"ok": True, "pages": 2}
+        assert history[3].occurred_at == at(2025, 11, 10)
+
+    def test_recorded_at_defaults_to_the_injected_clock(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        clock = at(2025, 11, 9, 8)
+        engine = make_engine(clock=lambda: clock)
+        engine.record(received())
+        engine.record(ev("C1", 1, "answered", at(2025, 11, 10), recorded_at=at(2025, 11, 12)))
+        history = engine.history("C1")
+        assert history[0].recorded_at == clock
+        assert history[1].recorded_at == at(2025, 11, 12)
+
+    def test_atomic_batch_records_nothing_on_error(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        with pytest.raises(ContactRuleError):
+            engine.record_many([received("C1"), ev("C2", 1, "answered", T0)])
+        assert engine.all_timers(now=T0) == []
+
+    def test_lenient_batch_keeps_the_good_events(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        result = engine.record_many(
+            [received("C1"), ev("C2", 1, "answered", T0), received("C1"), received("C3")],
+            atomic=False,
+        )
+        assert (result.recorded, result.duplicates, len(result.rejected)) == (2, 1, 1)
+        assert isinstance(result.outcomes[1], Rejected)
+        assert "contact 'C2', event 'C2-1'" in str(result.outcomes[1].error)
+        assert {t.contact_id for t in engine.all_timers(now=T0)} == {"C1", "C3"}
+
+
+class TestRules:
+    def test_answer_to_a_contact_never_received(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        with pytest.raises(
+            ContactRuleError,
+            match=r"contact 'X', event 'X-1': a contact's first recorded event must be 'received'",
+        ):
+            make_engine().record(ev("X", 1, "answered", T0))
+
+    def test_resume_without_suspension(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())
+        with pytest.raises(ContactRuleError, match="'resumed' without a 'suspended' before it"):
+            engine.record(ev("C1", 1, "resumed", at(2025, 11, 8)))
+
+    def test_nothing_after_closed_but_reopened(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many([received(), ev("C1", 1, "closed", at(2025, 11, 10))])
+        with pytest.raises(ContactRuleError, match="'answered' after the contact was closed"):
+            engine.record(ev("C1", 2, "answered", at(2025, 11, 11)))
+        assert engine.record(ev("C1", 3, "reopened", at(2025, 11, 12))) is RecordOutcome.RECORDED
+
+    def test_event_before_receipt(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())
+        with pytest.raises(ContactRuleError, match="would happen before the contact was received"):
+            engine.record(ev("C1", 1, "answered", at(2025, 11, 6)))
+
+    def test_second_receipt(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())
+        with pytest.raises(ContactRuleError, match="already received"):
+            engine.record(received() | {"event_id": "other"})
+
+    def test_late_event_inserted_in_time_order(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        # The answer is recorded first; the acknowledgement, scanned late, happened before it.
+        engine = make_engine()
+        engine.record_many([received(), ev("C1", 2, "answered", at(2025, 11, 12))])
+        engine.record(ev("C1", 1, "acknowledged", at(2025, 11, 7, 15), recorded_at=at(2025, 11, 13)))
+        assert [e.type.value for e in engine.history("C1")] == ["received", "acknowledged", "answered"]
+        ack = timer(engine, "C1", "ack", at(2025, 11, 20))
+        assert ack.state is TimerState.MET
+        assert ack.stopped_at == at(2025, 11, 7, 15)
+
+    def test_late_event_that_breaks_the_history_is_refused(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many([received(), ev("C1", 1, "closed", at(2025, 11, 12))])
+        with pytest.raises(ContactRuleError, match="after the contact was closed"):
+            engine.record(ev("C1", 2, "answered", at(2025, 11, 13)))
+        # Before the closure it is fine.
+        engine.record(ev("C1", 3, "answered", at(2025, 11, 10)))
+
+
+class TestTimers:
+    def test_running_at_risk_overdue(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())
+        # 5 jours ouvrés from Fri 7 Nov: Mon 10 (1), Wed 12 (2), Thu 13 (3), Fri 14 (4), Mon 17 (5).
+        t = timer(engine, "C1", "email-5", at(2025, 11, 10))
+        assert (t.state, t.due_date) == (TimerState.RUNNING, dt.date(2025, 11, 17))
+        assert t.expires_at == at(2025, 11, 18, 0)
+        # Warnings: 3 days used (ceil 2.5) after Thu 13; 4 days after Fri 14.
+        assert t.warnings == (at(2025, 11, 14, 0), at(2025, 11, 15, 0))
+        assert timer(engine, "C1", "email-5", at(2025, 11, 14, 9)).state is TimerState.AT_RISK
+        assert timer(engine, "C1", "email-5", at(2025, 11, 18, 0)).state is TimerState.OVERDUE
+        assert timer(engine, "C1", "email-5", at(2025, 11, 17, 23, 59)).state is TimerState.AT_RISK
+
+    def test_met_and_late(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received("A"),
+                ev("A", 1, "answered", at(2025, 11, 17, 23, 59)),
+                received("B"),
+                ev("B", 1, "answered", at(2025, 11, 18, 0)),
+            ]
+        )
+        a = timer(engine, "A", "email-5", at(2025, 12, 1))
+        b = timer(engine, "B", "email-5", at(2025, 12, 1))
+        assert (a.state, a.elapsed) == (TimerState.MET, 5)
+        assert (b.state, b.elapsed) == (TimerState.LATE, 6)
+
+    def test_suspension_extends_by_the_counted_days(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received(),
+                ev("C1", 1, "suspended", at(2025, 11, 12)),  # Wednesday
+                ev("C1", 2, "resumed", at(2025, 11, 14)),  # Friday: (Wed, Fri] = 2 counted days
+            ]
+        )
+        t = timer(engine, "C1", "email-5", at(2025, 11, 14, 12))
+        assert t.due_date == dt.date(2025, 11, 19)
+        assert [p.effective for p in t.pauses] == [True]
+        paused = timer(engine, "C1", "email-5", at(2025, 11, 13))
+        assert paused.state is TimerState.PAUSED
+
+    def test_restart_mode_runs_the_whole_delay_again(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received(channel="letter"),
+                ev("C1", 1, "suspended", at(2025, 11, 12)),
+                ev("C1", 2, "resumed", at(2025, 11, 20)),  # Thursday
+            ]
+        )
+        t = timer(engine, "C1", "letter-15", at(2025, 11, 21))
+        # 15 jours ouvrés from Thu 20 Nov: Fri 21 (1) … Thu 11 Dec (15).
+        assert t.due_date == dt.date(2025, 12, 11)
+
+    def test_suspension_after_expiry_changes_nothing(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received(),
+                ev("C1", 1, "suspended", at(2025, 11, 19)),
+                ev("C1", 2, "resumed", at(2025, 11, 25)),
+            ]
+        )
+        t = timer(engine, "C1", "email-5", at(2025, 11, 26))
+        assert t.due_date == dt.date(2025, 11, 17)
+        assert t.state is TimerState.OVERDUE
+        assert [p.effective for p in t.pauses] == [False]
+
+    def test_reopening_starts_a_new_cycle(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received(),
+                ev("C1", 1, "answered", at(2025, 11, 10)),
+                ev("C1", 2, "reopened", at(2025, 11, 20)),  # Thursday
+            ]
+        )
+        first = timer(engine, "C1", "email-5", at(2025, 11, 21), cycle=0)
+        second = timer(engine, "C1", "email-5", at(2025, 11, 21), cycle=1)
+        assert first.state is TimerState.MET
+        assert second.state is TimerState.RUNNING
+        assert second.started_at == at(2025, 11, 20)
+        assert second.due_date == dt.date(2025, 11, 27)
+
+    def test_complex_cases(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received("E"),
+                ev("E", 1, "flagged_complex", at(2025, 11, 8), reason="multi-services"),
+                received("L", channel="letter"),
+                ev("L", 1, "flagged_complex", at(2025, 11, 8)),
+            ]
+        )
+        assert timer(engine, "E", "email-5", at(2025, 12, 20)).state is TimerState.EXEMPT
+        letter = timer(engine, "L", "letter-15", at(2025, 11, 20))
+        assert str(letter.target) == "30 jours ouvrés"
+        assert letter.reason == "complex_delay"
+
+    def test_urgent_priority_selects_its_own_engagement(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received(priority="urgent"))
+        ids = {t.engagement_id for t in engine.timers("C1", now=T0)}
+        assert ids == {"email-urgent", "ack"}
+        assert timer(engine, "C1", "email-urgent", T0).due_date == dt.date(2025, 11, 10)
+
+    def test_reclassification_changes_the_engagements(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many([received(), ev("C1", 1, "reclassified", at(2025, 11, 8), channel="courrier")])
+        ids = {t.engagement_id for t in engine.timers("C1", now=at(2025, 11, 9))}
+
+        assert ids == {"letter-15", "ack"}
+
+    def test_announced_delay(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received("W", channel="web"),
+                ev("W", 1, "acknowledged", at(2025, 11, 7, 11), announced_delay="1 mois"),
+                ev("W", 2, "answered", at(2025, 12, 8)),
+                received("N", channel="formulaire"),
+                ev("N", 1, "answered", at(2025, 11, 10)),
+            ]
+        )
+        w = timer(engine, "W", "announced", at(2025, 12, 20))
+        # 1 mois from Fri 7 Nov is Sun 7 Dec, extended to Mon 8 Dec: answered on the 8th, on time.
+        assert (w.due_date, w.state) == (dt.date(2025, 12, 8), TimerState.MET)
+        n = timer(engine, "N", "announced", at(2025, 12, 20))
+        assert (n.state, n.reason) == (TimerState.LATE, "no_announced_delay")
+
+    def test_measures(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received("P1", channel="téléphone"),
+                ev("P1", 1, "answered", T0, attributes={"rings": 3}),
+                received("P2", channel="phone"),
+                ev("P2", 1, "answered", T0, attributes={"rings": 7}),
+                received("P3", channel="phone"),
+                ev("P3", 1, "answered", T0),
+            ]
+        )
+        states = {c: timer(engine, c, "rings", T0).state for c in ("P1", "P2", "P3")}
+        assert states == {"P1": TimerState.MET, "P2": TimerState.LATE, "P3": TimerState.EXEMPT}
+
+
+class TestQueries:
+    def test_worklist_oldest_first(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received("late", at(2025, 11, 3)),
+                received("soon", at(2025, 11, 6)),
+                received("fresh", at(2025, 11, 14)),
+                received("done", at(2025, 11, 3)),
+                ev("done", 1, "answered", at(2025, 11, 4)),
+                ev("done", 2, "acknowledged", at(2025, 11, 4)),
+            ]
+        )
+        now = at(2025, 11, 12, 12)
+        items = engine.worklist(at(2025, 11, 13), now=now)
+        keys = [(t.contact_id, t.engagement_id, t.state.value) for t in items]
+        # late: ack expired Thu 6, email Tue 11; soon: ack expired Tue 11, email
+        # expires Sat 15 with its first warning on Thu 13 at 00:00, before the edge.
+        assert keys == [
+            ("late", "ack", "overdue"),
+            ("late", "email-5", "overdue"),
+            ("soon", "ack", "overdue"),
+            ("soon", "email-5", "running"),
+        ]
+        assert engine.worklist(at(2025, 11, 13), now=now, limit=1)[0].contact_id == "late"
+
+    def test_as_of_a_past_instant(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many([received(), ev("C1", 1, "answered", at(2025, 11, 12))])
+        before = {t.engagement_id: t.state for t in engine.status_as_of(at(2025, 11, 11))}
+        after = {t.engagement_id: t.state for t in engine.status_as_of(at(2025, 11, 13))}
+        # The acknowledgement was due Wednesday 12 (Tuesday 11 is the Armistice).
+        assert before == {"email-5": TimerState.RUNNING, "ack": TimerState.RUNNING}
+        assert after == {"email-5": TimerState.MET, "ack": TimerState.OVERDUE}
+
+    def test_as_of_the_end_of_time_equals_the_live_view(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [received("A"), ev("A", 1, "answered", at(2025, 11, 12)), received("B", channel="letter")]
+        )
+        end = at(2030, 1, 1)
+        live = sorted((t.key, t.state, t.due_date) for t in engine.all_timers(now=end))
+        replayed = sorted((t.key, t.state, t.due_date) for t in engine.status_as_of(end))
+        assert live == replayed
+        assert len(live) == 4
+
+    def test_what_if_another_calendar(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        # Received Wednesday 24 Dec 2025: 26 December is a holiday in Moselle only.
+        engine.record(received(when=at(2025, 12, 24)))
+        result = engine.what_if(calendar_spec="fr-57", as_of=at(2025, 12, 26))
+        changes = {(a.engagement_id, a.due_date, b.due_date) for a, b in result.changes() if a and b}
+        assert changes == {
+            ("ack", dt.date(2025, 12, 29), dt.date(2025, 12, 30)),
+            ("email-5", dt.date(2026, 1, 2), dt.date(2026, 1, 5)),
+        }
+        # Nothing was written: the live view still uses the engine's calendar.
+        assert timer(engine, "C1", "ack", at(2025, 12, 26)).due_date == dt.date(2025, 12, 29)
+
+    def test_explanations(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [
+                received(),
+                ev("C1", 1, "suspended", at(2025, 11, 12)),
+                ev("C1", 2, "resumed", at(2025, 11, 14)),
+                ev("C1", 3, "answered", at(2025, 11, 18, 16)),
+            ]
+        )
+        fr = engine.explain("C1", "email-5", now=at(2025, 12, 1))
+        assert "Engagement email-5 : « Nous traitons vos courriels" in fr
+        assert "canal courriel" in fr
+        assert "- mercredi 12 novembre 2025 à 10:00 (UTC+01:00) : suspendu" in fr
+        assert "Suspensions : 2 jours ouvrés ajouté(s) au délai" in fr
+        assert "Délai : 7 jours ouvrés" in fr
+        assert "mardi 11 novembre 2025 : non compté (11 novembre : Armistice)" in fr
+        assert "Verdict : arrêté le mardi 18 novembre 2025 à 16:00 (UTC+01:00), avant l'expiration" in fr
+        en = engine.explain("C1", "email-5", lang="en", now=at(2025, 12, 1))
+        assert "engagement kept" in en
+        with pytest.raises(Exception, match="has no timer for engagement 'rings'"):
+            engine.explain("C1", "rings")
+
+
+class TestAlerts:
+    def test_check_reports_each_crossing_once(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        seen: list[Alert] = []
+        engine = make_engine(on_alert=seen.append)
+        engine.record(received())
+        first = engine.check(at(2025, 11, 14, 9))
+        assert [(a.kind, a.timer.engagement_id, a.at) for a in first] == [
+            ("breach", "ack", at(2025, 11, 13, 0)),
+            ("warning", "email-5", at(2025, 11, 14, 0)),
+        ]
+        second = engine.check(at(2025, 11, 18, 1))
+        assert [(a.kind, a.timer.engagement_id, a.at) for a in second] == [
+            ("warning", "email-5", at(2025, 11, 15, 0)),
+            ("breach", "email-5", at(2025, 11, 18, 0)),
+        ]
+        assert seen == first + second
+        assert engine.check(at(2025, 11, 18, 2)) == []
+
+    def test_escalation_policy_records_escalated_events_once(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(escalation=EscalationPolicy(to="N+1", on=("breach",)))
+        engine.record(received())
+        engine.check(at(2025, 11, 18, 1))
+        engine.check(at(2025, 11, 18, 1), since=at(2025, 11, 1))  # the same crossings again
+        escalations = [e for e in engine.history("C1") if e.type.value == "escalated"]
+        assert [(e.event_id, e.to, e.occurred_at) for e in escalations] == [
+            ("sla-engine:ack:0:breach", "N+1", at(2025, 11, 13, 0)),
+            ("sla-engine:email-5:0:breach", "N+1", at(2025, 11, 18, 0)),
+        ]
+
+
+class TestProjection:
+    def test_rebuild_equals_live(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record_many(
+            [received(f"C{i}", at(2025, 11, 3 + i)) for i in range(8)]
+            + [ev("C2", 1, "answered", at(2025, 11, 7)), ev("C5", 1, "suspended", at(2025, 11, 10))]
+        )
+        now = at(2025, 11, 20)
+        live = sorted(t.to_dict().items().__repr__() for t in engine.all_timers(now=now))
+        engine.rebuild_view()
+        assert sorted(t.to_dict().items().__repr__() for t in engine.all_timers(now=now)) == live
+
+    @pytest.mark.parametrize("backend", PERSISTENT, indirect=True)
+    def test_a_new_engine_resumes_from_the_tracking_position(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        first = make_engine()
+
+        first.record(received("A"))
+        second = make_engine()
+        second.record(received("B"))
+        # The first engine's view catches up with what the second recorded.
+        assert {t.contact_id for t in first.all_timers(now=T0)} == {"A", "B"}
+        assert first.view.max_tracking_id(first.name) == 2
