@@ -6,12 +6,11 @@ import datetime as dt
 
 import pytest
 
-from sla_engine._contact import ContactEvent, ContactRuleError, RecordOutcome
+from sla_engine._contact import ContactRuleError, RecordOutcome
 from sla_engine._engine import Alert, EscalationPolicy, Rejected
 from sla_engine._timers import TimerState
 
 from .engine_support import PERSISTENT, at
-
 
 # Friday 7 Nov 2025, 10:00 in Paris.  Tuesday 11 Nov is the Armistice.
 T0 = at(2025, 11, 7)
@@ -30,12 +29,20 @@ def received(contact: str = "C1", when: dt.datetime = T0, **fields: object) -> d
 
 
 def ev(contact: str, n: int, type_: str, when: dt.datetime, **fields: object) -> dict[str, object]:
-    return {"event_id": f"{contact}-{n}", "contact_id": contact, "type": type_, "occurred_at": when, **fields}
+    return {
+        "event_id": f"{contact}-{n}",
+        "contact_id": contact,
+        "type": type_,
+        "occurred_at": when,
+        **fields,
+    }
 
 
 def timer(engine, contact: str, engagement: str, now: dt.datetime, cycle: int = 0):  # type: ignore[no-untyped-def]
     found = [
-        t for t in engine.timers(contact, now=now) if t.engagement_id == engagement and t.cycle == cycle
+        t
+        for t in engine.timers(contact, now=now)
+        if t.engagement_id == engagement and t.cycle == cycle
     ]
     assert len(found) == 1, found
     return found[0]
@@ -68,7 +75,12 @@ class TestRecording:
         # A second engine on the same store reads them back (in memory, the same engine).
         reader = engine if backend == "memory" else make_engine()
         history = reader.history("C1")
-        assert [e.type.value for e in history] == ["received", "acknowledged", "escalated", "answered"]
+        assert [e.type.value for e in history] == [
+            "received",
+            "acknowledged",
+            "escalated",
+            "answered",
+        ]
         assert history[0].category == "complaint"
         assert history[0].service == "DSDEN 25"
         assert str(history[1].announced_delay) == "10 jours ouvrés"
@@ -140,8 +152,14 @@ class TestRules:
         # The answer is recorded first; the acknowledgement, scanned late, happened before it.
         engine = make_engine()
         engine.record_many([received(), ev("C1", 2, "answered", at(2025, 11, 12))])
-        engine.record(ev("C1", 1, "acknowledged", at(2025, 11, 7, 15), recorded_at=at(2025, 11, 13)))
-        assert [e.type.value for e in engine.history("C1")] == ["received", "acknowledged", "answered"]
+        engine.record(
+            ev("C1", 1, "acknowledged", at(2025, 11, 7, 15), recorded_at=at(2025, 11, 13))
+        )
+        assert [e.type.value for e in engine.history("C1")] == [
+            "received",
+            "acknowledged",
+            "answered",
+        ]
         ack = timer(engine, "C1", "ack", at(2025, 11, 20))
         assert ack.state is TimerState.MET
         assert ack.stopped_at == at(2025, 11, 7, 15)
@@ -266,7 +284,9 @@ class TestTimers:
 
     def test_reclassification_changes_the_engagements(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
-        engine.record_many([received(), ev("C1", 1, "reclassified", at(2025, 11, 8), channel="courrier")])
+        engine.record_many(
+            [received(), ev("C1", 1, "reclassified", at(2025, 11, 8), channel="courrier")]
+        )
         ids = {t.engagement_id for t in engine.timers("C1", now=at(2025, 11, 9))}
 
         assert ids == {"letter-15", "ack"}
@@ -342,7 +362,11 @@ class TestQueries:
     def test_as_of_the_end_of_time_equals_the_live_view(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
         engine.record_many(
-            [received("A"), ev("A", 1, "answered", at(2025, 11, 12)), received("B", channel="letter")]
+            [
+                received("A"),
+                ev("A", 1, "answered", at(2025, 11, 12)),
+                received("B", channel="letter"),
+            ]
         )
         end = at(2030, 1, 1)
         live = sorted((t.key, t.state, t.due_date) for t in engine.all_timers(now=end))
@@ -355,7 +379,9 @@ class TestQueries:
         # Received Wednesday 24 Dec 2025: 26 December is a holiday in Moselle only.
         engine.record(received(when=at(2025, 12, 24)))
         result = engine.what_if(calendar_spec="fr-57", as_of=at(2025, 12, 26))
-        changes = {(a.engagement_id, a.due_date, b.due_date) for a, b in result.changes() if a and b}
+        changes = {
+            (a.engagement_id, a.due_date, b.due_date) for a, b in result.changes() if a and b
+        }
         assert changes == {
             ("ack", dt.date(2025, 12, 29), dt.date(2025, 12, 30)),
             ("email-5", dt.date(2026, 1, 2), dt.date(2026, 1, 5)),
@@ -380,7 +406,10 @@ class TestQueries:
         assert "Suspensions : 2 jours ouvrés ajouté(s) au délai" in fr
         assert "Délai : 7 jours ouvrés" in fr
         assert "mardi 11 novembre 2025 : non compté (11 novembre : Armistice)" in fr
-        assert "Verdict : arrêté le mardi 18 novembre 2025 à 16:00 (UTC+01:00), avant l'expiration" in fr
+        assert (
+            "Verdict : arrêté le mardi 18 novembre 2025 à 16:00 (UTC+01:00), avant l'expiration"
+            in fr
+        )
         en = engine.explain("C1", "email-5", lang="en", now=at(2025, 12, 1))
         assert "engagement kept" in en
         with pytest.raises(Exception, match="has no timer for engagement 'rings'"):

@@ -172,8 +172,9 @@ class ContactEvent:
 
 # -- the stored events ------------------------------------------------------------
 
-# Events at the same instant are ordered so that a contact is received first.
-_SAME_INSTANT_RANK = {t: i for i, t in enumerate(EventType)}
+# Events at the same instant keep the order they were recorded in, except
+# that a contact is received before anything else happens to it.
+_SAME_INSTANT_RANK = {t: 0 if t is EventType.RECEIVED else 1 for t in EventType}
 
 
 class Contact(BaseAggregate[str]):
@@ -307,6 +308,7 @@ _STORED: dict[EventType, type[Contact.Event]] = {
 
 
 def _order(event: ContactEvent) -> tuple[dt.datetime, int]:
+    # Used with stable sorts: equal keys keep their recording order.
     return (event.occurred_at, _SAME_INSTANT_RANK[event.type])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._calendar import Calendar
 from ._catalogue import Engagement, PauseMode
@@ -56,14 +56,16 @@ _T = {
         "delay_suspend": "Suspensions : {days} {unit} ajouté(s) au délai, qui reprend avec ce qui "
         "restait.",
         "delay_restart": "Le délai repart en entier à la dernière reprise, le {at}.",
-        "ignored_pause": "- la suspension du {at} commence après l'expiration : elle ne change rien.",
+        "ignored_pause": "- la suspension du {at} commence après l'expiration : "
+        "elle ne change rien.",
         "met": "Verdict : arrêté le {stop}, avant l'expiration : engagement tenu.",
         "late": "Verdict : arrêté le {stop}, à ou après l'expiration ({expires}) : engagement "
         "non tenu.",
         "overdue": "Verdict : toujours en cours au {now}, délai expiré le {expires} : engagement "
         "non tenu.",
         "running": "Situation au {now} : en cours, le délai expire le {expires}.",
-        "at_risk": "Situation au {now} : en cours et en alerte (seuil franchi le {warn}) ; le délai "
+        "at_risk": "Situation au {now} : en cours et en alerte (seuil franchi le {warn}) ; "
+        "le délai "
         "expire le {expires}.",
         "paused": "Situation au {now} : en pause depuis le {since}, en attente de l'usager.",
         "exempt_complex": "Verdict : exempté, la demande a été signalée comme situation complexe.",
@@ -121,8 +123,8 @@ def explain_timer(
     t = _T[lang]
     tz = cal.tz
 
-    def when(instant: dt.datetime) -> str:
-        return format_instant(instant.astimezone(tz), lang)
+    def when(instant: dt.datetime | None) -> str:
+        return "—" if instant is None else format_instant(instant.astimezone(tz), lang)
 
     lines = [
         t["engagement"].format(id=engagement.id, title=engagement.title, source=engagement.source),
@@ -155,23 +157,25 @@ def explain_timer(
     if timer.target is None:
         lines.append(t["no_announced"])
         return "\n".join(lines)
-    assert timer.started_at is not None
-    start, amount = timer.started_at, timer.target.amount
-    effective = [p for p in timer.pauses if p.effective and p.ended_at is not None]
+    start = timer.started_at or timer.as_of  # a response timer always has its start
+    amount = timer.target.amount
+    effective = [
+        (p.started_at, p.ended_at) for p in timer.pauses if p.effective and p.ended_at is not None
+    ]
     for p in timer.pauses:
         if not p.effective:
             lines.append(t["ignored_pause"].format(at=when(p.started_at)))
     if effective and engagement.pause_mode is PauseMode.RESTART:
-        start = effective[-1].ended_at  # type: ignore[assignment]
+        start = effective[-1][1]
         lines.append(t["delay_restart"].format(at=when(start)))
     elif effective and timer.target.unit.is_day_count:
         extra = sum(
             cal.count(
-                p.started_at.astimezone(tz).date(),
-                p.ended_at.astimezone(tz).date(),  # type: ignore[union-attr]
+                paused.astimezone(tz).date(),
+                resumed.astimezone(tz).date(),
                 timer.target.unit,
             )
-            for p in effective
+            for paused, resumed in effective
         )
         lines.append(
             t["delay_suspend"].format(days=extra, unit=timer.target.unit.label(extra, lang))
@@ -184,9 +188,7 @@ def explain_timer(
     return "\n".join(lines)
 
 
-def _verdict(timer: Timer, t: dict[str, str], when: object) -> str:
-    fmt = when  # a callable
-    assert callable(fmt)
+def _verdict(timer: Timer, t: dict[str, str], fmt: Callable[[dt.datetime | None], str]) -> str:
     expires = fmt(timer.expires_at) if timer.expires_at is not None else "—"
     now = fmt(timer.as_of)
     if timer.state is TimerState.MET:

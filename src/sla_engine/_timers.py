@@ -196,15 +196,13 @@ def _instant(value: str | None) -> dt.datetime | None:
 
 def timer_from_dict(data: dict[str, Any]) -> Timer:
     """The inverse of :meth:`Timer.to_dict`."""
-    as_of = _instant(data["as_of"])
-    assert as_of is not None
     return Timer(
         contact_id=data["contact_id"],
         engagement_id=data["engagement_id"],
         cycle=data["cycle"],
         kind=data["kind"],
         state=TimerState(data["state"]),
-        as_of=as_of,
+        as_of=dt.datetime.fromisoformat(data["as_of"]),
         started_at=_instant(data["started_at"]),
         stopped_at=_instant(data["stopped_at"]),
         target=None if data["target"] is None else Delay.parse(data["target"]),
@@ -278,10 +276,8 @@ def evaluate_contact(
     ``paused``: :meth:`Timer.at` then says how they stand at a given instant
     (this is what the live view stores).
     """
-    if as_of is None:
-        known = list(events)
-    else:
-        known = [e for e in events if e.occurred_at <= as_of]
+    known = list(events) if as_of is None else [e for e in events if e.occurred_at <= as_of]
+
     if not known or known[0].type is not EventType.RECEIVED:
         return []
     cls = classification(known)
@@ -405,7 +401,10 @@ class _Clock:
         amount: float,
         pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
     ) -> tuple[dt.date | None, dt.datetime | None, list[bool], bool]:
-        """Due date and expiry of ``amount`` units, after pauses; which pauses counted; whether paused now."""
+        """Due date and expiry of ``amount`` units after the pauses.
+
+        Also says which pauses counted, and whether the timer is paused now.
+        """
         base, extra = start, 0.0
         due, expires = self._due(base, amount, extra)
         effective: list[bool] = []
@@ -474,6 +473,10 @@ def _response_timer(
     clock = _Clock(cal, target, engagement.extend)
     clock.mode_restart = engagement.pause_mode is PauseMode.RESTART
     pauses = _pauses(engagement, running)
+    if stopped_at is not None and pauses and pauses[-1][1] is None:
+        # Stopped while paused (answered while waiting for the user): the
+        # pause ends with the stop.
+        pauses[-1] = (pauses[-1][0], stopped_at)
     due, expires, effective, paused_now = clock.expiry(started_at, target.amount, pauses)
     pause_values = tuple(
         Pause(p, r, e) for (p, r), e in zip(pauses, effective + [False] * len(pauses), strict=False)
