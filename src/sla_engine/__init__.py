@@ -5,9 +5,30 @@ modules is private and may change.
 """
 
 from ._calendar import Calendar, CalendarCoverage, calendar
+from ._catalogue import (
+    Catalogue,
+    CatalogueError,
+    Engagement,
+    EngagementKind,
+    Match,
+    PauseMode,
+    catalogue_names,
+    load_catalogue,
+    parse_catalogue,
+)
 from ._closures import Closure, closures_from_ics
+from ._contact import ContactEvent, ContactRuleError, RecordOutcome
 from ._deadline import Deadline, deadline
 from ._delay import Delay, Unit
+from ._engine import (
+    Alert,
+    EscalationPolicy,
+    RecordResult,
+    Rejected,
+    SlaEngine,
+    WhatIf,
+    system_clock,
+)
 from ._errors import (
     CalendarCoverageError,
     CalendarDataError,
@@ -21,33 +42,60 @@ from ._errors import (
 from ._hours import OpeningHours
 from ._school import SchoolDaysOff, SchoolYear, SchoolZone, school_zone, school_zones
 from ._territories import Territory, territories
+from ._timers import Pause, Timer, TimerState
+from ._vocabulary import Channel, EventType, Priority
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Alert",
     "Calendar",
     "CalendarCoverage",
     "CalendarCoverageError",
     "CalendarDataError",
     "CalendarSpecError",
+    "Catalogue",
+    "CatalogueError",
+    "Channel",
     "Closure",
+    "ContactEvent",
+    "ContactRuleError",
     "DataError",
     "Deadline",
     "Delay",
     "DelayError",
+    "Engagement",
+    "EngagementKind",
+    "EscalationPolicy",
+    "EventType",
     "InvalidTimeError",
+    "Match",
     "NaiveDatetimeError",
     "OpeningHours",
+    "Pause",
+    "PauseMode",
+    "Priority",
+    "RecordOutcome",
+    "RecordResult",
+    "Rejected",
     "SchoolDaysOff",
     "SchoolYear",
     "SchoolZone",
+    "SlaEngine",
     "SlaEngineError",
     "Territory",
+    "Timer",
+    "TimerState",
     "Unit",
+    "WhatIf",
     "calendar",
+    "catalogue_names",
     "closures_from_ics",
     "deadline",
+    "load_catalogue",
+    "parse_catalogue",
     "school_zone",
     "school_zones",
+    "system_clock",
     "territories",
 ]
