@@ -28,7 +28,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 import pytest  # noqa: E402
 
-from .engine_support import BACKENDS, store_for, test_catalogue  # noqa: E402
+from .engine_support import BACKENDS, sample_catalogue, store_for  # noqa: E402
 
 
 @pytest.fixture(params=BACKENDS)
@@ -48,7 +48,7 @@ def make_engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest):  
     engines: list[SlaEngine] = []
 
     def factory(**options):  # type: ignore[no-untyped-def]
-        options.setdefault("catalogue", test_catalogue())
+        options.setdefault("catalogue", sample_catalogue())
         options.setdefault("calendar_spec", "fr")
         engine = SlaEngine(store=store, **options)
         engines.append(engine)

@@ -94,7 +94,7 @@ kind = "manual"
 """
 
 
-def test_catalogue() -> Catalogue:
+def sample_catalogue() -> Catalogue:
     return parse_catalogue(CATALOGUE, source="tests/engine_support.py")
 
 
