@@ -29,6 +29,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 import pytest  # noqa: E402
 
 from .engine_support import BACKENDS, sample_catalogue, store_for  # noqa: E402
+from .postgres_server import database_fixture, postgres_url  # noqa: E402
+
+# One empty PostgreSQL database per test that asks for it.
+pg_database = database_fixture("pg_database", scope="function")
+
+
+@pytest.fixture
+def postgres_store(pg_database: dict[str, str]) -> str:
+    return postgres_url(pg_database)
 
 
 @pytest.fixture(params=BACKENDS)

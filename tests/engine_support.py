@@ -102,7 +102,7 @@ def at(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, h, mi, tzinfo=P)
 
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 #: The backends whose store outlives an engine.
 PERSISTENT = [b for b in BACKENDS if b != "memory"]
 
@@ -115,7 +115,7 @@ def store_for(backend: str, folder: Path) -> str | None:
         return None
     if backend == "sqlite":
         return f"sqlite:///{folder / f'engine-{next(_counter)}.db'}"
-    raise ValueError(backend)
+    raise ValueError(f"{backend}: use the postgres_store fixture")
 
 
 EngineFactory = Callable[..., SlaEngine]

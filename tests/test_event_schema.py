@@ -22,7 +22,8 @@ TS = '{"timestamp":{"_type_":"datetime_iso","_data_":"2025-11-07T12:00:00+00:00"
 
 
 def occurred(day: int, hour: int) -> str:
-    return f'"occurred_at":{{"_type_":"datetime_iso","_data_":"2025-11-{day:02d}T{hour:02d}:00:00+01:00"}}'
+    instant = f"2025-11-{day:02d}T{hour:02d}:00:00+01:00"
+    return f'"occurred_at":{{"_type_":"datetime_iso","_data_":"{instant}"}}'
 
 
 EVENTS = [
@@ -37,7 +38,9 @@ EVENTS = [
     (
         {"type": "acknowledged", "occurred_at": at(2025, 11, 7, 11), "announced_delay": "10 jours"},
         "Acknowledged",
-        f'{TS},"event_id":"e1",{occurred(7, 11)},"payload":{{"announced_delay":"10 jours calendaires"}}}}',
+        f'{TS},"event_id":"e1",{occurred(7, 11)},'
+        '"payload":{"announced_delay":"10 jours calendaires"}}',
+
     ),
     ({"type": "holding_reply", "occurred_at": at(2025, 11, 8)}, "HoldingReply",
      f'{TS},"event_id":"e2",{occurred(8, 10)},"payload":{{}}}}'),
