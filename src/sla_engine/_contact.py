@@ -43,12 +43,18 @@ JSONScalar = str | int | float | bool | None
 
 
 class ContactRuleError(SlaEngineError, ValueError):
-    """An event that cannot happen to this contact (names the contact, the event, the rule)."""
+    """An event that cannot happen to this contact (names the contact, the event, the rule).
 
-    def __init__(self, contact_id: str, event_id: str, rule: str) -> None:
+    ``code`` names the rule for programs: ``not_received``, ``received_twice``,
+    ``before_receipt``, ``after_closed``, ``suspended_twice``,
+    ``resumed_unsuspended``, ``reopened_unanswered``, ``id_reused``.
+    """
+
+    def __init__(self, contact_id: str, event_id: str, rule: str, code: str = "") -> None:
         self.contact_id = contact_id
         self.event_id = event_id
         self.rule = rule
+        self.code = code
         super().__init__(f"contact {contact_id!r}, event {event_id!r}: {rule}")
 
 
@@ -271,6 +277,7 @@ class Contact(BaseAggregate[str]):
                 event.event_id,
                 f"a contact's first recorded event must be 'received', not {event.type.value!r} "
                 "(no such contact has been received)",
+                "not_received",
             )
         return cls._create(
             cls.Received,
@@ -288,7 +295,10 @@ class Contact(BaseAggregate[str]):
             if known.same_as(event):
                 raise DuplicateEvent(event.event_id)
             raise ContactRuleError(
-                self.id, event.event_id, "this event id was already recorded with other content"
+                self.id,
+                event.event_id,
+                "this event id was already recorded with other content",
+                "id_reused",
             )
         check_history([*self.history, event], self.id, event.event_id)
         self.trigger_event(
@@ -321,30 +331,35 @@ def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str
     """
     ordered = sorted(events, key=_order)
 
-    def fail(rule: str) -> None:
-        raise ContactRuleError(contact_id, event_id, rule)
+    def fail(rule: str, code: str) -> None:
+        raise ContactRuleError(contact_id, event_id, rule, code)
 
     received = [e for e in ordered if e.type is EventType.RECEIVED]
     if len(received) > 1:
-        fail("the contact is already received (one 'received' event per contact)")
+        fail("the contact is already received (one 'received' event per contact)", "received_twice")
     if ordered[0].type is not EventType.RECEIVED:
         first = ordered[0]
         fail(
             f"{first.type.value!r} at {first.occurred_at.isoformat()} would happen before the "
-            f"contact was received ({received[0].occurred_at.isoformat()})"
+            f"contact was received ({received[0].occurred_at.isoformat()})",
+            "before_receipt",
         )
+
     suspended = closed = False
     answered = False
     for e in ordered[1:]:
         if closed and e.type is not EventType.REOPENED:
-            fail(f"{e.type.value!r} after the contact was closed (only 'reopened' may follow)")
+            fail(
+                f"{e.type.value!r} after the contact was closed (only 'reopened' may follow)",
+                "after_closed",
+            )
         if e.type is EventType.SUSPENDED:
             if suspended:
-                fail("'suspended' while already suspended")
+                fail("'suspended' while already suspended", "suspended_twice")
             suspended = True
         elif e.type is EventType.RESUMED:
             if not suspended:
-                fail("'resumed' without a 'suspended' before it")
+                fail("'resumed' without a 'suspended' before it", "resumed_unsuspended")
             suspended = False
         elif e.type is EventType.CLOSED:
             closed, suspended = True, False
@@ -352,7 +367,8 @@ def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str
             answered = True
         elif e.type is EventType.REOPENED:
             if not (closed or answered):
-                fail("'reopened' before the contact was answered or closed")
+                fail("'reopened' before the contact was answered or closed", "reopened_unanswered")
+
             closed = answered = suspended = False
 
 

@@ -343,7 +343,13 @@ class SlaEngine(Application[str]):
         now = self._now(now)
         return [t.at(now) for t in self.view.all_timers()]
 
+    def stored_timers(self) -> list[Timer]:
+        """The live view's timers as the events left them (open ones not yet aged by a clock)."""
+        self._catch_up()
+        return list(self.view.all_timers())
+
     def histories(self) -> Iterator[list[ContactEvent]]:
+
         """Every contact's events, read from the log (one list per contact)."""
         for contact_id in self._contact_ids():
             yield list(self._require_contact(contact_id).history)

@@ -1,0 +1,411 @@
+"""Reading contact-event logs: CSV or JSON Lines, gzip or not, with a mapping file.
+
+A log has one event a row.  Its columns (or JSON keys) are
+``event_id, contact_id, type, occurred_at, recorded_at, channel, category,
+priority, service, attributes``; ``attributes`` is a JSON object that may
+hold ``announced_delay``, ``to``, ``reason``, ``requester`` and other values
+(``rings``…).  Real exports never use these names: a mapping file renames
+columns and values (see :class:`LogMapping`).
+
+Every row gives either a :class:`LogRow` (an event) or a :class:`RejectedRow`
+(the file, the line, the field and the reason); one bad row never stops the
+reading.  Rejected rows never carry the row's content, which may hold
+personal data: the line number is enough to find it in the user's own file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import io
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import attrs
+
+from ._contact import ContactEvent
+from ._errors import DataError, SlaEngineError
+from ._time import localise, parse_instant, time_zone
+
+__all__ = ["LogMapping", "LogRow", "RejectedRow", "load_mapping", "read_log"]
+
+FIELDS = (
+    "event_id",
+    "contact_id",
+    "type",
+    "occurred_at",
+    "recorded_at",
+    "channel",
+    "category",
+    "priority",
+    "service",
+    "attributes",
+)
+_REQUIRED = ("event_id", "contact_id", "type", "occurred_at")
+# Keys of ``attributes`` that are fields of the event.
+_PROMOTED = ("announced_delay", "to", "reason", "requester", "recorded_at")
+#: A row longer than this is refused unread (a broken export, or an attack).
+MAX_ROW_BYTES = 64 * 1024
+MAX_FIELD_CHARS = 4096
+
+
+@attrs.frozen
+class LogRow:
+    """One event read from a log."""
+
+    source: str
+    line: int
+    event: ContactEvent
+
+
+@attrs.frozen
+class RejectedRow:
+    """A row that could not be read, and why (never its content)."""
+
+    source: str
+    line: int
+    field: str | None
+    reason: str
+    event_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}"
+        return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+@attrs.frozen
+class LogMapping:
+    """How an export's columns and values map to the log format.
+
+    A TOML file::
+
+        [columns]                 # our name = the export's column
+        event_id = "id_evenement"
+        contact_id = "numero_dossier"
+        type = "evenement"
+        occurred_at = "date"
+
+        [values.type]             # the export's value = ours
+        "Réception" = "received"
+        "Réponse envoyée" = "answered"
+
+        [values.channel]
+        "Courriel" = "email"
+
+        [options]
+        assume_tz = "Europe/Paris"         # for timestamps written without an offset
+        occurred_at_format = "%d/%m/%Y %H:%M"   # strptime format, for non-ISO dates
+        encoding = "cp1252"                 # default utf-8
+        delimiter = ";"                     # default: detected (, or ;)
+
+    Columns not named keep their own name; values not listed pass through.
+    """
+
+    columns: Mapping[str, str] = attrs.field(factory=dict)
+    values: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
+    assume_tz: str | None = None
+    time_format: str | None = None
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+
+    def column(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+_MAPPING_KEYS = {"columns", "values", "options"}
+_OPTION_KEYS = {"assume_tz", "occurred_at_format", "encoding", "delimiter"}
+
+
+def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
+    """Read a mapping file, refusing unknown keys and bad values with the file and key named."""
+    source = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise DataError(f"cannot read the mapping file: {error}", source=source) from None
+
+    def fail(field: str, message: str) -> DataError:
+        return DataError(message, source=source, field=field)
+
+    unknown = set(data) - _MAPPING_KEYS
+    if unknown:
+        raise fail(sorted(unknown)[0], f"unknown table; known: {', '.join(sorted(_MAPPING_KEYS))}")
+    columns = data.get("columns", {})
+    if not isinstance(columns, dict):
+        raise fail("columns", "must be a table of our name = the export's column")
+    for ours, theirs in columns.items():
+        if ours not in FIELDS:
+            raise fail(f"columns.{ours}", f"not a log field; the fields are {', '.join(FIELDS)}")
+        if not isinstance(theirs, str) or not theirs:
+            raise fail(f"columns.{ours}", "must name a column of the export")
+    values = data.get("values", {})
+    if not isinstance(values, dict):
+        raise fail("values", "must hold one table per field")
+    for field, table in values.items():
+        if field not in ("type", "channel", "category", "priority", "service"):
+            raise fail(f"values.{field}", "values can be mapped for type, channel, category, priority, service")
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise fail(f"values.{field}", "must be a table of the export's value = ours")
+    options = data.get("options", {})
+    if not isinstance(options, dict):
+        raise fail("options", "must be a table")
+    unknown = set(options) - _OPTION_KEYS
+    if unknown:
+        raise fail(f"options.{sorted(unknown)[0]}", f"unknown option; known: {', '.join(sorted(_OPTION_KEYS))}")
+    assume_tz = options.get("assume_tz")
+    if assume_tz is not None:
+        try:
+            time_zone(str(assume_tz))
+        except SlaEngineError as error:
+            raise fail("options.assume_tz", str(error)) from None
+    encoding = str(options.get("encoding", "utf-8"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise fail("options.encoding", f"unknown encoding {encoding!r}") from None
+    delimiter = options.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise fail("options.delimiter", "must be one character, such as ; or ,")
+    return LogMapping(
+        columns=dict(columns),
+        values={k: dict(v) for k, v in values.items()},
+        assume_tz=None if assume_tz is None else str(assume_tz),
+        time_format=options.get("occurred_at_format"),
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def _open(path: Path) -> BinaryIO:
+    raw = path.open("rb")
+    if raw.peek(2)[:2] == b"\x1f\x8b":  # gzip's magic number, whatever the file's name
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    return raw  # type: ignore[return-value]
+
+
+def _is_json_lines(path: Path, head: bytes) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return True
+    return head.lstrip().startswith(b"{")
+
+
+def read_log(
+    path: str | os.PathLike[str],
+    *,
+    mapping: LogMapping | None = None,
+    assume_tz: str | None = None,
+) -> Iterator[LogRow | RejectedRow]:
+    """Every row of a log, as an event or a rejection, in the file's order."""
+    mapping = mapping or LogMapping()
+    tz_name = assume_tz or mapping.assume_tz
+    source = str(path)
+    file = Path(path)
+    try:
+        stream = _open(file)
+    except OSError as error:
+        raise DataError(f"cannot open the log: {error.strerror}", source=source) from None
+    with stream:
+        head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+        reader = _Rows(source, mapping, tz_name)
+        if _is_json_lines(file, head):
+            yield from reader.json_lines(stream)
+        else:
+            yield from reader.csv_rows(stream)
+
+
+class _Rows:
+    def __init__(self, source: str, mapping: LogMapping, tz_name: str | None) -> None:
+        self.source = source
+        self.mapping = mapping
+        self.tz = None if tz_name is None else time_zone(tz_name)
+
+    # -- formats -------------------------------------------------------------------
+
+    def _lines(self, stream: BinaryIO) -> Iterator[tuple[int, str | None, str]]:
+        """(line number, text or None if undecodable, reason) for each physical line."""
+        decoder = codecs.getincrementaldecoder(self.mapping.encoding)
+        for number, raw in enumerate(stream, start=1):
+            if len(raw) > MAX_ROW_BYTES:
+                yield number, None, f"the row is longer than {MAX_ROW_BYTES // 1024} KiB"
+                continue
+            try:
+                text = decoder().decode(raw, final=True)
+            except UnicodeDecodeError:
+                yield number, None, (
+                    f"not valid {self.mapping.encoding} text "
+                    "(name the export's encoding in the mapping file's [options])"
+                )
+                continue
+            if number == 1:
+                text = text.removeprefix("\ufeff")
+            yield number, text, ""
+
+    def json_lines(self, stream: BinaryIO) -> Iterator[LogRow | RejectedRow]:
+        for number, text, reason in self._lines(stream):
+            if text is None:
+                yield RejectedRow(self.source, number, None, reason)
+                continue
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except ValueError as error:
+                yield RejectedRow(self.source, number, None, f"not a JSON object: {error}")
+                continue
+            if not isinstance(record, dict):
+                yield RejectedRow(self.source, number, None, "not a JSON object")
+                continue
+            yield self._row(number, {k: v for k, v in record.items() if isinstance(k, str)})
+
+    def csv_rows(self, stream: BinaryIO) -> Iterator[LogRow | RejectedRow]:
+        lines = self._lines(stream)
+        header_line = next(lines, None)
+        if header_line is None:
+            return
+        number, header_text, reason = header_line
+        if header_text is None:
+            yield RejectedRow(self.source, number, None, f"header: {reason}")
+            return
+        delimiter = self.mapping.delimiter or (
+            ";" if header_text.count(";") > header_text.count(",") else ","
+        )
+        header = next(csv.reader([header_text], delimiter=delimiter))
+        header = [h.strip() for h in header]
+        missing = [f for f in _REQUIRED if self.mapping.column(f) not in header]
+        if missing:
+            names = ", ".join(repr(self.mapping.column(f)) for f in missing)
+            raise DataError(
+                f"the header has no column {names} (columns: {', '.join(header)}); "
+                "a mapping file can rename them",
+                source=self.source,
+                line=number,
+            )
+        pending: list[str] = []
+        start = 0
+        for number, text, reason in lines:
+            if text is None:
+                pending.clear()
+                yield RejectedRow(self.source, number, None, reason)
+                continue
+            if not pending:
+                start = number
+            pending.append(text)
+            joined = "".join(pending)
+            if joined.count('"') % 2:  # a quoted field goes on to the next line
+                if len(joined) > MAX_ROW_BYTES:
+                    pending.clear()
+                    yield RejectedRow(self.source, start, None, "unterminated quoted field")
+                continue
+            pending.clear()
+            if not joined.strip():
+                continue
+            try:
+                cells = next(csv.reader(io.StringIO(joined), delimiter=delimiter, strict=True))
+            except csv.Error as error:
+                yield RejectedRow(self.source, start, None, f"not valid CSV: {error}")
+                continue
+            if len(cells) != len(header):
+                yield RejectedRow(
+                    self.source,
+                    start,
+                    None,
+                    f"{len(cells)} columns where the header has {len(header)}",
+                )
+                continue
+            yield self._row(start, dict(zip(header, cells, strict=True)))
+        if pending:
+            yield RejectedRow(self.source, start, None, "unterminated quoted field at end of file")
+
+    # -- one record ----------------------------------------------------------------
+
+    def _row(self, line: int, record: Mapping[str, Any]) -> LogRow | RejectedRow:
+        field = None
+        event_id = None
+        try:
+            values: dict[str, Any] = {}
+            for name in FIELDS:
+                field = name
+                value = record.get(self.mapping.column(name))
+                if isinstance(value, str):
+                    value = value.strip()
+                    if len(value) > MAX_FIELD_CHARS:
+                        raise DataError(f"longer than {MAX_FIELD_CHARS} characters")
+                    if value == "":
+                        value = None
+                if value is not None and name in self.mapping.values:
+                    value = self.mapping.values[name].get(str(value), value)
+                values[name] = value
+            event_id = None if values["event_id"] is None else str(values["event_id"])
+            for name in _REQUIRED:
+                field = name
+                if values[name] is None:
+                    raise DataError("missing")
+            field = "attributes"
+            attributes = self._attributes(values.pop("attributes"))
+            for name in _PROMOTED:
+                if name in attributes and values.get(name) is None:
+                    values[name] = attributes.pop(name)
+            field = "occurred_at"
+            values["occurred_at"] = self._instant(values["occurred_at"])
+            field = "recorded_at"
+            if values.get("recorded_at") is not None:
+                values["recorded_at"] = self._instant(values["recorded_at"])
+            field = "event"
+            for name in ("event_id", "contact_id", "service", "requester", "to", "reason"):
+                if values.get(name) is not None:
+                    values[name] = str(values[name])
+            field = "type"
+            from ._vocabulary import EventType
+
+            values["type"] = EventType.parse(str(values["type"]))
+            field = "channel"
+            event = ContactEvent(attributes=attributes, **values)
+        except (SlaEngineError, ValueError, TypeError) as error:
+            reason = error.message if isinstance(error, DataError) else str(error)
+            if isinstance(error, DataError) and error.field and field == "channel":
+                field = error.field
+            return RejectedRow(self.source, line, field, reason, event_id)
+        return LogRow(self.source, line, event)
+
+    def _attributes(self, value: Any) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return dict(value)
+        try:
+            parsed = json.loads(str(value))
+        except ValueError as error:
+            raise DataError(f"not a JSON object: {error}") from None
+        if not isinstance(parsed, dict):
+            raise DataError("not a JSON object")
+        return parsed
+
+    def _instant(self, value: Any) -> dt.datetime:
+        text = str(value)
+        if self.mapping.time_format:
+            try:
+                naive = dt.datetime.strptime(text, self.mapping.time_format)
+            except ValueError:
+                raise DataError(
+                    f"{text!r} does not match the format {self.mapping.time_format!r}"
+                ) from None
+            if naive.tzinfo is not None:
+                return naive
+            if self.tz is None:
+                raise DataError(f"{text!r} has no UTC offset: name the time zone (--assume-tz)")
+            return localise(naive, self.tz)
+        return parse_instant(text, assume_tz=self.tz)
+
+
+def rows_to_events(rows: Iterable[LogRow | RejectedRow]) -> Iterator[ContactEvent]:
+    """The events of ``rows``, skipping rejections (for callers that do not need them)."""
+    for row in rows:
+        if isinstance(row, LogRow):
+            yield row.event
