@@ -467,4 +467,32 @@ class TestProjection:
         second.record(received("B"))
         # The first engine's view catches up with what the second recorded.
         assert {t.contact_id for t in first.all_timers(now=T0)} == {"A", "B"}
-        assert first.view.max_tracking_id(first.name) == 2
+        assert first.view.max_tracking_id(first.name) == first.recorder.max_notification_id()
+
+
+class TestStoredRules:
+    @pytest.mark.parametrize("backend", PERSISTENT, indirect=True)
+    def test_a_store_remembers_its_rules(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        first = make_engine(calendar_spec="fr-57")
+        first.record(received(when=at(2025, 12, 24)))
+        reopened = make_engine(catalogue=None, calendar_spec=None)
+        assert reopened.catalogue.fingerprint == first.catalogue.fingerprint
+        assert reopened.default_calendar.spec == "fr-57"
+        assert timer(reopened, "C1", "ack", at(2025, 12, 26)).due_date == dt.date(2025, 12, 30)
+
+    @pytest.mark.parametrize("backend", PERSISTENT, indirect=True)
+    def test_new_rules_are_appended_and_the_view_rebuilt(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        first = make_engine(calendar_spec="fr")
+        first.record(received(when=at(2025, 12, 24)))
+        second = make_engine(calendar_spec="fr-57")
+        assert timer(second, "C1", "ack", at(2025, 12, 26)).due_date == dt.date(2025, 12, 30)
+        stored = second.stored_rules()
+        assert stored is not None
+        assert stored.calendar_spec == "fr-57"
+        assert second.repository.get("sla-engine:rules").version == 2
+
+    def test_no_rules_anywhere(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        from sla_engine import SlaEngine, SlaEngineError
+
+        with pytest.raises(SlaEngineError, match="records no rules yet"):
+            SlaEngine(store=f"sqlite:///{tmp_path / 'empty.db'}")

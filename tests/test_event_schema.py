@@ -77,7 +77,11 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[s
     )
     engine.close()
     with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT topic, state FROM stored_events ORDER BY originator_version")
+        rows = db.execute(
+            "SELECT topic, state FROM stored_events WHERE originator_id = 'C' "
+            "ORDER BY originator_version"
+        )
+
         return path, [(topic, bytes(state)) for topic, state in rows]
 
 

@@ -249,6 +249,9 @@ class Catalogue:
     _fingerprint: str | None = attrs.field(
         default=None, kw_only=True, alias="fingerprint", repr=False
     )
+    #: The TOML text it was read from (``None`` when built in Python), so a
+    #: store can keep the exact rules its figures were computed with.
+    text: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
     _by_id: dict[str, Engagement] = attrs.field(
         default=attrs.Factory(_index_by_id, takes_self=True),
         init=False,
@@ -394,7 +397,7 @@ def _parse(text: str, *, source: str, fingerprint: str) -> Catalogue:
     catalogue = reader.catalogue(document, fingerprint)
     if reader.errors or catalogue is None:
         raise _combined(reader.errors, source)
-    return catalogue
+    return attrs.evolve(catalogue, text=text)
 
 
 def _combined(errors: list[CatalogueError], source: str) -> CatalogueError:

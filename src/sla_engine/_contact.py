@@ -25,6 +25,7 @@ from eventsourcing.domain import (
     CanMutateAggregate,
     MetaDomainEvent,
 )
+from eventsourcing.utils import get_topic
 
 from ._delay import Delay
 from ._errors import DataError, SlaEngineError
@@ -315,6 +316,10 @@ _STORED: dict[EventType, type[Contact.Event]] = {
     for cls in vars(Contact).values()
     if isinstance(cls, type) and issubclass(cls, Contact.Event) and hasattr(cls, "type_name")
 }
+
+
+#: The stored topics of contact events, to read them apart from other aggregates'.
+CONTACT_TOPICS: tuple[str, ...] = tuple(sorted(get_topic(cls) for cls in _STORED.values()))
 
 
 def _order(event: ContactEvent) -> tuple[dt.datetime, int]:

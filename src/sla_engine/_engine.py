@@ -22,10 +22,18 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import resolve_topic
 
 from ._calendar import Calendar, calendar
-from ._catalogue import Catalogue, load_catalogue
-from ._contact import Contact, ContactEvent, ContactRuleError, DuplicateEvent, RecordOutcome
+from ._catalogue import Catalogue, load_catalogue, parse_catalogue
+from ._contact import (
+    CONTACT_TOPICS,
+    Contact,
+    ContactEvent,
+    ContactRuleError,
+    DuplicateEvent,
+    RecordOutcome,
+)
 from ._errors import DataError, SlaEngineError
 from ._explain import explain_timer
+from ._rules import RULES_ID, Rules, StoredRules
 from ._time import require_aware
 from ._timers import Timer, evaluate_contact
 from ._view import TimerView
@@ -176,8 +184,8 @@ class SlaEngine(Application[str]):
 
     def __init__(
         self,
-        catalogue: Catalogue | str,
-        calendar_spec: Calendar | str = "fr",
+        catalogue: Catalogue | str | None = None,
+        calendar_spec: Calendar | str | None = None,
         *,
         store: str | None = None,
         clock: Callable[[], dt.datetime] = system_clock,
@@ -188,13 +196,22 @@ class SlaEngine(Application[str]):
         # The store named here wins over the process environment, which
         # eventsourcing reads too (for its other settings).
         super().__init__(env=store_env(store) | dict(env or {}))
+        self.clock = clock
+        stored = self.stored_rules()
+        if catalogue is None:
+            if stored is None:
+                raise SlaEngineError(
+                    "this store records no rules yet: give a catalogue (and a calendar)"
+                )
+            catalogue = parse_catalogue(stored.catalogue_text, source=stored.catalogue_source)
+            calendar_spec = calendar_spec or stored.calendar_spec
         self.catalogue = (
             catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
         )
+        calendar_spec = calendar_spec or "fr"
         self.default_calendar = (
             calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
         )
-        self.clock = clock
         self.escalation = escalation
         self.on_alert = on_alert
         module = self.env.get("PERSISTENCE_MODULE", "eventsourcing.popo")
@@ -202,8 +219,39 @@ class SlaEngine(Application[str]):
         if not isinstance(view, TimerView):  # pragma: no cover - a wrong entry in _VIEWS
             raise SlaEngineError(f"{_VIEWS[module]} is not a timer view")
         self.view = view
-
         self._last_check: dt.datetime | None = None
+        self._remember_rules(stored)
+
+    # -- rules ---------------------------------------------------------------------
+
+    def stored_rules(self) -> StoredRules | None:
+        """The catalogue text and calendar spec this store's events were last evaluated with."""
+        try:
+            rules = self.repository.get(RULES_ID)
+        except AggregateNotFoundError:
+            return None
+        return typing.cast(Rules, rules).current
+
+    def _remember_rules(self, stored: StoredRules | None) -> None:
+        """Record the engine's rules in the store when they differ from the last ones.
+
+        The timer view is then projected again under the new rules.
+        """
+        text = self.catalogue.text
+        if text is None:
+            return  # a catalogue built in Python: nothing exact to keep
+        spec = self.default_calendar.spec
+        if stored is not None and (stored.catalogue_text, stored.calendar_spec) == (text, spec):
+            return
+        now = self.clock()
+        if stored is None:
+            rules = Rules.choose(self.catalogue.source, text, spec, now)
+        else:
+            rules = typing.cast(Rules, self.repository.get(RULES_ID))
+            rules.change(self.catalogue.source, text, spec, now)
+        self.save(rules)
+        if stored is not None:
+            self.rebuild_view()
 
     # -- calendars -------------------------------------------------------------------
 
@@ -281,7 +329,10 @@ class SlaEngine(Application[str]):
         known = dict(known or {})
         while True:
             notifications = self.recorder.select_notifications(
-                start=position, limit=self.projection_batch, inclusive_of_start=False
+                start=position,
+                limit=self.projection_batch,
+                inclusive_of_start=False,
+                topics=CONTACT_TOPICS,
             )
             if not notifications:
                 return
@@ -349,7 +400,6 @@ class SlaEngine(Application[str]):
         return list(self.view.all_timers())
 
     def histories(self) -> Iterator[list[ContactEvent]]:
-
         """Every contact's events, read from the log (one list per contact)."""
         for contact_id in self._contact_ids():
             yield list(self._require_contact(contact_id).history)
@@ -359,7 +409,7 @@ class SlaEngine(Application[str]):
         position = 0
         while True:
             notifications = self.recorder.select_notifications(
-                start=position, limit=1000, inclusive_of_start=False
+                start=position, limit=1000, inclusive_of_start=False, topics=CONTACT_TOPICS
             )
             if not notifications:
                 return list(ids)

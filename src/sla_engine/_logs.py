@@ -149,7 +149,10 @@ def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
         raise fail("values", "must hold one table per field")
     for field, table in values.items():
         if field not in ("type", "channel", "category", "priority", "service"):
-            raise fail(f"values.{field}", "values can be mapped for type, channel, category, priority, service")
+            raise fail(
+                f"values.{field}",
+                "values can be mapped for type, channel, category, priority, service",
+            )
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise fail(f"values.{field}", "must be a table of the export's value = ours")
     options = data.get("options", {})
@@ -157,7 +160,10 @@ def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
         raise fail("options", "must be a table")
     unknown = set(options) - _OPTION_KEYS
     if unknown:
-        raise fail(f"options.{sorted(unknown)[0]}", f"unknown option; known: {', '.join(sorted(_OPTION_KEYS))}")
+        raise fail(
+            f"options.{sorted(unknown)[0]}",
+            f"unknown option; known: {', '.join(sorted(_OPTION_KEYS))}",
+        )
     assume_tz = options.get("assume_tz")
     if assume_tz is not None:
         try:
@@ -238,9 +244,13 @@ class _Rows:
             try:
                 text = decoder().decode(raw, final=True)
             except UnicodeDecodeError:
-                yield number, None, (
-                    f"not valid {self.mapping.encoding} text "
-                    "(name the export's encoding in the mapping file's [options])"
+                yield (
+                    number,
+                    None,
+                    (
+                        f"not valid {self.mapping.encoding} text "
+                        "(name the export's encoding in the mapping file's [options])"
+                    ),
                 )
                 continue
             if number == 1:

@@ -44,7 +44,9 @@ class _Rejects:
         self.count += 1
         if self.writer is not None:
             # A reason quotes the export's values at most; no row content is written.
-            self.writer.writerow([row.source, row.line, row.event_id or "", row.field or "", row.reason])
+            self.writer.writerow(
+                [row.source, row.line, row.event_id or "", row.field or "", row.reason]
+            )
 
 
 def replay(
@@ -86,7 +88,9 @@ def replay(
                 ):
                     waiting.setdefault(row.event.contact_id, []).append(row)
                     continue
-                out.add(RejectedRow(row.source, row.line, _field(error), str(error), row.event.event_id))
+                out.add(
+                    RejectedRow(row.source, row.line, _field(error), str(error), row.event.event_id)
+                )
             elif outcome.value == "recorded":
                 counts["recorded"] += 1
                 received.add(row.event.contact_id)
@@ -128,7 +132,9 @@ def replay(
 
 
 def _field(error: Exception) -> str:
-    return "type" if isinstance(error, ContactRuleError) else getattr(error, "field", None) or "event"
+    return (
+        "type" if isinstance(error, ContactRuleError) else getattr(error, "field", None) or "event"
+    )
 
 
 def _all_rows(

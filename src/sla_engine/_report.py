@@ -62,7 +62,9 @@ def _figures(timers: Sequence[Timer]) -> dict[str, Any]:
 
 def _delay(timers: Sequence[Timer], unit: str | None) -> dict[str, Any]:
     values = sorted(
-        t.elapsed for t in timers if t.state in (TimerState.MET, TimerState.LATE) and t.elapsed is not None
+        t.elapsed
+        for t in timers
+        if t.state in (TimerState.MET, TimerState.LATE) and t.elapsed is not None
     )
     if not values:
         return {"unit": unit, "count": 0, "median": None, "p90": None, "histogram": []}
@@ -96,7 +98,11 @@ def report_timers(
             return [], None, False
         if last is None or instant >= last:
             # Nothing happened after ``instant``: the live view, as it stands then.
-            return [t.at(instant, engine.calendar_for(t.calendar_key)) for t in stored], instant, False
+            return (
+                [t.at(instant, engine.calendar_for(t.calendar_key)) for t in stored],
+                instant,
+                False,
+            )
 
     # As of a moment before the last events, or under other rules: evaluate the log again.
     other = catalogue or engine.catalogue
@@ -161,7 +167,9 @@ def build_report(
             "title": e.title,
             "source": e.source,
             "kind": e.kind.value,
-            "target": "announced" if e.target_announced else (None if e.target is None else str(e.target)),
+            "target": "announced"
+            if e.target_announced
+            else (None if e.target is None else str(e.target)),
         }
         entry.update(_figures(own))
         entry["delay"] = _delay(own, unit)
@@ -201,7 +209,9 @@ def build_report(
             "due_date": None if t.due_date is None else t.due_date.isoformat(),
             "stopped_at": None if t.stopped_at is None else t.stopped_at.isoformat(),
         }
-        for t, _ in sorted(selected, key=lambda p: (p[0].engagement_id, p[0].contact_id, p[0].cycle))
+        for t, _ in sorted(
+            selected, key=lambda p: (p[0].engagement_id, p[0].contact_id, p[0].cycle)
+        )
         if t.state in (TimerState.LATE, TimerState.OVERDUE)
     ]
     return {
@@ -282,7 +292,9 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     counts = ["total", "met", "late", "overdue", "pending", "exempt", "compliance_rate"]
     if report["groups"]:
         columns = list(report["by"]) + counts
-        rows = [[g["by"][d] for d in report["by"]] + [g[c] for c in counts] for g in report["groups"]]
+        rows = [
+            [g["by"][d] for d in report["by"]] + [g[c] for c in counts] for g in report["groups"]
+        ]
     else:
         columns = ["engagement", "title", "target", *counts, "median", "p90", "unit"]
         rows = [
@@ -331,8 +343,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"# {title}",
         "",
         f"- {'catalogue' if fr else 'catalogue'} : {_md(report['catalogue']['id'])} "
-        f"{_md(report['catalogue']['version'])}" if fr else
-        f"- catalogue: {_md(report['catalogue']['id'])} {_md(report['catalogue']['version'])}",
+        f"{_md(report['catalogue']['version'])}"
+        if fr
+        else f"- catalogue: {_md(report['catalogue']['id'])} {_md(report['catalogue']['version'])}",
         f"- {'calendrier' if fr else 'calendar'}{' :' if fr else ':'} {_md(report['calendar'])}",
         f"- {'situation au' if fr else 'as of'}{' :' if fr else ':'} {_md(report['as_of'])}",
         "",
