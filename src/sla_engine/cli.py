@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from . import __version__, _cli_audit
+
 from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     c = commands.add_parser("calendars", help="list the calendars and the spans their data covers")
     c.add_argument("--json", action="store_true", help="print JSON")
 
+    _cli_audit.add_parsers(commands)
+
     s = commands.add_parser(
         "school-calendar",
         help="rebuild the shipped school-calendar data from an official export",
@@ -79,7 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if options.command == "deadline":
             return _deadline(options)
-        return _calendars(options)
+        if options.command == "calendars":
+            return _calendars(options)
+        return _cli_audit.run(options)
     except SlaEngineError as error:
         print(f"sla-engine: error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,195 @@
+"""The audit commands: ``replay``, ``report``, ``explain`` (and ``generate``)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._calendar import calendar
+from ._catalogue import load_catalogue
+from ._engine import SlaEngine
+from ._errors import SlaEngineError
+from ._logs import load_mapping
+from ._replay import replay
+from ._report import DIMENSIONS, build_report, render_csv, render_markdown
+from ._text import LANGS
+from ._time import parse_instant
+
+__all__ = ["add_parsers", "run"]
+
+#: The store when none is named: a SQLite file in the current folder.
+DEFAULT_STORE = "sla-engine.db"
+
+
+def add_parsers(commands: Any) -> None:
+    r = commands.add_parser(
+        "replay",
+        help="record the events of historical logs (CSV or JSON Lines) in a store",
+        description="Validate and record every event of the logs; bad rows go to the "
+        "rejects file, and a replay run again records nothing twice.",
+    )
+    r.add_argument("logs", nargs="+", type=Path, metavar="LOG")
+    r.add_argument("--catalogue", help="a shipped catalogue's name or a TOML file")
+    r.add_argument("--calendar", help="calendar spec: fr, fr-57+B…")
+    r.add_argument("--store", default=DEFAULT_STORE, help=f"store URL (default: {DEFAULT_STORE})")
+    r.add_argument("--rejects", type=Path, help="CSV file listing each rejected row and why")
+    r.add_argument("--mapping", type=Path, help="TOML file mapping an export's columns and values")
+    r.add_argument("--assume-tz", help="time zone of timestamps written without an offset")
+    r.add_argument("--batch", type=int, default=2000, help="rows per transaction")
+
+    p = commands.add_parser(
+        "report",
+        help="the compliance review of a store",
+        description="Figures per engagement (and per group). Another --catalogue or "
+        "--calendar than the store's is a what-if: nothing is written.",
+    )
+    p.add_argument("--store", default=DEFAULT_STORE)
+    p.add_argument("--catalogue", help="evaluate under this catalogue instead (what-if)")
+    p.add_argument("--calendar", help="evaluate under this calendar instead (what-if)")
+    p.add_argument(
+        "--from", dest="start", type=dt.date.fromisoformat, help="first day (timers started)"
+    )
+    p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="last day (timers started)")
+    p.add_argument("--as-of", help="instant of the review (default: the last event of the log)")
+    p.add_argument("--by", default="", help=f"group by: {','.join(DIMENSIONS)}")
+    p.add_argument("--format", choices=("json", "csv", "md", "html"), default="md")
+    p.add_argument("--lang", choices=LANGS, default="fr")
+    p.add_argument("-o", "--output", type=Path, help="write here instead of the standard output")
+
+    x = commands.add_parser("explain", help="how a contact's timers were reached")
+    x.add_argument("contact")
+    x.add_argument("engagement", nargs="?")
+    x.add_argument("--store", default=DEFAULT_STORE)
+    x.add_argument("--as-of", help="instant of the explanation (default: the contact's last event)")
+    x.add_argument("--lang", choices=LANGS, default="fr")
+
+
+def run(options: argparse.Namespace) -> int:
+    command: Any = {"replay": _replay, "report": _report, "explain": _explain}[options.command]
+    return int(command(options))
+
+
+def _open(store: str, catalogue: str | None = None, spec: str | None = None) -> SlaEngine:
+    if not store.startswith(("sqlite:", "postgres", "memory")) and not Path(store).exists():
+        if catalogue is None:
+            raise SlaEngineError(f"no store at {store!r}: replay a log into it first")
+    return SlaEngine(catalogue, spec, store=store)
+
+
+class _Progress:
+    """Rows per second on a terminal; nothing when standard error is piped."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.active = stream.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, rows: int) -> None:
+        if self.active:
+            rate = rows / max(time.perf_counter() - self.started, 1e-9)
+            self.stream.write(f"\r{rows:,} rows ({rate:,.0f} rows/s)")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.active:
+            self.stream.write("\n")
+
+
+def _replay(options: argparse.Namespace) -> int:
+    engine = _open(options.store, options.catalogue, options.calendar)
+    mapping = None if options.mapping is None else load_mapping(options.mapping)
+    progress = _Progress(sys.stderr)
+    rejects = None if options.rejects is None else options.rejects.open("w", newline="")
+    try:
+        summary = replay(
+            engine,
+            options.logs,
+            mapping=mapping,
+            assume_tz=options.assume_tz,
+            rejects=rejects,
+            batch_size=options.batch,
+            progress=progress,
+        )
+    finally:
+        progress.done()
+        if rejects is not None:
+            rejects.close()
+    where = f" (listed in {options.rejects})" if options.rejects and summary.rejected else ""
+    print(
+        f"{summary.rows:,} rows read: {summary.recorded:,} recorded, "
+        f"{summary.duplicates:,} already recorded, {summary.rejected:,} rejected{where} "
+        f"in {summary.seconds:.1f} s"
+    )
+    return 0
+
+
+def _report(options: argparse.Namespace) -> int:
+    engine = _open(options.store)
+    other_catalogue = None
+    if options.catalogue is not None:
+        candidate = load_catalogue(options.catalogue)
+        if candidate.fingerprint != engine.catalogue.fingerprint:
+            other_catalogue = candidate
+    other_calendar = None
+    if options.calendar is not None:
+        candidate_calendar = calendar(options.calendar)
+        if candidate_calendar != engine.default_calendar:
+            other_calendar = candidate_calendar
+    by = [b.strip() for b in options.by.split(",") if b.strip()]
+    as_of = None if options.as_of is None else parse_instant(options.as_of)
+    try:
+        report = build_report(
+            engine,
+            catalogue=other_catalogue,
+            calendar_spec=other_calendar,
+            start=options.start,
+            end=options.end,
+            as_of=as_of,
+            by=by,
+            lang=options.lang,
+        )
+    except ValueError as error:
+        raise SlaEngineError(str(error)) from None
+    text = _render(report, options.format)
+    if options.output is None:
+        sys.stdout.write(text)
+    else:
+        options.output.write_text(text, encoding="utf-8")
+        print(f"report written to {options.output}", file=sys.stderr)
+    return 0
+
+
+def _render(report: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return render_csv(report)
+    if fmt == "html":
+        from ._report_html import render_html
+
+        return render_html(report)
+    return render_markdown(report)
+
+
+def _explain(options: argparse.Namespace) -> int:
+    engine = _open(options.store)
+    history = engine.history(options.contact)
+    now = history[-1].occurred_at if options.as_of is None else parse_instant(options.as_of)
+    if options.engagement is not None:
+        print(engine.explain(options.contact, options.engagement, lang=options.lang, now=now))
+        return 0
+    timers = engine.timers(options.contact, now=now)
+    if not timers:
+        print(f"contact {options.contact!r}: no engagement of the catalogue applies")
+        return 0
+    texts = [
+        engine.explain(options.contact, t.engagement_id, cycle=t.cycle, lang=options.lang, now=now)
+        for t in timers
+    ]
+    print("\n\n".join(texts))
+    return 0
