@@ -75,9 +75,10 @@ def run(options: argparse.Namespace) -> int:
 
 
 def _open(store: str, catalogue: str | None = None, spec: str | None = None) -> SlaEngine:
-    if not store.startswith(("sqlite:", "postgres", "memory")) and not Path(store).exists():
-        if catalogue is None:
-            raise SlaEngineError(f"no store at {store!r}: replay a log into it first")
+    is_url = store.startswith(("sqlite:", "postgres", "memory"))
+    if catalogue is None and not is_url and not Path(store).exists():
+        raise SlaEngineError(f"no store at {store!r}: replay a log into it first")
+
     return SlaEngine(catalogue, spec, store=store)
 
 
@@ -170,9 +171,10 @@ def _render(report: dict[str, Any], fmt: str) -> str:
     if fmt == "csv":
         return render_csv(report)
     if fmt == "html":
-        from ._report_html import render_html
+        from ._report_html import render_html  # type: ignore[import-untyped,unused-ignore]
 
-        return render_html(report)
+        return str(render_html(report))
+
     return render_markdown(report)
 
 

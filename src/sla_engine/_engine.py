@@ -227,9 +227,10 @@ class SlaEngine(Application[str]):
     def stored_rules(self) -> StoredRules | None:
         """The catalogue text and calendar spec this store's events were last evaluated with."""
         try:
-            rules = self.repository.get(RULES_ID)
+            rules: object = self.repository.get(RULES_ID)
         except AggregateNotFoundError:
             return None
+
         return typing.cast(Rules, rules).current
 
     def _remember_rules(self, stored: StoredRules | None) -> None:

@@ -192,7 +192,7 @@ def _open(path: Path) -> BinaryIO:
     raw = path.open("rb")
     if raw.peek(2)[:2] == b"\x1f\x8b":  # gzip's magic number, whatever the file's name
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    return raw  # type: ignore[return-value]
+    return raw
 
 
 def _is_json_lines(path: Path, head: bytes) -> bool:

@@ -39,10 +39,8 @@ def _school_year(day: dt.date) -> str:
     return f"{first}-{first + 1}"
 
 
-def _start_day(timer: Timer, cal: Calendar | None) -> dt.date:
-    assert timer.started_at is not None
-    tz = cal.tz if cal is not None else timer.started_at.tzinfo
-    return timer.started_at.astimezone(tz).date()
+def _start_day(started_at: dt.datetime, cal: Calendar | None) -> dt.date:
+    return started_at.astimezone(cal.tz if cal is not None else started_at.tzinfo).date()
 
 
 def _bucket(state: TimerState) -> str:
@@ -149,7 +147,7 @@ def build_report(
     for t in timers:
         if t.started_at is None:
             continue
-        day = _start_day(t, calendars.get(t.calendar_key))
+        day = _start_day(t.started_at, calendars.get(t.calendar_key))
         if (start is None or day >= start) and (end is None or day <= end):
             selected.append((t, day))
     by_engagement: dict[str, list[Timer]] = defaultdict(list)
@@ -162,7 +160,7 @@ def build_report(
         if e.target is None and own:
             units = {t.target.unit.value for t in own if t.target is not None}
             unit = units.pop() if len(units) == 1 else None
-        entry = {
+        entry: dict[str, Any] = {
             "id": e.id,
             "title": e.title,
             "source": e.source,
@@ -339,15 +337,22 @@ def render_markdown(report: dict[str, Any]) -> str:
     fr = report.get("lang", "fr") == "fr"
     header, rows = table(report)
     title = "Bilan des engagements de service" if fr else "Service engagements review"
+    colon = " :" if fr else ":"
+    catalogue = f"{_md(report['catalogue']['id'])} {_md(report['catalogue']['version'])}"
     lines = [
         f"# {title}",
         "",
-        f"- {'catalogue' if fr else 'catalogue'} : {_md(report['catalogue']['id'])} "
-        f"{_md(report['catalogue']['version'])}"
-        if fr
-        else f"- catalogue: {_md(report['catalogue']['id'])} {_md(report['catalogue']['version'])}",
-        f"- {'calendrier' if fr else 'calendar'}{' :' if fr else ':'} {_md(report['calendar'])}",
-        f"- {'situation au' if fr else 'as of'}{' :' if fr else ':'} {_md(report['as_of'])}",
+        f"- catalogue{colon} {catalogue}",
+        f"- {'calendrier' if fr else 'calendar'}{colon} {_md(report['calendar'])}",
+        f"- {'situation au' if fr else 'as of'}{colon} {_md(report['as_of'])}",
+    ]
+    if report["what_if"]:
+        lines.append(
+            "- **Simulation : autres règles que celles du rejeu**"
+            if fr
+            else "- **What-if: other rules than the replay's**"
+        )
+    lines += [
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join(" --- " for _ in header) + "|",

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__, _cli_audit
-
 from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
