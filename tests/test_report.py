@@ -1,0 +1,197 @@
+"""The compliance report: counts checked by hand, renderers, what-if, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from sla_engine import SlaEngine, parse_catalogue
+from sla_engine._report import build_report, render_csv, render_markdown, safe_cell
+from sla_engine.cli import main
+
+from .engine_support import CATALOGUE, at, sample_catalogue
+
+# Received on Fri 7 Nov 2025 (email-5 due Mon 17, expires Tue 18 at 00:00;
+# ack due Wed 12, expires Thu 13 at 00:00).  Tuesday 11 Nov is the Armistice.
+EVENTS = [
+    # A: answered on time, acknowledged on time.
+    ("A", "received", at(2025, 11, 7), {"channel": "email", "category": "information"}),
+    ("A", "acknowledged", at(2025, 11, 7, 15), {}),
+    ("A", "answered", at(2025, 11, 12), {}),
+    # B: answered late (Tue 18 at 10:00), never acknowledged -> ack overdue.
+    ("B", "received", at(2025, 11, 7), {"channel": "email", "category": "complaint"}),
+    ("B", "answered", at(2025, 11, 18), {}),
+    # C: still open -> email-5 overdue at as_of (Fri 21), ack late.
+    ("C", "received", at(2025, 11, 7), {"channel": "email", "category": "=HYPERLINK(1)"}),
+    ("C", "acknowledged", at(2025, 11, 14), {}),
+    # D: received Mon 17: email-5 pending at as_of, ack met.
+    ("D", "received", at(2025, 11, 17), {"channel": "email"}),
+    ("D", "acknowledged", at(2025, 11, 18), {}),
+    # E: complex -> exempt; its ack is met.
+    ("E", "received", at(2025, 11, 7), {"channel": "email"}),
+    ("E", "acknowledged", at(2025, 11, 7, 11), {}),
+    ("E", "flagged_complex", at(2025, 11, 8), {}),
+    # F: a phone call, 7 rings -> rings late; G: 2 rings -> met.
+    ("F", "received", at(2025, 11, 10), {"channel": "phone"}),
+    ("F", "answered", at(2025, 11, 10), {"attributes": {"rings": 7}}),
+    ("G", "received", at(2025, 11, 21), {"channel": "phone"}),
+    ("G", "answered", at(2025, 11, 21), {"attributes": {"rings": 2}}),
+]
+
+
+@pytest.fixture
+def engine(make_engine) -> SlaEngine:  # type: ignore[no-untyped-def]
+    engine = make_engine()
+    engine.record_many(
+        [
+            {"event_id": f"{c}{n}", "contact_id": c, "type": t, "occurred_at": when, **fields}
+            for n, (c, t, when, fields) in enumerate(EVENTS)
+        ]
+    )
+    return engine
+
+
+def figures(report: dict, engagement: str) -> tuple:  # type: ignore[type-arg]
+    (entry,) = [e for e in report["engagements"] if e["id"] == engagement]
+    keys = ("total", "met", "late", "overdue", "pending", "exempt", "compliance_rate")
+    return tuple(entry[k] for k in keys)
+
+
+class TestCounts:
+    def test_per_engagement(self, engine: SlaEngine) -> None:
+        report = build_report(engine)
+        assert report["as_of"] == at(2025, 11, 21).isoformat()  # the last event, not the clock
+        assert figures(report, "email-5") == (5, 1, 1, 1, 1, 1, round(1 / 3, 4))
+        assert figures(report, "ack") == (5, 3, 1, 1, 0, 0, round(3 / 5, 4))
+        assert figures(report, "rings") == (2, 1, 1, 0, 0, 0, 0.5)
+        assert figures(report, "letter-15") == (0, 0, 0, 0, 0, 0, None)
+        (email,) = [e for e in report["engagements"] if e["id"] == "email-5"]
+        # A took 2 counted days (Mon 10, Wed 12); B took 6 (… Mon 17, Tue 18).
+        assert email["delay"] == {
+            "unit": "jours ouvrés",
+            "count": 2,
+            "median": 4.0,
+            "p90": 6,
+            "histogram": [{"value": 2, "count": 1}, {"value": 6, "count": 1}],
+        }
+        assert [(b["contact_id"], b["engagement"], b["state"]) for b in report["breaches"]] == [
+            ("B", "ack", "overdue"),
+            ("C", "ack", "late"),
+            ("B", "email-5", "late"),
+            ("C", "email-5", "overdue"),
+            ("F", "rings", "late"),
+        ]
+
+    def test_the_period_counts_timers_started_in_it(self, engine: SlaEngine) -> None:
+        import datetime as dt
+
+        report = build_report(engine, start=dt.date(2025, 11, 10), end=dt.date(2025, 11, 17))
+        assert figures(report, "email-5")[0] == 1  # D only
+        assert figures(report, "rings")[0] == 1  # F only
+
+    def test_as_of_an_earlier_instant(self, engine: SlaEngine) -> None:
+        report = build_report(engine, as_of=at(2025, 11, 12, 12))
+        # A answered; B, C, E (exempt) still before their expiry; D not received yet.
+        assert figures(report, "email-5") == (4, 1, 0, 0, 2, 1, 1.0)
+
+    def test_groups(self, engine: SlaEngine) -> None:
+        report = build_report(engine, by=["engagement", "category"])
+        groups = {
+            (g["by"]["engagement"], g["by"]["category"]): g["total"] for g in report["groups"]
+        }
+        assert groups[("email-5", "complaint")] == 1
+        assert groups[("email-5", None)] == 2
+        assert sum(g["total"] for g in report["groups"]) == 12
+        with pytest.raises(ValueError, match="unknown grouping 'colour'"):
+            build_report(engine, by=["colour"])
+
+    def test_what_if_under_another_catalogue(self, engine: SlaEngine) -> None:
+        stricter = parse_catalogue(
+            CATALOGUE.replace('target = "5 jours ouvrés"', 'target = "2 jours ouvrés"')
+        )
+        report = build_report(engine, catalogue=stricter)
+        assert report["what_if"] is True
+        # A answered Wed 12 = day 2: still met; B late; C, D overdue now.
+        assert figures(report, "email-5")[:4] == (5, 1, 1, 2)
+        # Nothing was written: the store's own report is unchanged.
+        assert figures(build_report(engine), "email-5") == (5, 1, 1, 1, 1, 1, round(1 / 3, 4))
+
+
+class TestRenderers:
+    def test_csv_table_and_formula_neutralised(self, engine: SlaEngine) -> None:
+        report = build_report(engine, by=["category"], lang="en")
+        rows = list(csv.reader(io.StringIO(render_csv(report))))
+        assert rows[0][:3] == ["category", "total", "met"]
+        # Categories are stored lower-cased; the formula stays inert all the same.
+        assert ["'=hyperlink(1)", "2", "0", "1", "1", "0", "0", "0.0"] in rows
+
+        assert safe_cell("+33 1 23") == "'+33 1 23"
+        assert safe_cell("@SUM") == "'@SUM"
+        assert safe_cell("plain") == "plain"
+
+    def test_markdown(self, engine: SlaEngine) -> None:
+        text = render_markdown(build_report(engine))
+        assert text.startswith("# Bilan des engagements de service\n")
+        assert (
+            "| email-5 | Nous traitons vos courriels dans un délai maximum de 5 jours ouvrés |"
+            in text
+        )
+        assert "| 5 | 1 | 1 | 1 | 1 | 1 | 33.3% | 4 | 6 | jours ouvrés |" in text
+
+
+class TestCommands:
+    LOG = (
+        "event_id,contact_id,type,occurred_at,recorded_at,channel,category,priority,service,attributes\n"
+        "E1,A,received,2025-11-07T10:00:00+01:00,,email,,,,\n"
+        "E2,A,answered,2025-11-12T10:00:00+01:00,,,,,,\n"
+        "E3,B,received,2025-11-07T10:00:00+01:00,,email,,,,\n"
+        "E4,B,answered,2025-11-18T10:00:00+01:00,,,,,,\n"
+        "E5,C,answered,2025-11-18T10:00:00+01:00,,,,,,\n"
+    )
+
+    def test_replay_report_explain(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(self.LOG)
+        catalogue = tmp_path / "rules.toml"
+        catalogue.write_text(CATALOGUE)
+        store = str(tmp_path / "store.db")
+        rejects = tmp_path / "rejects.csv"
+        args = [
+            "replay",
+            str(log),
+            "--catalogue",
+            str(catalogue),
+            "--calendar",
+            "fr",
+            "--store",
+            store,
+        ]
+        assert main([*args, "--rejects", str(rejects)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("5 rows read: 4 recorded, 0 already recorded, 1 rejected")
+        assert rejects.read_text().splitlines()[1].startswith(f"{log},6,E5,type,")
+        assert main(args) == 0
+        assert "0 recorded, 4 already recorded, 1 rejected" in capsys.readouterr().out
+        assert main(["report", "--store", store, "--format", "json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert figures(report, "email-5") == (2, 1, 1, 0, 0, 0, 0.5)
+        assert main(["report", "--store", store, "--format", "json", "--calendar", "fr-57"]) == 0
+        assert json.loads(capsys.readouterr().out)["what_if"] is True
+        assert main(["explain", "--store", store, "B", "email-5", "--lang", "en"]) == 0
+        assert "engagement not kept" in capsys.readouterr().out
+
+    def test_report_of_a_missing_store(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["report", "--store", str(tmp_path / "none.db")]) == 2
+        assert "no store at" in capsys.readouterr().err
+
+
+def test_sample_catalogue_is_the_one_used() -> None:
+    assert sample_catalogue().id == "test"
