@@ -61,6 +61,20 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--lang", choices=LANGS, default="fr")
     p.add_argument("-o", "--output", type=Path, help="write here instead of the standard output")
 
+    g = commands.add_parser(
+        "generate",
+        help="write a realistic synthetic log (the same seed gives the same file)",
+    )
+    g.add_argument("--contacts", type=int, required=True)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--calendar", default="fr", help="calendar spec: its working days and time zone")
+    g.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
+    g.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
+    g.add_argument(
+        "--malformed", type=float, default=0.0, help="share of rows to corrupt, for testing readers"
+    )
+    g.add_argument("-o", "--output", type=Path, required=True, help="the log (.csv or .csv.gz)")
+
     x = commands.add_parser("explain", help="how a contact's timers were reached")
     x.add_argument("contact")
     x.add_argument("engagement", nargs="?")
@@ -70,7 +84,12 @@ def add_parsers(commands: Any) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    command: Any = {"replay": _replay, "report": _report, "explain": _explain}[options.command]
+    command: Any = {
+        "replay": _replay,
+        "report": _report,
+        "explain": _explain,
+        "generate": _generate,
+    }[options.command]
     return int(command(options))
 
 
@@ -171,11 +190,33 @@ def _render(report: dict[str, Any], fmt: str) -> str:
     if fmt == "csv":
         return render_csv(report)
     if fmt == "html":
-        from ._report_html import render_html  # type: ignore[import-untyped,unused-ignore]
+        from ._report_html import render_html
 
-        return str(render_html(report))
+        return render_html(report)
 
     return render_markdown(report)
+
+
+def _generate(options: argparse.Namespace) -> int:
+    from ._generate import generate_log
+
+    try:
+        result = generate_log(
+            options.output,
+            contacts=options.contacts,
+            seed=options.seed,
+            calendar_spec=options.calendar,
+            start=options.start,
+            end=options.end,
+            malformed=options.malformed,
+        )
+    except ValueError as error:
+        raise SlaEngineError(str(error)) from None
+    print(
+        f"{result.contacts:,} contacts, {result.rows:,} rows "
+        f"({len(result.corrupted):,} corrupted) written to {result.path}"
+    )
+    return 0
 
 
 def _explain(options: argparse.Namespace) -> int:

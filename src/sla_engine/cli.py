@@ -236,3 +236,7 @@ def _calendars(options: argparse.Namespace) -> int:
         span = f"{z['coverage']['first']} to {z['coverage']['last']}"
         print(f"  +{z['zone']:<26} {z['time_zone']:<20} {span}  ({years[0]} … {years[-1]})")
     return 0
+
+
+if __name__ == "__main__":  # python -m sla_engine.cli
+    raise SystemExit(main())
