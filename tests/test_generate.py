@@ -477,3 +477,15 @@ class TestSpill:
         assert (kept / "log.csv").read_bytes() == (spilled / "log.csv").read_bytes()
         assert first == attrs.evolve(second, path=first.path)
         assert [p.name for p in spilled.iterdir()] == ["log.csv"]  # the runs are gone
+
+
+def test_the_bundled_sample_is_reproducible(tmp_path: Path) -> None:
+    """docs/examples/district-2025-2026.csv.gz is exactly what its README command writes."""
+    from sla_engine.cli import main
+
+    bundled = Path(__file__).resolve().parents[1] / "docs/examples/district-2025-2026.csv.gz"
+    again = tmp_path / "district.csv.gz"
+    command = "generate --contacts 1500 --seed 2025 --calendar fr+B --from 2025-09-01"
+    args = [*command.split(), "--to", "2026-07-03", "--malformed", "0.005", "-o", str(again)]
+    assert main(args) == 0
+    assert again.read_bytes() == bundled.read_bytes()

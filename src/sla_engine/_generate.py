@@ -88,10 +88,19 @@ no mapping) and an engine that records its rows in the file's order reject
 exactly the corrupted rows: see :class:`GeneratedLog.corrupted`.  The DST-gap
 kind needs a time zone with summer time and is skipped in the others.
 
+A kind that does not fit the row drawn (no closure to follow, no gap of two
+seconds before the next event…) passes its turn to the next kind.
+
 Memory: rows are generated day by day of arrival and held, rendered, until
 the day of their ``occurred_at`` is complete, so memory grows with the
-events still to come of the contacts open at once (about 250 bytes each),
-not with the size of the log.
+events still to come of the contacts open at once (about 270 bytes each),
+not with the size of the log.  When arrivals are so dense that more than
+:data:`SPILL_ROWS` rows wait at once, they are moved, sorted, to temporary
+files beside the output and merged back in order (same bytes either way).
+Measured on the 2-core development machine: 100,000 contacts over a year
+(366,000 rows) in 4.7 s, 2.3 MiB traced at the peak; 2.5 million contacts
+(9.2 million rows) in 137 s, 124 MB resident over a year, 521 MB all on
+one day.
 """
 
 from __future__ import annotations
