@@ -91,15 +91,26 @@ def test_report_matches_counts_made_from_the_log(
     assert sum(e["total"] for e in report["engagements"]) > 400
 
 
-def test_every_format(log: Path, catalogue_file: Path, tmp_path: Path) -> None:
+def test_every_format_carries_the_same_figures(
+    log: Path, catalogue_file: Path, tmp_path: Path
+) -> None:
     store = str(tmp_path / "store.db")
-    replay_and_report(log, catalogue_file, store)
+    data = replay_and_report(log, catalogue_file, store)
+    figures = {
+        e["id"]: [str(e[k]) for k in ("total", "met", "late", "overdue", "pending", "exempt")]
+        for e in data["engagements"]
+    }
+    texts = {}
     for fmt in ("csv", "md", "html"):
         out = tmp_path / f"report.{fmt}"
         assert main(["report", "--store", store, "--format", fmt, "-o", str(out)]) == 0
-        text = out.read_text()
-        assert "email-5" in text
-        assert "letter-15" in text
+        texts[fmt] = out.read_text(encoding="utf-8")
+    rows = {r[0]: r[3:9] for r in csv.reader(texts["csv"].splitlines()[1:])}
+    assert rows == figures
+    for engagement, counts in figures.items():
+        assert f"| {engagement} |" in texts["md"]
+        assert "| " + " | ".join(counts) + " |" in texts["md"]
+        assert engagement in texts["html"]
 
 
 def test_a_killed_replay_run_again_gives_the_same_report(
