@@ -249,7 +249,11 @@ class Catalogue:
     _fingerprint: str | None = attrs.field(
         default=None, kw_only=True, alias="fingerprint", repr=False
     )
+    _matching: dict[tuple[str | None, ...], tuple[Engagement, ...]] = attrs.field(
+        factory=dict, init=False, repr=False, eq=False, hash=False
+    )
     #: The TOML text it was read from (``None`` when built in Python), so a
+
     #: store can keep the exact rules its figures were computed with.
     text: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
     _by_id: dict[str, Engagement] = attrs.field(
@@ -286,11 +290,18 @@ class Catalogue:
         by the general e-mail engagement *and* by an urgent one.  Manual
         engagements are never returned.
         """
-        return tuple(
-            e
-            for e in self.engagements
-            if e.applies_to(channel=channel, category=category, priority=priority, service=service)
-        )
+        key = (channel, category, priority, service)
+        found = self._matching.get(key)
+        if found is None:
+            # Few distinct classifications exist: remember each answer.
+            found = self._matching[key] = tuple(
+                e
+                for e in self.engagements
+                if e.applies_to(
+                    channel=channel, category=category, priority=priority, service=service
+                )
+            )
+        return found
 
     def calendar_for(self, engagement: Engagement | str) -> str | None:
         """The calendar spec an engagement is counted with: its own, else the catalogue's."""

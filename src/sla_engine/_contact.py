@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -167,6 +168,36 @@ class ContactEvent:
         }
         return {k: v for k, v in data.items() if v not in (None, {})}
 
+    @classmethod
+    def from_stored(
+        cls,
+        event_id: str,
+        contact_id: str,
+        type_: EventType,
+        occurred_at: dt.datetime,
+        recorded_at: dt.datetime,
+        payload: Mapping[str, Any],
+    ) -> ContactEvent:
+        """An event from stored fields, which were validated when first recorded.
+
+        Skips the converters and validators: rebuilding a contact's history
+        from the store is the engine's hottest path.
+        """
+        event = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(event, "event_id", event_id)
+        setattr_(event, "contact_id", contact_id)
+        setattr_(event, "type", type_)
+        setattr_(event, "occurred_at", occurred_at)
+        setattr_(event, "recorded_at", recorded_at)
+        get = payload.get
+        for name in _PLAIN_FIELDS:
+            setattr_(event, name, get(name))
+        delay = get("announced_delay")
+        setattr_(event, "announced_delay", None if delay is None else _stored_delay(delay))
+        setattr_(event, "attributes", get("attributes") or {})
+        return event
+
     def same_as(self, other: ContactEvent) -> bool:
         """Whether two events with the same id say the same thing (``recorded_at`` aside)."""
         return (
@@ -175,6 +206,14 @@ class ContactEvent:
             and self.occurred_at == other.occurred_at
             and self.payload() == other.payload()
         )
+
+
+_PLAIN_FIELDS = ("channel", "category", "priority", "service", "requester", "to", "reason")
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_delay(text: str) -> Delay:
+    return Delay.parse(text)
 
 
 # -- the stored events ------------------------------------------------------------
@@ -205,14 +244,13 @@ class Contact(BaseAggregate[str]):
             aggregate._add(self.to_contact_event())
 
         def to_contact_event(self) -> ContactEvent:
-            payload = dict(self.payload)
-            return ContactEvent(
-                event_id=self.event_id,
-                contact_id=self.originator_id,
-                type=self.type_name,
-                occurred_at=self.occurred_at,
-                recorded_at=self.timestamp,
-                **payload,
+            return ContactEvent.from_stored(
+                self.event_id,
+                self.originator_id,
+                self.type_name,
+                self.occurred_at,
+                self.timestamp,
+                self.payload,
             )
 
     class Created(Event, CanInitAggregate[str]):

@@ -7,6 +7,7 @@ Units keep their French legal names; English aliases are accepted on input.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 
@@ -104,6 +105,7 @@ _LABELS: dict[str, dict[Unit, tuple[str, str]]] = {
 }
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_words(text: str) -> str:
     """Lower-case, strip accents, fold apostrophes, hyphens and runs of spaces."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -32,6 +32,7 @@ import attrs
 from ._contact import ContactEvent
 from ._errors import DataError, SlaEngineError
 from ._time import localise, parse_instant, time_zone
+from ._vocabulary import EventType
 
 __all__ = ["LogMapping", "LogRow", "RejectedRow", "load_mapping", "read_log"]
 
@@ -231,6 +232,8 @@ class _Rows:
         self.source = source
         self.mapping = mapping
         self.tz = None if tz_name is None else time_zone(tz_name)
+        # Resolved once: (our field, the export's column, its value map or None).
+        self.fields = [(name, mapping.column(name), mapping.values.get(name)) for name in FIELDS]
 
     # -- formats -------------------------------------------------------------------
 
@@ -340,17 +343,15 @@ class _Rows:
         event_id = None
         try:
             values: dict[str, Any] = {}
-            for name in FIELDS:
-                field = name
-                value = record.get(self.mapping.column(name))
-                if isinstance(value, str):
-                    value = value.strip()
-                    if len(value) > MAX_FIELD_CHARS:
+            for name, column, value_map in self.fields:
+                value = record.get(column)
+                if value.__class__ is str:
+                    value = value.strip() or None
+                    if value is not None and len(value) > MAX_FIELD_CHARS:
+                        field = name
                         raise DataError(f"longer than {MAX_FIELD_CHARS} characters")
-                    if value == "":
-                        value = None
-                if value is not None and name in self.mapping.values:
-                    value = self.mapping.values[name].get(str(value), value)
+                if value_map is not None and value is not None:
+                    value = value_map.get(str(value), value)
                 values[name] = value
             event_id = None if values["event_id"] is None else str(values["event_id"])
             for name in _REQUIRED:
@@ -372,8 +373,6 @@ class _Rows:
                 if values.get(name) is not None:
                     values[name] = str(values[name])
             field = "type"
-            from ._vocabulary import EventType
-
             values["type"] = EventType.parse(str(values["type"]))
             field = "channel"
             event = ContactEvent(attributes=attributes, **values)

@@ -8,6 +8,7 @@ in one place, for the event store, the catalogues and the log reader alike.
 from __future__ import annotations
 
 import enum
+import functools
 
 from ._delay import normalise_words
 from ._errors import DataError
@@ -23,7 +24,9 @@ class _Vocabulary(enum.StrEnum):
         """The member named by ``text`` (any case, accents optional, French aliases)."""
         if isinstance(text, cls):
             return text
-        member = _ALIASES.get(cls.__name__, {}).get(normalise_words(str(text)))
+        table = _ALIASES.get(cls.__name__, {})
+        # The canonical spelling is by far the most frequent: no normalising then.
+        member = table.get(text) or table.get(normalise_words(str(text)))
         if member is None:
             raise DataError(
                 f"unknown {cls._label()} {text!r}; known: {', '.join(m.value for m in cls)}"
@@ -143,7 +146,9 @@ def _aliases() -> dict[str, dict[str, _Vocabulary]]:
     for cls in (EventType, Channel, Priority):
         names: dict[str, _Vocabulary] = {}
         for member in cls:
+            names[member.value] = member
             names[normalise_words(member.value)] = member
+
         for alias, value in _FRENCH[cls.__name__].items():
             names[normalise_words(alias)] = cls(value)
         table[cls.__name__] = names
@@ -153,17 +158,15 @@ def _aliases() -> dict[str, dict[str, _Vocabulary]]:
 _ALIASES = _aliases()
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_category(text: str) -> str:
     """Categories are an open set; known French names map to the English identifiers.
 
     ``"Réclamation"`` → ``"complaint"``; an unknown category is kept,
     normalised (lower case, accents kept, single spaces).
     """
-    folded = normalise_words(text)
-    for alias, value in _CATEGORIES.items():
-        if normalise_words(alias) == folded:
-            return value
-    return " ".join(text.lower().split())
+    known = _CATEGORY_NAMES.get(normalise_words(text))
+    return known if known is not None else " ".join(text.lower().split())
 
 
 _LABELS = {
@@ -189,3 +192,6 @@ def label(value: str | None, lang: str = "fr") -> str:
     if value is None:
         return "—"
     return _LABELS.get(lang, {}).get(value, value)
+
+
+_CATEGORY_NAMES = {normalise_words(alias): value for alias, value in _CATEGORIES.items()}
