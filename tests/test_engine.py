@@ -496,3 +496,20 @@ class TestStoredRules:
 
         with pytest.raises(SlaEngineError, match="records no rules yet"):
             SlaEngine(store=f"sqlite:///{tmp_path / 'empty.db'}")
+
+
+class TestConflicts:
+    @pytest.mark.parametrize("backend", PERSISTENT, indirect=True)
+    def test_a_stale_contact_is_read_again_and_the_batch_retried(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        a = make_engine()
+        b = make_engine()
+        a.record(received())  # A now holds C1 in memory, at version 1
+        b.record(ev("C1", 1, "acknowledged", at(2025, 11, 7, 11)))  # the store is at version 2
+        assert a.record(ev("C1", 2, "answered", at(2025, 11, 10))) is RecordOutcome.RECORDED
+        assert a.conflicts == 1
+        assert [e.event_id for e in a.history("C1")] == ["C1-r", "C1-1", "C1-2"]
+        # A's view took B's acknowledgement into account, not only its own answer.
+        assert {t.engagement_id: t.state.value for t in a.timers("C1", now=at(2025, 11, 20))} == {
+            "email-5": "met",
+            "ack": "met",
+        }

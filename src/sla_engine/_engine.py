@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import random
+import time
+
 import datetime as dt
 import functools
 import typing
@@ -184,6 +187,8 @@ class SlaEngine(Application[str]):
     projection_batch = 2000
     #: Contacts kept in memory after they are saved (a replay's working set).
     recent_contacts = 20_000
+    #: How many times a batch that conflicts with another writer is applied again.
+    conflict_retries = 8
 
     def __init__(
         self,
@@ -223,6 +228,9 @@ class SlaEngine(Application[str]):
             raise SlaEngineError(f"{_VIEWS[module]} is not a timer view")
         self.view = view
         self._last_check: dt.datetime | None = None
+        #: Batches applied again because another writer changed their contacts.
+        self.conflicts = 0
+
         self._recent: collections.OrderedDict[str, Contact] = collections.OrderedDict()
         self._remember_rules(stored)
 
@@ -287,18 +295,23 @@ class SlaEngine(Application[str]):
         """
         items = [_as_event(e) for e in events]
         now = self.clock()
-        try:
-            contacts, outcomes = self._apply_all(items, now, atomic, trust_cache=True)
-            if contacts:
-                self.save(*contacts.values())
-        except IntegrityError:
-            # Another writer got there first, or a contact taken for new already
-            # existed: forget what we thought we knew and apply the batch again
-            # to the aggregates as they are stored.
-            self._recent.clear()
-            contacts, outcomes = self._apply_all(items, now, atomic, trust_cache=False)
-            if contacts:
-                self.save(*contacts.values())
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                contacts, outcomes = self._apply_all(items, now, atomic, trust_cache=attempt == 0)
+                if contacts:
+                    self.save(*contacts.values())
+                break
+            except IntegrityError:
+                self.conflicts += 1
+                # Another writer got there first, or a contact taken for new
+                # already existed: forget what we thought we knew and apply the
+                # batch again to the aggregates as they are stored.
+                self._recent.clear()
+                if attempt == self.conflict_retries:
+                    raise SlaEngineError(
+                        f"the batch still conflicts with other writers after {attempt} retries"
+                    ) from None
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter
         for contact_id, contact in contacts.items():
             self._remember(contact_id, contact)
         if contacts:
@@ -380,10 +393,17 @@ class SlaEngine(Application[str]):
             )
             if not notifications:
                 return
-            touched = list(dict.fromkeys(str(n.originator_id) for n in notifications))
+            # The highest version of each contact in this batch: an aggregate
+            # held in memory is used only if it is at least that recent (another
+            # process may have recorded events for it since).
+            versions: dict[str, int] = {}
+            for n in notifications:
+                versions[str(n.originator_id)] = n.originator_version
             batch = []
-            for contact_id in touched:
-                contact = known.get(contact_id) or self._require_contact(contact_id)
+            for contact_id, version in versions.items():
+                contact = known.get(contact_id)
+                if contact is None or contact.version < version:
+                    contact = self._require_contact(contact_id)
                 batch.append((contact_id, self._evaluate(contact.history)))
             last = notifications[-1].id
             # Another process may have projected this batch first: its rows are as good.

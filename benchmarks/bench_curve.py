@@ -1,0 +1,190 @@
+"""The cost per event of a replay as the log grows: is there hidden superlinear work?
+
+Run: ``.venv/bin/python benchmarks/bench_curve.py --sizes 100000,300000,1000000 [--json FILE]``
+
+For each size, a log is written and filtered exactly as in ``bench_replay.py``
+(same generator, same seed, the contacts the Polars baseline cannot model
+dropped), then replayed end to end (``replay`` then ``build_report``) into
+each store; the figures of every run are checked against the Polars
+baseline before anything is reported.  Two views of the same question:
+
+- across sizes: µs per event of the whole run, and its ratio to the
+  smallest size (1.0 everywhere for a linear cost);
+- within the largest run of each store: µs per event of each tenth of the
+  log, from the replay's progress callback (a cost that grows with what is
+  already stored shows up as later tenths costing more).
+
+Sizes are measured, never extrapolated.  Each figure is the best of
+``--repeats`` runs (default 1: the large sizes take minutes); on a shared,
+noisy machine read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+import sla_engine
+from baseline_polars import baseline_figures
+from bench_replay import check_agreement, measured, prepare_log, run_engine
+
+SLICES = 10
+
+
+class _Clock:
+    """Rows replayed against time, from the replay's progress callback."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[int, float]] = [(0, time.perf_counter())]
+
+    def __call__(self, rows: int) -> None:
+        self.marks.append((rows, time.perf_counter()))
+
+    def slices(self, n: int) -> list[float]:
+        """µs per row of each n-th of the rows (by the marks nearest each boundary)."""
+        total = self.marks[-1][0]
+        if total < n * 1000:
+            return []
+        out = []
+        rows_at = [r for r, _ in self.marks]
+        for k in range(n):
+            lo = _nearest(rows_at, total * k / n)
+            hi = _nearest(rows_at, total * (k + 1) / n)
+            (r0, t0), (r1, t1) = self.marks[lo], self.marks[hi]
+            out.append((t1 - t0) / max(1, r1 - r0) * 1e6)
+        return out
+
+
+def _nearest(values: list[int], target: float) -> int:
+    return min(range(len(values)), key=lambda i: abs(values[i] - target))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,300000,1000000", help="events, comma-separated")
+    parser.add_argument("--stores", default="memory,sqlite", help="memory,sqlite or one of them")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=20251017)
+    parser.add_argument("--workdir", type=Path, help="where the logs and stores go (default: temp)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    options = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in options.sizes.split(",") if s.strip()]
+    stores = [s.strip() for s in options.stores.split(",") if s.strip()]
+    if set(stores) - {"memory", "sqlite"}:
+        parser.error("stores are memory and sqlite")
+
+    rows: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as stack:
+        workdir = options.workdir
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-curve-")))
+        workdir.mkdir(parents=True, exist_ok=True)
+        for size in sizes:
+            log = workdir / f"log-{size}.csv"
+            info = prepare_log(log, size, options.seed)
+            events = info["events"]
+            (reference, as_of), polars_seconds, _ = measured(lambda log=log: baseline_figures(log))
+            print(
+                f"{size:,}: {events:,} events (written in {info['prepare_seconds']:.1f} s; "
+                f"Polars baseline {polars_seconds:.2f} s)",
+                flush=True,
+            )
+            for store_kind in stores:
+                best: dict[str, Any] | None = None
+                for attempt in range(options.repeats):
+                    store = "memory"
+                    if store_kind == "sqlite":
+                        store = str(workdir / f"store-{size}-{attempt}.db")
+                        Path(store).unlink(missing_ok=True)
+                    clock = _Clock()
+                    result, seconds, peak = measured(
+                        lambda log=log, store=store, clock=clock: run_engine(
+                            log, store, progress=clock
+                        )
+                    )
+                    if store_kind == "sqlite":
+                        Path(store).unlink(missing_ok=True)
+                    name = f"sla-engine {store_kind}"
+                    check_agreement(name, result["figures"], result["as_of"], reference, as_of)
+                    assert result["summary"]["recorded"] == events, result["summary"]
+                    print(f"  {name} run {attempt + 1}: {seconds:.1f} s", flush=True)
+                    if best is None or seconds < best["seconds"]:
+                        best = {
+                            "size": size,
+                            "events": events,
+                            "store": store_kind,
+                            "seconds": seconds,
+                            "replay_seconds": result["replay_seconds"],
+                            "report_seconds": result["report_seconds"],
+                            "us_per_event": seconds / events * 1e6,
+                            "replay_us_per_event": result["replay_seconds"] / events * 1e6,
+                            "report_us_per_event": result["report_seconds"] / events * 1e6,
+                            "peak_rss_mib": peak,
+                            "tenths_us_per_event": clock.slices(SLICES),
+                            "polars_seconds": polars_seconds,
+                        }
+                assert best is not None
+                rows.append(best)
+            log.unlink()
+
+    first = {}
+    for row in rows:
+        first.setdefault(row["store"], row["us_per_event"])
+        row["vs_smallest"] = row["us_per_event"] / first[row["store"]]
+    print()
+    print(
+        f"{'events':>10} {'store':<7} {'replay s':>9} {'report s':>9} {'µs/event':>9} "
+        f"{'× smallest':>10} {'replay µs':>9} {'report µs':>9} {'peak MiB':>9} "
+        f"{'1st 10th':>9} {'last 10th':>9}"
+    )
+    for row in rows:
+        tenths = row["tenths_us_per_event"] or [float("nan")]
+        peak = row["peak_rss_mib"]
+        print(
+            f"{row['events']:>10,} {row['store']:<7} {row['replay_seconds']:>9.1f} "
+            f"{row['report_seconds']:>9.1f} {row['us_per_event']:>9.1f} "
+            f"{row['vs_smallest']:>10.2f} {row['replay_us_per_event']:>9.1f} "
+            f"{row['report_us_per_event']:>9.1f} "
+            f"{'—' if peak is None else f'{peak:,.0f}':>9} {tenths[0]:>9.1f} {tenths[-1]:>9.1f}"
+        )
+    print()
+    print("µs per event of each tenth of the log, largest size of each store:")
+    for store_kind in stores:
+        largest = max((r for r in rows if r["store"] == store_kind), key=lambda r: r["events"])
+        tenths = " ".join(f"{v:.0f}" for v in largest["tenths_us_per_event"])
+        print(f"  {store_kind:<7} ({largest['events']:,} events): {tenths}")
+
+    if options.json is not None:
+        options.json.write_text(
+            json.dumps(
+                {
+                    "benchmark": "curve",
+                    "python": sys.version.split()[0],
+                    "sla_engine": sla_engine.__version__,
+                    "polars": pl.__version__,
+                    "numpy": np.__version__,
+                    "machine": platform.machine(),
+                    "cpus": os.cpu_count(),
+                    "repeats": options.repeats,
+                    "seed": options.seed,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
