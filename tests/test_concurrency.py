@@ -14,7 +14,6 @@ import json
 import subprocess
 import sys
 import time
-
 from pathlib import Path
 
 import pytest
@@ -111,9 +110,18 @@ def assert_same_as_a_single_process(store: str, log: Path, results: list[dict[st
     def timers(e: SlaEngine) -> list[tuple[object, ...]]:
         return sorted((t.key, t.state, t.due_date, t.stopped_at) for t in e.all_timers(now=now))
 
-    assert timers(engine) == timers(reference)
+    live = timers(engine)
     engine.rebuild_view()
-    assert timers(engine) == timers(reference)
+    rebuilt = timers(engine)
+    assert rebuilt == timers(reference)
+    assert live == rebuilt, (
+        "view",
+        len(live),
+        len(rebuilt),
+        engine.view.max_tracking_id(engine.name),
+        engine.recorder.max_notification_id(),
+        sorted(set(rebuilt) - set(live))[:3],
+    )
 
 
 def test_postgresql(postgres_store: str, log: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 
 import pytest
 
@@ -63,7 +64,8 @@ class TestRecording:
             engine.record(ev("C1", 1, "answered", at(2025, 11, 12)))
 
     def test_events_round_trip(self, make_engine, backend: str) -> None:  # type: ignore[no-untyped-def]
-        engine = make_engine()
+        engine = make_engine(pseudonym_key=b"k")
+
         engine.record_many(
             [
                 received(category="Réclamation", service="DSDEN 25", requester="h:1a2b"),
@@ -83,6 +85,7 @@ class TestRecording:
         ]
         assert history[0].category == "complaint"
         assert history[0].service == "DSDEN 25"
+        assert history[0].requester == "p:" + hmac.new(b"k", b"h:1a2b", "sha256").hexdigest()[:32]
         assert str(history[1].announced_delay) == "10 jours ouvrés"
         assert (history[2].to, history[2].reason) == ("N+1", "urgence")
         assert dict(history[3].attributes) == {"ok": True, "pages": 2}

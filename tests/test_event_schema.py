@@ -32,7 +32,8 @@ EVENTS = [
          "category": "Réclamation", "priority": "urgent", "service": "DSDEN", "requester": "h:ab"},
         "Received",
         f'{TS},"event_id":"e0",{occurred(7, 10)},"payload":{{"channel":"email",'
-        '"category":"complaint","priority":"urgent","service":"DSDEN","requester":"h:ab"},'
+        '"category":"complaint","priority":"urgent","service":"DSDEN",'
+        '"requester":"p:7892c5a30f04fbf08bca98823b7d92ee"},'
         '"originator_topic":"sla_engine._contact:Contact"}',
     ),
     (
@@ -68,7 +69,14 @@ EVENTS = [
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, bytes]]]:
     path = tmp_path_factory.mktemp("schema") / "events.db"
-    engine = SlaEngine(sample_catalogue(), "fr", store=f"sqlite:///{path}", clock=lambda: RECORDED)
+    engine = SlaEngine(
+        sample_catalogue(),
+        "fr",
+        store=f"sqlite:///{path}",
+        clock=lambda: RECORDED,
+        pseudonym_key=b"schema-test-key",
+    )
+
     engine.record_many(
         [
             {"event_id": f"e{n}", "contact_id": "C", **fields}

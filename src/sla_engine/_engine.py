@@ -9,12 +9,10 @@ a past instant, or under other rules) without writing anything.
 from __future__ import annotations
 
 import collections
-import contextlib
-import random
-import time
-
 import datetime as dt
 import functools
+import random
+import time
 import typing
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,7 +20,7 @@ from typing import Any
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, InternalError, OperationalError, Tracking
 from eventsourcing.utils import resolve_topic
 
 from ._calendar import Calendar, calendar
@@ -37,6 +35,7 @@ from ._contact import (
 )
 from ._errors import DataError, SlaEngineError
 from ._explain import explain_timer
+from ._privacy import Privacy
 from ._rules import RULES_ID, Rules, StoredRules
 from ._time import require_aware
 from ._timers import Timer, evaluate_contact
@@ -199,11 +198,25 @@ class SlaEngine(Application[str]):
         clock: Callable[[], dt.datetime] = system_clock,
         escalation: EscalationPolicy | None = None,
         on_alert: Callable[[Alert], None] | None = None,
+        cipher_key: str | None = None,
+        pseudonym_key: bytes | None = None,
+        keep_free_text: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> None:
+        settings = store_env(store)
+        if cipher_key is not None:
+            # AES-GCM on every stored event (eventsourcing's cipher, with the
+            # cryptography package); without the key the store is unreadable.
+            settings |= {
+                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                "CIPHER_KEY": cipher_key,
+            }
         # The store named here wins over the process environment, which
         # eventsourcing reads too (for its other settings).
-        super().__init__(env=store_env(store) | dict(env or {}))
+        # Processes starting together all create the tables (IF NOT EXISTS);
+        # PostgreSQL may then report a deadlock between them: try again.
+        _retry_deadlocks(lambda: super(SlaEngine, self).__init__(env=settings | dict(env or {})))
+        self.privacy = Privacy(pseudonym_key, keep_free_text)
         self.clock = clock
         stored = self.stored_rules()
         if catalogue is None:
@@ -223,10 +236,14 @@ class SlaEngine(Application[str]):
         self.escalation = escalation
         self.on_alert = on_alert
         module = self.env.get("PERSISTENCE_MODULE", "eventsourcing.popo")
-        view = self.factory.tracking_recorder(resolve_topic(_VIEWS[module]))
+        view = _retry_deadlocks(
+            lambda: self.factory.tracking_recorder(resolve_topic(_VIEWS[module]))
+        )
         if not isinstance(view, TimerView):  # pragma: no cover - a wrong entry in _VIEWS
             raise SlaEngineError(f"{_VIEWS[module]} is not a timer view")
         self.view = view
+        self.view.cipher = self.factory.cipher()
+
         self._last_check: dt.datetime | None = None
         #: Batches applied again because another writer changed their contacts.
         self.conflicts = 0
@@ -295,9 +312,18 @@ class SlaEngine(Application[str]):
         """
         items = [_as_event(e) for e in events]
         now = self.clock()
+        clean = self.privacy.clean
+        cleaned: list[ContactEvent | Rejected] = []
+        for event in items:
+            try:
+                cleaned.append(clean(event))
+            except DataError as error:
+                if atomic:
+                    raise
+                cleaned.append(Rejected(event, error))  # never stored as it came
         for attempt in range(self.conflict_retries + 1):
             try:
-                contacts, outcomes = self._apply_all(items, now, atomic, trust_cache=attempt == 0)
+                contacts, outcomes = self._apply_all(cleaned, now, atomic, trust_cache=attempt == 0)
                 if contacts:
                     self.save(*contacts.values())
                 break
@@ -319,11 +345,19 @@ class SlaEngine(Application[str]):
         return RecordResult(tuple(outcomes))
 
     def _apply_all(
-        self, items: Sequence[ContactEvent], now: dt.datetime, atomic: bool, *, trust_cache: bool
+        self,
+        items: Sequence[ContactEvent | Rejected],
+        now: dt.datetime,
+        atomic: bool,
+        *,
+        trust_cache: bool,
     ) -> tuple[dict[str, Contact], list[RecordOutcome | Rejected]]:
         contacts: dict[str, Contact] = {}
         outcomes: list[RecordOutcome | Rejected] = []
         for event in items:
+            if isinstance(event, Rejected):
+                outcomes.append(event)
+                continue
             try:
                 outcomes.append(self._apply(event, contacts, now, trust_cache))
             except (ContactRuleError, DataError) as error:
@@ -384,6 +418,8 @@ class SlaEngine(Application[str]):
         """Bring the timer view up to the last recorded event, exactly once."""
         position = self.view.max_tracking_id(self.name) or 0
         known = dict(known or {})
+        failures = 0
+
         while True:
             notifications = self.recorder.select_notifications(
                 start=position,
@@ -406,9 +442,24 @@ class SlaEngine(Application[str]):
                     contact = self._require_contact(contact_id)
                 batch.append((contact_id, self._evaluate(contact.history)))
             last = notifications[-1].id
-            # Another process may have projected this batch first: its rows are as good.
-            with contextlib.suppress(IntegrityError):
+            batch.sort(key=lambda item: item[0])  # one lock order for every process
+            try:
                 self.view.replace(batch, Tracking(self.name, last))
+            except (IntegrityError, OperationalError) as error:
+                # Another process projected an overlapping batch at the same time
+                # (its tracking won, or its rows, or a deadlock chose us). Go on
+                # from where the view really is: never from this batch's end, or
+                # the contacts only this batch covered would be skipped for good.
+                if isinstance(error, OperationalError) and "deadlock" not in str(error):
+                    raise
+                failures += 1
+                if failures > self.conflict_retries:
+                    raise SlaEngineError(
+                        "the timer view could not be brought up to date: other processes "
+                        f"kept projecting the same events ({error})"
+                    ) from None
+                position = self.view.max_tracking_id(self.name) or 0
+                continue
             position = last
 
     def _evaluate(
@@ -604,6 +655,25 @@ class SlaEngine(Application[str]):
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
         return require_aware(now, "now") if now is not None else self.clock()
+
+
+T = typing.TypeVar("T")
+
+
+def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:
+    """Run ``action``, again after a short random wait when concurrent DDL collided."""
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except (OperationalError, InternalError) as error:
+            # "deadlock detected", or "tuple concurrently updated" when two
+            # processes replace eventsourcing's insert function at once.
+            transient = "deadlock" in str(error) or "concurrently updated" in str(error)
+            if not transient or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.1 * 2**attempt))  # noqa: S311 - jitter
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

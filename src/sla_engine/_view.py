@@ -15,15 +15,17 @@ at which an open timer needs attention: its first warning, else its expiry.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Cipher, Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
+from ._errors import SlaEngineError
 from ._timers import Timer, timer_from_dict
 
 __all__ = ["MemoryTimerView", "SQLiteTimerView", "TimerView", "microseconds", "timer_row"]
@@ -48,19 +50,42 @@ def _expiry(timer: Timer) -> int | None:
     return None if timer.expires_at is None or not timer.is_open else microseconds(timer.expires_at)
 
 
-def timer_row(timer: Timer) -> tuple[str, str, int, int | None, int | None, str]:
+def timer_row(
+    timer: Timer, encode: Callable[[str], str] | None = None
+) -> tuple[str, str, int, int | None, int | None, str]:
+    data = json.dumps(timer.to_dict(), separators=(",", ":"))
     return (
         timer.contact_id,
         timer.engagement_id,
         timer.cycle,
         _attention(timer),
         _expiry(timer),
-        json.dumps(timer.to_dict(), separators=(",", ":")),
+        data if encode is None else encode(data),
     )
 
 
 class TimerView:
     """What every timer view offers (implemented per backend below)."""
+
+    #: The application's cipher, when events are encrypted: the timers' data
+    #: (which repeats the contacts' classification) is encrypted with it too.
+    cipher: Cipher | None = None
+
+    def _encode(self, data: str) -> str:
+        if self.cipher is None:
+            return data
+        return "enc:" + base64.b64encode(self.cipher.encrypt(data.encode("utf-8"))).decode()
+
+    def _decode(self, text: str) -> Timer:
+        if text.startswith("enc:"):
+            if self.cipher is None:
+                raise SlaEngineError("the timer view is encrypted: give the engine its cipher key")
+            text = self.cipher.decrypt(base64.b64decode(text[4:])).decode("utf-8")
+        return timer_from_dict(json.loads(text))
+
+    def _rows(self, batch: Sequence[ContactTimers]) -> list[tuple[Any, ...]]:
+        encode = None if self.cipher is None else self._encode
+        return [timer_row(t, encode) for _, timers in batch for t in timers]
 
     def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
         """Replace the timers of each contact in ``batch`` and record ``tracking``, atomically."""
@@ -158,13 +183,13 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         )
         c.executemany(
             f"INSERT INTO {_SQLITE_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-            [timer_row(t) for _, timers in batch for t in timers],
+            self._rows(batch),
         )
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[Timer]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(sql, params)
-            return [timer_from_dict(json.loads(row[0])) for row in c.fetchall()]
+            return [self._decode(row[0]) for row in c.fetchall()]
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
         return self._select(
@@ -183,7 +208,7 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT data FROM {_SQLITE_TABLE} ORDER BY contact_id, engagement_id, cycle")
             rows = c.fetchall()
-        return (timer_from_dict(json.loads(row[0])) for row in rows)
+        return (self._decode(row[0]) for row in rows)
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -11,8 +10,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
-from ._timers import Timer, timer_from_dict
-from ._view import ContactTimers, TimerView, microseconds, timer_row
+from ._timers import Timer
+from ._view import ContactTimers, TimerView, microseconds
 
 __all__ = ["PostgresTimerView"]
 
@@ -44,14 +43,14 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
             )
             c.executemany(
                 SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s, %s)").format(self.timers_table),
-                [timer_row(t) for _, timers in batch for t in timers],
+                self._rows(batch),
             )
             self._insert_tracking(c, tracking)
 
     def _select(self, query: Composed, params: Sequence[Any]) -> list[Timer]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(query, params)
-            return [timer_from_dict(json.loads(row["data"])) for row in c.fetchall()]
+            return [self._decode(row["data"]) for row in c.fetchall()]
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
         return self._select(

@@ -1,0 +1,152 @@
+"""Privacy: pseudonymised requesters, no free text, encryption at rest, on every backend."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sla_engine import DataError, SlaEngine, SlaEngineError
+from sla_engine._engine import Rejected
+from sla_engine._privacy import pseudonym
+
+from .engine_support import at
+
+KEY = b"a key held by the embedding service"
+IDENTITY = "marie.dupont@example.org"
+
+
+def received(**fields: object) -> dict[str, object]:
+    return {
+        "event_id": "E-1",
+        "contact_id": "C-1",
+        "type": "received",
+        "occurred_at": at(2025, 11, 7),
+        "channel": "email",
+        **fields,
+    }
+
+
+class TestPseudonyms:
+    def test_the_identity_is_never_stored(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(pseudonym_key=KEY)
+        engine.record(received(requester=IDENTITY))
+        (event,) = engine.history("C-1")
+        assert event.requester == pseudonym(IDENTITY, KEY)
+        assert event.requester.startswith("p:")
+        assert len(event.requester) == 34
+        assert IDENTITY not in repr(event)
+
+    def test_the_same_person_has_the_same_pseudonym(self) -> None:
+        assert pseudonym(IDENTITY, KEY) == pseudonym(f" {IDENTITY} ", KEY)
+        assert pseudonym(IDENTITY, KEY) != pseudonym(IDENTITY, b"another key")
+        assert pseudonym(IDENTITY, KEY) != pseudonym("jean.martin@example.org", KEY)
+
+    def test_no_key_no_requester(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        with pytest.raises(DataError, match="no pseudonymisation key"):
+            engine.record(received(requester=IDENTITY))
+        result = engine.record_many([received(requester=IDENTITY)], atomic=False)
+        assert isinstance(result.outcomes[0], Rejected)
+        assert engine.all_timers(now=at(2025, 11, 8)) == []
+
+
+class TestFreeText:
+    def test_prose_is_dropped_codes_are_kept(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(
+            received(
+                attributes={
+                    "subject": "Ma fille est harcelée à l'école",
+                    "rings": 3,
+                    "code": "B12",
+                },
+                reason="la famille traverse une période difficile",
+            )
+        )
+        (event,) = engine.history("C-1")
+        assert dict(event.attributes) == {"code": "B12", "rings": 3}
+        assert event.reason is None
+
+    def test_kept_when_asked(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(keep_free_text=True)
+        engine.record(received(attributes={"subject": "Demande de bourse"}))
+        assert engine.history("C-1")[0].attributes == {"subject": "Demande de bourse"}
+
+
+SECRETS = ("DSDEN-TRES-SECRET", "E-SECRET-42", "harcelement")
+
+
+def _record_secrets(engine: SlaEngine) -> None:
+    engine.record(
+        {
+            "event_id": "E-SECRET-42",
+            "contact_id": "C-1",
+            "type": "received",
+            "occurred_at": at(2025, 11, 7),
+            "channel": "email",
+            "category": "harcelement",
+            "service": "DSDEN-TRES-SECRET",
+            "requester": IDENTITY,
+        }
+    )
+    engine.record(
+        {
+            "event_id": "E-2",
+            "contact_id": "C-1",
+            "type": "answered",
+            "occurred_at": at(2025, 11, 10),
+        }
+    )
+
+
+CIPHER_KEY = base64.b64encode(os.urandom(32)).decode()
+
+
+class TestEncryptionAtRest:
+    def test_sqlite_file_holds_no_plaintext(self, tmp_path: Path) -> None:
+        store = tmp_path / "store.db"
+        engine = SlaEngine("marianne-besancon", "fr", store=f"sqlite:///{store}",
+                           cipher_key=CIPHER_KEY, pseudonym_key=KEY)  # fmt: skip
+        _record_secrets(engine)
+        assert engine.history("C-1")[0].service == "DSDEN-TRES-SECRET"  # readable with the key
+        assert {t.engagement_id for t in engine.timers("C-1", now=at(2025, 11, 20))} == {"email-5"}
+        engine.close()
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))  # with the WAL
+        for secret in (*SECRETS, IDENTITY, pseudonym(IDENTITY, KEY)):
+            assert secret.encode() not in raw, secret
+        # The same store without the key cannot be read.
+        with pytest.raises(Exception):  # noqa: B017, PT011 - eventsourcing decides the type
+            SlaEngine(store=f"sqlite:///{store}").history("C-1")
+        reopened = SlaEngine(store=f"sqlite:///{store}", cipher_key=CIPHER_KEY)
+        assert reopened.history("C-1")[0].category == "harcelement"
+
+    def test_postgresql_tables_hold_no_plaintext(self, postgres_store: str) -> None:
+        engine = SlaEngine("marianne-besancon", "fr", store=postgres_store,
+                           cipher_key=CIPHER_KEY, pseudonym_key=KEY)  # fmt: skip
+        _record_secrets(engine)
+        engine.close()
+        with psycopg.connect(postgres_store) as db:
+            tables = [r[0] for r in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )]  # fmt: skip
+            dumped = ""
+            for table in tables:
+                for row in db.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from the catalog
+                    dumped += repr(row)
+        assert "sla_timers" in tables
+        for secret in (*SECRETS, IDENTITY, pseudonym(IDENTITY, KEY)):
+            assert secret not in dumped, secret
+            assert secret.encode().hex() not in dumped, secret
+
+    def test_an_encrypted_view_needs_the_key(self, tmp_path: Path) -> None:
+        store = f"sqlite:///{tmp_path / 'store.db'}"
+        engine = SlaEngine("marianne-besancon", "fr", store=store, cipher_key=CIPHER_KEY)
+        engine.record(received())
+        view = engine.view
+        view.cipher = None
+        with pytest.raises(SlaEngineError, match="the timer view is encrypted"):
+            view.contact_timers("C-1")
