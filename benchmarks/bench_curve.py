@@ -46,22 +46,27 @@ class _Clock:
     """Rows replayed against time, from the replay's progress callback."""
 
     def __init__(self) -> None:
-        self.marks: list[tuple[int, float]] = [(0, time.perf_counter())]
+        self.marks: list[tuple[int, float, float]] = [(0, time.perf_counter(), time.process_time())]
 
     def __call__(self, rows: int) -> None:
-        self.marks.append((rows, time.perf_counter()))
+        self.marks.append((rows, time.perf_counter(), time.process_time()))
 
-    def slices(self, n: int) -> list[float]:
-        """µs per row of each n-th of the rows (by the marks nearest each boundary)."""
+    def slices(self, n: int, cpu: bool = False) -> list[float]:
+        """µs per row of each n-th of the rows (by the marks nearest each boundary).
+
+        Wall time, or with ``cpu`` the process's CPU time.
+        """
         total = self.marks[-1][0]
         if total < n * 1000:
             return []
         out = []
-        rows_at = [r for r, _ in self.marks]
+        rows_at = [r for r, _, _ in self.marks]
+        at = 2 if cpu else 1
         for k in range(n):
             lo = _nearest(rows_at, total * k / n)
             hi = _nearest(rows_at, total * (k + 1) / n)
-            (r0, t0), (r1, t1) = self.marks[lo], self.marks[hi]
+            r0, t0 = self.marks[lo][0], self.marks[lo][at]
+            r1, t1 = self.marks[hi][0], self.marks[hi][at]
             out.append((t1 - t0) / max(1, r1 - r0) * 1e6)
         return out
 
@@ -94,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             log = workdir / f"log-{size}.csv"
             info = prepare_log(log, size, options.seed)
             events = info["events"]
-            (reference, as_of), polars_seconds, _ = measured(lambda log=log: baseline_figures(log))
+            (reference, as_of), polars_seconds, _, _ = measured(
+                lambda log=log: baseline_figures(log)
+            )
             print(
                 f"{size:,}: {events:,} events (written in {info['prepare_seconds']:.1f} s; "
                 f"Polars baseline {polars_seconds:.2f} s)",
@@ -108,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                         store = str(workdir / f"store-{size}-{attempt}.db")
                         Path(store).unlink(missing_ok=True)
                     clock = _Clock()
-                    result, seconds, peak = measured(
+                    result, seconds, cpu, peak = measured(
                         lambda log=log, store=store, clock=clock: run_engine(
                             log, store, progress=clock
                         )
@@ -127,25 +134,30 @@ def main(argv: list[str] | None = None) -> int:
                             "seconds": seconds,
                             "replay_seconds": result["replay_seconds"],
                             "report_seconds": result["report_seconds"],
+                            "cpu_seconds": cpu,
                             "us_per_event": seconds / events * 1e6,
+                            "cpu_us_per_event": cpu / events * 1e6,
                             "replay_us_per_event": result["replay_seconds"] / events * 1e6,
                             "report_us_per_event": result["report_seconds"] / events * 1e6,
                             "peak_rss_mib": peak,
                             "tenths_us_per_event": clock.slices(SLICES),
+                            "tenths_cpu_us_per_event": clock.slices(SLICES, cpu=True),
                             "polars_seconds": polars_seconds,
                         }
                 assert best is not None
                 rows.append(best)
             log.unlink()
 
-    first = {}
+    first: dict[str, dict[str, Any]] = {}
     for row in rows:
-        first.setdefault(row["store"], row["us_per_event"])
-        row["vs_smallest"] = row["us_per_event"] / first[row["store"]]
+        base = first.setdefault(row["store"], row)
+        row["vs_smallest"] = row["us_per_event"] / base["us_per_event"]
+        row["cpu_vs_smallest"] = row["cpu_us_per_event"] / base["cpu_us_per_event"]
     print()
     print(
         f"{'events':>10} {'store':<7} {'replay s':>9} {'report s':>9} {'µs/event':>9} "
-        f"{'× smallest':>10} {'replay µs':>9} {'report µs':>9} {'peak MiB':>9} "
+        f"{'× smallest':>10} {'cpu µs':>7} {'× smallest':>10} {'replay µs':>9} "
+        f"{'report µs':>9} {'peak MiB':>9} "
         f"{'1st 10th':>9} {'last 10th':>9}"
     )
     for row in rows:
@@ -154,16 +166,19 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{row['events']:>10,} {row['store']:<7} {row['replay_seconds']:>9.1f} "
             f"{row['report_seconds']:>9.1f} {row['us_per_event']:>9.1f} "
-            f"{row['vs_smallest']:>10.2f} {row['replay_us_per_event']:>9.1f} "
+            f"{row['vs_smallest']:>10.2f} {row['cpu_us_per_event']:>7.1f} "
+            f"{row['cpu_vs_smallest']:>10.2f} {row['replay_us_per_event']:>9.1f} "
             f"{row['report_us_per_event']:>9.1f} "
             f"{'—' if peak is None else f'{peak:,.0f}':>9} {tenths[0]:>9.1f} {tenths[-1]:>9.1f}"
         )
     print()
-    print("µs per event of each tenth of the log, largest size of each store:")
+    print("replay µs per event of each tenth of the log (wall / CPU), largest size of each store:")
     for store_kind in stores:
         largest = max((r for r in rows if r["store"] == store_kind), key=lambda r: r["events"])
-        tenths = " ".join(f"{v:.0f}" for v in largest["tenths_us_per_event"])
-        print(f"  {store_kind:<7} ({largest['events']:,} events): {tenths}")
+        for label in ("", "cpu_"):
+            tenths = " ".join(f"{v:.0f}" for v in largest[f"tenths_{label}us_per_event"])
+            kind = "CPU " if label else "wall"
+            print(f"  {store_kind:<7} {kind} ({largest['events']:,} events): {tenths}")
 
     if options.json is not None:
         options.json.write_text(

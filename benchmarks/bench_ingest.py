@@ -482,6 +482,11 @@ def main(argv: list[str] | None = None) -> int:
         print("no PostgreSQL server (scripts/postgres failed): PostgreSQL skipped")
         backends.remove("postgres")
 
+    if "postgres" in backends:
+        # Imported now, so that every forked run uses the code this process started
+        # with, even if the sources change while the benchmark runs.
+        importlib.import_module("sla_engine._view_postgres")
+
     started = time.perf_counter()
     events = make_events(options.events)
     prepared = time.perf_counter() - started
@@ -516,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
                         assert check["digest"] == expected, (backend, name, "stored versions")
                         assert check.get("projected_to_last", True), (backend, name, check)
                     seconds[name] = min(seconds.get(name, float("inf")), result["seconds"])
+                    print(
+                        f"  {backend} {name}, run {repeat + 1}: "
+                        f"{len(events) / result['seconds']:,.0f} events/s",
+                        flush=True,
+                    )
                     growth[name] = max(growth.get(name, 0), result["rss_growth"])
             for name in CONTENDERS:
                 traced = None

@@ -29,7 +29,9 @@ the best of ``--repeats`` runs:
 
 Every run of every contender is checked: total, met, late, overdue and
 pending per engagement, and the as-of instant, must be exactly those of the
-baseline, or the benchmark stops with the differences.  Peak memory is the
+baseline, or the benchmark stops with the differences.  CPU time (the whole
+process's, every thread's: Polars runs on both cores) is shown beside the
+wall time, which is what the figures use.  Peak memory is the
 process's peak resident set while the contender runs (Linux: reset through
 ``/proc/self/clear_refs`` before each run; it includes the interpreter and
 the libraries already loaded).
@@ -157,14 +159,18 @@ def peak_rss_mib() -> float | None:
     return None
 
 
-def measured(run: Callable[[], Any]) -> tuple[Any, float, float | None]:
-    """``run()``'s result, its wall time and the peak resident set while it ran."""
+def measured(run: Callable[[], Any]) -> tuple[Any, float, float, float | None]:
+    """``run()``'s result, its wall and CPU times, and the peak resident set while it ran.
+
+    The CPU time is the whole process's (every thread's): on a shared machine
+    it moves less than the wall time for single-threaded code.
+    """
     gc.collect()
     reset = _reset_peak()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run()
-    seconds = time.perf_counter() - started
-    return result, seconds, peak_rss_mib() if reset else None
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return result, seconds, cpu, peak_rss_mib() if reset else None
 
 
 def _close(engine: sla_engine.SlaEngine) -> None:
@@ -285,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{engagement:<12}" + "".join(f"{counts[c]:>10,}" for c in COUNTS))
     print()
     header = (
-        f"{'contender':<20} {'replay s':>9} {'report s':>9} {'total s':>9} "
+        f"{'contender':<20} {'replay s':>9} {'report s':>9} {'total s':>9} {'cpu s':>8} "
         f"{'events/s':>11} {'peak MiB':>9} {'× polars':>9}"
     )
     print(header)
@@ -294,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         peak = row["peak_rss_mib"]
         print(
             f"{name:<20} {_num(row['replay_seconds'], 9, 2)} {_num(row['report_seconds'], 9, 2)} "
-            f"{row['seconds']:>9.2f} {row['events_per_s']:>11,.0f} "
+            f"{row['seconds']:>9.2f} {row['cpu_seconds']:>8.2f} {row['events_per_s']:>11,.0f} "
             f"{_num(peak, 9, 0)} {_num(ratio, 9, 4)}"
         )
     targets = _targets(rows)
@@ -347,7 +353,7 @@ def _run_contenders(
         for contender in order:
             if contender == "polars":
                 name = "polars baseline"
-                (figures, as_of), seconds, peak = measured(lambda: baseline_figures(log_path))
+                (figures, as_of), seconds, cpu, peak = measured(lambda: baseline_figures(log_path))
                 result = {"replay_seconds": None, "report_seconds": None}
             else:
                 name = f"sla-engine {contender}"
@@ -356,7 +362,9 @@ def _run_contenders(
                     db = workdir / f"store-{attempt}.db"
                     db.unlink(missing_ok=True)
                     store = str(db)
-                result, seconds, peak = measured(lambda store=store: run_engine(log_path, store))
+                result, seconds, cpu, peak = measured(
+                    lambda store=store: run_engine(log_path, store)
+                )
                 figures, as_of = result["figures"], result["as_of"]
                 summary = result["summary"]
                 if summary["recorded"] != events or summary["rejected"]:
@@ -370,6 +378,7 @@ def _run_contenders(
             row = {
                 "contender": name,
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "replay_seconds": result["replay_seconds"],
                 "report_seconds": result["report_seconds"],
                 "events_per_s": events / seconds,
