@@ -14,7 +14,10 @@ baseline before anything is reported.  Two views of the same question:
   log, from the replay's progress callback (a cost that grows with what is
   already stored shows up as later tenths costing more).
 
-Sizes are measured, never extrapolated.  Each figure is the best of
+Peak memory is the process's peak resident set during the run (see
+``bench_replay.py``); the SQLite store runs first so that its peak is not
+raised by what the in-memory run left allocated.  Sizes are measured, never
+extrapolated.  Each figure is the best of
 ``--repeats`` runs (default 1: the large sizes take minutes); on a shared,
 noisy machine read the ratios.
 """
@@ -78,7 +81,7 @@ def _nearest(values: list[int], target: float) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,300000,1000000", help="events, comma-separated")
-    parser.add_argument("--stores", default="memory,sqlite", help="memory,sqlite or one of them")
+    parser.add_argument("--stores", default="sqlite,memory", help="sqlite,memory or one of them")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20251017)
     parser.add_argument("--workdir", type=Path, help="where the logs and stores go (default: temp)")

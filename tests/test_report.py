@@ -195,3 +195,20 @@ class TestCommands:
 
 def test_sample_catalogue_is_the_one_used() -> None:
     assert sample_catalogue().id == "test"
+
+
+def test_as_of_is_the_last_event_of_the_whole_log(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """A contact no engagement measures still dates the review (found by bench_replay)."""
+    engine = make_engine()
+    engine.record_many(
+        [
+            {"event_id": "1", "contact_id": "A", "type": "received",
+             "occurred_at": at(2025, 11, 3), "channel": "email"},
+            {"event_id": "2", "contact_id": "B", "type": "received",
+             "occurred_at": at(2025, 11, 12, 9), "channel": "counter"},
+        ]
+    )  # fmt: skip
+    report = build_report(engine)
+    assert report["as_of"] == at(2025, 11, 12, 9).isoformat()
+    # A's e-mail was due Monday 10 November: overdue, not pending, on the 12th.
+    assert figures(report, "email-5")[:5] == (1, 0, 0, 1, 0)

@@ -39,10 +39,13 @@ from ._privacy import Privacy
 from ._rules import RULES_ID, Rules, StoredRules
 from ._time import require_aware
 from ._timers import Timer, evaluate_contact
-from ._view import TimerView
+from ._view import TimerView, microseconds
 from ._vocabulary import EventType
 
 __all__ = ["Alert", "EscalationPolicy", "RecordResult", "SlaEngine", "WhatIf", "system_clock"]
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def system_clock() -> dt.datetime:
@@ -436,15 +439,23 @@ class SlaEngine(Application[str]):
             for n in notifications:
                 versions[str(n.originator_id)] = n.originator_version
             batch = []
+            latest: dt.datetime | None = None
             for contact_id, version in versions.items():
                 contact = known.get(contact_id)
                 if contact is None or contact.version < version:
                     contact = self._require_contact(contact_id)
                 batch.append((contact_id, self._evaluate(contact.history)))
+                if contact.history:
+                    last_seen = contact.history[-1].occurred_at
+                    latest = last_seen if latest is None or last_seen > latest else latest
             last = notifications[-1].id
             batch.sort(key=lambda item: item[0])  # one lock order for every process
             try:
-                self.view.replace(batch, Tracking(self.name, last))
+                self.view.replace(
+                    batch,
+                    Tracking(self.name, last),
+                    None if latest is None else microseconds(latest),
+                )
             except (IntegrityError, OperationalError) as error:
                 # Another process projected an overlapping batch at the same time
                 # (its tracking won, or its rows, or a deadlock chose us). Go on
@@ -508,6 +519,15 @@ class SlaEngine(Application[str]):
         self._catch_up()
         now = self._now(now)
         return [t.at(now) for t in self.view.all_timers()]
+
+    def last_event_at(self) -> dt.datetime | None:
+        """The latest ``occurred_at`` of all recorded events (in the default calendar's zone)."""
+        self._catch_up()
+        value = self.view.last_event()
+        if value is None:
+            return None
+        instant = _EPOCH + dt.timedelta(microseconds=value)
+        return instant.astimezone(self.default_calendar.tz)
 
     def stored_timers(self) -> list[Timer]:
         """The live view's timers as the events left them (open ones not yet aged by a clock)."""

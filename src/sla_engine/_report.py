@@ -89,8 +89,8 @@ def report_timers(
     what_if = catalogue is not None or calendar_spec is not None
     if not what_if:
         stored = engine.stored_timers()
-
-        last = max((t.as_of for t in stored), default=None)
+        # The last event of the whole log, not only of contacts that have timers.
+        last = engine.last_event_at()
         instant = as_of or last
         if instant is None:
             return [], None, False

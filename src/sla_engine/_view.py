@@ -87,8 +87,18 @@ class TimerView:
         encode = None if self.cipher is None else self._encode
         return [timer_row(t, encode) for _, timers in batch for t in timers]
 
-    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
-        """Replace the timers of each contact in ``batch`` and record ``tracking``, atomically."""
+    def replace(
+        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+    ) -> None:
+        """Replace the timers of each contact in ``batch`` and record ``tracking``, atomically.
+
+        ``last_event`` (µs since the epoch) raises the view's latest event
+        instant, the default ``as_of`` of a report.
+        """
+        raise NotImplementedError
+
+    def last_event(self) -> int | None:
+        """The latest ``occurred_at`` projected so far, in µs since the epoch."""
         raise NotImplementedError
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
@@ -115,13 +125,21 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
     def __init__(self) -> None:
         super().__init__()
         self._timers: dict[str, list[Timer]] = {}
+        self._last_event: int | None = None
 
-    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+    def replace(
+        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+    ) -> None:
         with self._database_lock:
             self._assert_tracking_uniqueness(tracking)
             for contact_id, timers in batch:
                 self._timers[contact_id] = list(timers)
+            if last_event is not None:
+                self._last_event = max(last_event, self._last_event or last_event)
             self._insert_tracking(tracking)
+
+    def last_event(self) -> int | None:
+        return self._last_event
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
         with self._database_lock:
@@ -148,6 +166,7 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         with self._database_lock:
             self._timers.clear()
             self._max_tracking_ids.clear()
+            self._last_event = None
 
 
 _SQLITE_TABLE = "sla_timers"
@@ -168,13 +187,32 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             "PRIMARY KEY (contact_id, engagement_id, cycle)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_SQLITE_TABLE}_attention "
             f"ON {_SQLITE_TABLE} (attention_us) WHERE attention_us IS NOT NULL",
+            # The worklist walks open timers by expiry and stops at its limit:
+            # without this index SQLite sorts every due timer first.
+            f"CREATE INDEX IF NOT EXISTS {_SQLITE_TABLE}_due ON {_SQLITE_TABLE} "
+            "(expires_us, contact_id, engagement_id, cycle) WHERE attention_us IS NOT NULL",
+            "CREATE TABLE IF NOT EXISTS sla_view_state (name TEXT PRIMARY KEY, value INTEGER)",
         ]
         return statements
 
-    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+    def replace(
+        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+    ) -> None:
         with self.datastore.transaction(commit=True) as c:
             self._replace(c, batch)
+            if last_event is not None:
+                c.execute(
+                    "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "
+                    "DO UPDATE SET value = MAX(value, excluded.value)",
+                    (last_event,),
+                )
             self._insert_tracking(c, tracking)
+
+    def last_event(self) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT value FROM sla_view_state WHERE name = 'last_event_us'")
+            row = c.fetchone()
+            return None if row is None else int(row[0])
 
     def _replace(self, c: SQLiteCursor, batch: Sequence[ContactTimers]) -> None:
         c.executemany(
@@ -199,7 +237,8 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
 
     def needing_attention(self, before: dt.datetime, limit: int | None) -> list[Timer]:
         return self._select(
-            f"SELECT data FROM {_SQLITE_TABLE} WHERE attention_us <= ? "
+            f"SELECT data FROM {_SQLITE_TABLE} INDEXED BY {_SQLITE_TABLE}_due "
+            "WHERE attention_us <= ? "
             "ORDER BY expires_us, contact_id, engagement_id, cycle LIMIT ?",
             (microseconds(before), -1 if limit is None else limit),
         )
@@ -213,4 +252,5 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {_SQLITE_TABLE}")
+            c.execute("DELETE FROM sla_view_state")
             c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))

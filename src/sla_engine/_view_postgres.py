@@ -22,6 +22,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.timers_table = Identifier(self.datastore.schema, "sla_timers")
+        self.state_table = Identifier(self.datastore.schema, "sla_view_state")
         self.sql_create_statements += [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} ("
@@ -33,10 +34,29 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
                 "CREATE INDEX IF NOT EXISTS sla_timers_attention "
                 "ON {0} (attention_us) WHERE attention_us IS NOT NULL"
             ).format(self.timers_table),
+            # The worklist walks open timers by expiry and stops at its limit.
+            SQL(
+                "CREATE INDEX IF NOT EXISTS sla_timers_due "
+                "ON {0} (expires_us, contact_id, engagement_id, cycle) "
+                "WHERE attention_us IS NOT NULL"
+            ).format(self.timers_table),
+            SQL("CREATE TABLE IF NOT EXISTS {0} (name text PRIMARY KEY, value bigint)").format(
+                self.state_table
+            ),
         ]
 
-    def replace(self, batch: Sequence[ContactTimers], tracking: Tracking) -> None:
+    def replace(
+        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+    ) -> None:
         with self.datastore.transaction(commit=True) as c:
+            if last_event is not None:
+                c.execute(
+                    SQL(
+                        "INSERT INTO {0} VALUES ('last_event_us', %s) ON CONFLICT (name) "
+                        "DO UPDATE SET value = GREATEST({0}.value, excluded.value)"
+                    ).format(self.state_table),
+                    (last_event,),
+                )
             c.executemany(
                 SQL("DELETE FROM {0} WHERE contact_id = %s").format(self.timers_table),
                 [(contact_id,) for contact_id, _ in batch],
@@ -46,6 +66,14 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
                 self._rows(batch),
             )
             self._insert_tracking(c, tracking)
+
+    def last_event(self) -> int | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                SQL("SELECT value FROM {0} WHERE name = 'last_event_us'").format(self.state_table)
+            )
+            row = c.fetchone()
+            return None if row is None else int(row["value"])
 
     def _select(self, query: Composed, params: Sequence[Any]) -> list[Timer]:
         with self.datastore.transaction(commit=False) as c:
@@ -81,6 +109,8 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(SQL("DELETE FROM {0}").format(self.timers_table))
+            c.execute(SQL("DELETE FROM {0}").format(self.state_table))
+
             c.execute(
                 SQL("DELETE FROM {0}.{1} WHERE application_name != %s").format(
                     Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
