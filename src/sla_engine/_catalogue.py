@@ -404,7 +404,10 @@ def _parse(text: str, *, source: str, fingerprint: str) -> Catalogue:
             source=source,
             line=int(where[1]) if where else None,
         ) from None
+    except RecursionError:
+        raise CatalogueError("TOML syntax error: nested too deeply", source=source) from None
     reader = _Reader(text, source)
+
     catalogue = reader.catalogue(document, fingerprint)
     if reader.errors or catalogue is None:
         raise _combined(reader.errors, source)

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import tomllib
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -130,6 +131,8 @@ def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise DataError(f"cannot read the mapping file: {error}", source=source) from None
+    except RecursionError:
+        raise DataError("cannot read the mapping file: nested too deeply", source=source) from None
 
     def fail(field: str, message: str) -> DataError:
         return DataError(message, source=source, field=field)
@@ -173,9 +176,17 @@ def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
             raise fail("options.assume_tz", str(error)) from None
     encoding = str(options.get("encoding", "utf-8"))
     try:
-        codecs.lookup(encoding)
+        info = codecs.lookup(encoding)
     except LookupError:
         raise fail("options.encoding", f"unknown encoding {encoding!r}") from None
+    # Lines are decoded one at a time: only text encodings whose line ends are
+    # single bytes will do (not base64 or rot13, not UTF-16 or UTF-32).
+    if not getattr(info, "_is_text_encoding", True) or info.name.startswith(("utf-16", "utf-32")):
+        raise fail(
+            "options.encoding",
+            f"{encoding!r} cannot be read line by line: use utf-8, latin-1, cp1252 or the like",
+        )
+
     delimiter = options.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise fail("options.delimiter", "must be one character, such as ; or ,")
@@ -191,7 +202,7 @@ def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
 
 def _open(path: Path) -> BinaryIO:
     raw = path.open("rb")
-    if raw.peek(2)[:2] == b"\x1f\x8b":  # gzip's magic number, whatever the file's name
+    if raw.peek(3)[:3] == b"\x1f\x8b\x08":  # gzip's magic and deflate, whatever the file's name
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     return raw
 
@@ -219,7 +230,11 @@ def read_log(
     except OSError as error:
         raise DataError(f"cannot open the log: {error.strerror}", source=source) from None
     with stream:
-        head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+        try:
+            head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+        except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
+            raise DataError(f"cannot read the compressed log: {error}", source=source) from None
+
         reader = _Rows(source, mapping, tz_name)
         if _is_json_lines(file, head):
             yield from reader.json_lines(stream)
@@ -238,27 +253,47 @@ class _Rows:
     # -- formats -------------------------------------------------------------------
 
     def _lines(self, stream: BinaryIO) -> Iterator[tuple[int, str | None, str]]:
-        """(line number, text or None if undecodable, reason) for each physical line."""
+        """(line number, text or None if unreadable, reason) for each physical line.
+
+        A line is read at most ``MAX_ROW_BYTES`` at a time, so one huge line (a
+        gzip bomb) costs no more memory than a long row.
+        """
         decoder = codecs.getincrementaldecoder(self.mapping.encoding)
-        for number, raw in enumerate(stream, start=1):
+        number = 0
+        while True:
+            raw = self._readline(stream, number)
+            if not raw:
+                return
+            number += 1
             if len(raw) > MAX_ROW_BYTES:
+                while raw and not raw.endswith(b"\n"):  # skip the rest, a chunk at a time
+                    raw = self._readline(stream, number)
                 yield number, None, f"the row is longer than {MAX_ROW_BYTES // 1024} KiB"
                 continue
             try:
                 text = decoder().decode(raw, final=True)
-            except UnicodeDecodeError:
+            except UnicodeError:
                 yield (
                     number,
                     None,
-                    (
-                        f"not valid {self.mapping.encoding} text "
-                        "(name the export's encoding in the mapping file's [options])"
-                    ),
+                    f"not valid {self.mapping.encoding} text "
+                    "(name the export's encoding in the mapping file's [options])",
                 )
                 continue
             if number == 1:
                 text = text.removeprefix("\ufeff")
             yield number, text, ""
+
+    def _readline(self, stream: BinaryIO, number: int) -> bytes:
+        try:
+            return stream.readline(MAX_ROW_BYTES + 1)
+        except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
+            raise DataError(
+                f"the compressed file is damaged after line {number} ({error}); "
+                "the rows before it were read",
+                source=self.source,
+                line=number + 1,
+            ) from None
 
     def json_lines(self, stream: BinaryIO) -> Iterator[LogRow | RejectedRow]:
         for number, text, reason in self._lines(stream):
@@ -269,6 +304,9 @@ class _Rows:
                 continue
             try:
                 record = json.loads(text)
+            except RecursionError:
+                yield RejectedRow(self.source, number, None, "not a JSON object: nested too deeply")
+                continue
             except ValueError as error:
                 yield RejectedRow(self.source, number, None, f"not a JSON object: {error}")
                 continue
@@ -289,7 +327,14 @@ class _Rows:
         delimiter = self.mapping.delimiter or (
             ";" if header_text.count(";") > header_text.count(",") else ","
         )
-        header = next(csv.reader([header_text], delimiter=delimiter))
+        try:
+            header = next(csv.reader([header_text], delimiter=delimiter, strict=True))
+        except csv.Error as error:  # a lone carriage return (old Mac line ends)…
+            raise DataError(
+                f"cannot read the header: {error} (is the file's line end a lone CR?)",
+                source=self.source,
+                line=number,
+            ) from None
         header = [h.strip() for h in header]
         missing = [f for f in _REQUIRED if self.mapping.column(f) not in header]
         if missing:
@@ -301,22 +346,28 @@ class _Rows:
                 line=number,
             )
         pending: list[str] = []
-        start = 0
+        start = length = 0
+        inside = False  # within a quoted field that goes on to the next line
         for number, text, reason in lines:
             if text is None:
                 pending.clear()
+                length, inside = 0, False
                 yield RejectedRow(self.source, number, None, reason)
                 continue
             if not pending:
                 start = number
             pending.append(text)
-            joined = "".join(pending)
-            if joined.count('"') % 2:  # a quoted field goes on to the next line
-                if len(joined) > MAX_ROW_BYTES:
+            length += len(text)
+            inside = _ends_in_quotes(text, delimiter, inside)
+            if inside:
+                if length > MAX_ROW_BYTES:
                     pending.clear()
+                    length, inside = 0, False
                     yield RejectedRow(self.source, start, None, "unterminated quoted field")
                 continue
+            joined = "".join(pending)
             pending.clear()
+            length = 0
             if not joined.strip():
                 continue
             try:
@@ -374,8 +425,14 @@ class _Rows:
                     values[name] = str(values[name])
             field = "type"
             values["type"] = EventType.parse(str(values["type"]))
+            for name in ("channel", "category", "priority", "announced_delay"):
+                value = values.get(name)
+                if value is not None and not isinstance(value, str):
+                    field = name
+                    raise DataError(f"must be text, not {type(value).__name__}")
             field = "channel"
             event = ContactEvent(attributes=attributes, **values)
+
         except (SlaEngineError, ValueError, TypeError) as error:
             reason = error.message if isinstance(error, DataError) else str(error)
             if isinstance(error, DataError) and error.field and field == "channel":
@@ -390,6 +447,8 @@ class _Rows:
             return dict(value)
         try:
             parsed = json.loads(str(value))
+        except RecursionError:
+            raise DataError("not a JSON object: nested too deeply") from None
         except ValueError as error:
             raise DataError(f"not a JSON object: {error}") from None
         if not isinstance(parsed, dict):
@@ -411,6 +470,31 @@ class _Rows:
                 raise DataError(f"{text!r} has no UTC offset: name the time zone (--assume-tz)")
             return localise(naive, self.tz)
         return parse_instant(text, assume_tz=self.tz)
+
+
+def _ends_in_quotes(line: str, delimiter: str, inside: bool) -> bool:
+    """Whether a CSV record is still inside a quoted field at the end of ``line``.
+
+    Only a quote that opens a field starts a quoted field; a quote inside an
+    unquoted field is an ordinary character (as Python's csv reads it), so a
+    stray quote cannot swallow the rows after it.  Linear in the line: a long
+    run of continuation lines is read in linear time.
+    """
+    field_start = not inside
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if inside:
+            if ch == '"':
+                if i + 1 < n and line[i + 1] == '"':  # an escaped quote
+                    i += 2
+                    continue
+                inside = False
+        elif ch == '"' and field_start:
+            inside = True
+        field_start = not inside and ch == delimiter
+        i += 1
+    return inside
 
 
 def rows_to_events(rows: Iterable[LogRow | RejectedRow]) -> Iterator[ContactEvent]:

@@ -308,16 +308,23 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will not run: text starting like a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """A value a spreadsheet will not run: text starting like a formula gets a leading quote.
+
+    Line breaks inside a cell become spaces: a reader that splits rows on a
+    lone carriage return must not find a formula at the start of a new row.
+    """
+    if isinstance(value, str):
+        value = value.replace("\r", " ").replace("\n", " ")
+        if value.startswith(_FORMULA_START):
+            return "'" + value
     return "" if value is None else value
 
 
 def render_csv(report: dict[str, Any]) -> str:
     header, rows = table(report)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
+
     writer.writerow(header)
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])

@@ -30,8 +30,9 @@ def time_zone(name: str | dt.tzinfo) -> dt.tzinfo:
         return name
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidTimeError(f"unknown time zone {name!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of the tz database ("Europe"), or a name too long for a file.
+        raise InvalidTimeError(f"unknown time zone {name[:80]!r}") from None
 
 
 def require_aware(value: dt.datetime, what: str = "datetime") -> dt.datetime:
