@@ -371,12 +371,6 @@ SlaEngine(sys.argv[1], "fr", store=sys.argv[2])
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SlaEngine._remember_rules saves the new rules, then rebuilds the view in "
-    "other transactions: killed in between, the store says the new rules are in force "
-    "while the view still holds the old rules' timers, and nothing rebuilds it again",
-)
 def test_killed_after_a_change_of_rules_the_view_is_rebuilt(scratch: Path) -> None:
     tmp_path = scratch
     log = write_log(tmp_path / "small.csv", 80, SEED, malformed=0.0)

@@ -334,7 +334,10 @@ def test_arbitrary_rows_after_a_valid_header_give_rows_or_rejections(
     data = (HEADER.encode() if suffix == ".csv" else b"") + body
     path = write(folder, gzip.compress(data, mtime=0) if zipped else data, suffix)
     items = read_checked(path, physical_lines(data))
-    assert items is not None or (suffix == ".csv" and b"\r" in first_line(data))
+    # Content that starts like gzip (magic and method) is read as gzip: when it
+    # is not, that is a DataError for the whole file, by design.
+    starts_like_gzip = not zipped and data.startswith(b"\x1f\x8b\x08")
+    assert items is not None or starts_like_gzip or (suffix == ".csv" and b"\r" in first_line(data))
 
 
 # -- bugs of the log reader, one test each ---------------------------------------------

@@ -253,6 +253,7 @@ class SlaEngine(Application[str]):
 
         self._recent: collections.OrderedDict[str, Contact] = collections.OrderedDict()
         self._remember_rules(stored)
+        self._check_view_rules()
 
     # -- rules ---------------------------------------------------------------------
 
@@ -283,8 +284,25 @@ class SlaEngine(Application[str]):
             rules = typing.cast(Rules, self.repository.get(RULES_ID))
             rules.change(self.catalogue.source, text, spec, now)
         self.save(rules)
-        if stored is not None:
+
+    def _check_view_rules(self) -> None:
+        """Rebuild the view if it was built under other rules than the store's last ones.
+
+        Changing rules is two steps (record the new rules, then project the
+        log again): a process stopped between them leaves the view behind,
+        and the next engine on the store finishes the job.
+        """
+        try:
+            version: int = self.repository.get(RULES_ID).version
+        except AggregateNotFoundError:
+            return
+        seen = self.view.rules_version()
+        if seen == version:
+            return
+        # A view from before views kept this number was built under version 1.
+        if not (seen is None and version == 1):
             self.rebuild_view()
+        self.view.set_rules_version(version)
 
     # -- calendars -------------------------------------------------------------------
 

@@ -101,6 +101,13 @@ class TimerView:
         """The latest ``occurred_at`` projected so far, in µs since the epoch."""
         raise NotImplementedError
 
+    def rules_version(self) -> int | None:
+        """The version of the store's rules the view was last built with."""
+        raise NotImplementedError
+
+    def set_rules_version(self, version: int) -> None:
+        raise NotImplementedError
+
     def contact_timers(self, contact_id: str) -> list[Timer]:
         raise NotImplementedError
 
@@ -126,6 +133,7 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         super().__init__()
         self._timers: dict[str, list[Timer]] = {}
         self._last_event: int | None = None
+        self._rules_version: int | None = None
 
     def replace(
         self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
@@ -140,6 +148,12 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
 
     def last_event(self) -> int | None:
         return self._last_event
+
+    def rules_version(self) -> int | None:
+        return self._rules_version
+
+    def set_rules_version(self, version: int) -> None:
+        self._rules_version = version
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
         with self._database_lock:
@@ -166,7 +180,7 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         with self._database_lock:
             self._timers.clear()
             self._max_tracking_ids.clear()
-            self._last_event = None
+            self._last_event = self._rules_version = None
 
 
 _SQLITE_TABLE = "sla_timers"
@@ -209,8 +223,22 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             self._insert_tracking(c, tracking)
 
     def last_event(self) -> int | None:
+        return self._state("last_event_us")
+
+    def rules_version(self) -> int | None:
+        return self._state("rules_version")
+
+    def set_rules_version(self, version: int) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO sla_view_state VALUES ('rules_version', ?) ON CONFLICT (name) "
+                "DO UPDATE SET value = excluded.value",
+                (version,),
+            )
+
+    def _state(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT value FROM sla_view_state WHERE name = 'last_event_us'")
+            c.execute("SELECT value FROM sla_view_state WHERE name = ?", (name,))
             row = c.fetchone()
             return None if row is None else int(row[0])
 

@@ -68,9 +68,25 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
             self._insert_tracking(c, tracking)
 
     def last_event(self) -> int | None:
+        return self._state("last_event_us")
+
+    def rules_version(self) -> int | None:
+        return self._state("rules_version")
+
+    def set_rules_version(self, version: int) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                SQL(
+                    "INSERT INTO {0} VALUES ('rules_version', %s) ON CONFLICT (name) "
+                    "DO UPDATE SET value = excluded.value"
+                ).format(self.state_table),
+                (version,),
+            )
+
+    def _state(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                SQL("SELECT value FROM {0} WHERE name = 'last_event_us'").format(self.state_table)
+                SQL("SELECT value FROM {0} WHERE name = %s").format(self.state_table), (name,)
             )
             row = c.fetchone()
             return None if row is None else int(row["value"])
