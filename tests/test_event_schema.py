@@ -17,8 +17,9 @@ from sla_engine import SlaEngine
 
 from .engine_support import at, sample_catalogue
 
-RECORDED = dt.datetime(2025, 11, 7, 12, tzinfo=dt.UTC)
-TS = '{"timestamp":{"_type_":"datetime_iso","_data_":"2025-11-07T12:00:00+00:00"}'
+# Recorded after the last of them happened (an event cannot be recorded before).
+RECORDED = dt.datetime(2025, 11, 15, 12, tzinfo=dt.UTC)
+TS = '{"timestamp":{"_type_":"datetime_iso","_data_":"2025-11-15T12:00:00+00:00"}'
 
 
 def occurred(day: int, hour: int) -> str:

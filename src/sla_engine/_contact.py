@@ -310,6 +310,7 @@ class Contact(BaseAggregate[str]):
     @classmethod
     def receive(cls, event: ContactEvent, recorded_at: dt.datetime) -> Contact:
         """A new contact from its ``received`` event."""
+        check_instant(event, recorded_at)
         if event.type is not EventType.RECEIVED:
             raise ContactRuleError(
                 event.contact_id,
@@ -339,6 +340,7 @@ class Contact(BaseAggregate[str]):
                 "this event id was already recorded with other content",
                 "id_reused",
             )
+        check_instant(event, recorded_at)
         check_history([*self.history, event], self.id, event.event_id)
         self.trigger_event(
             _STORED[event.type],
@@ -365,7 +367,35 @@ def _order(event: ContactEvent) -> tuple[dt.datetime, int]:
     return (event.occurred_at, _SAME_INSTANT_RANK[event.type])
 
 
+#: Clocks of the systems that feed the engine may run a little ahead.
+CLOCK_TOLERANCE = dt.timedelta(days=1)
+#: The years the engine's calendars can count in (those of the holidays package).
+YEARS = (1803, 2100)
+
+
+def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
+    """Refuse an event said to happen after it is recorded, or outside the calendars' years."""
+    if event.occurred_at > recorded_at + CLOCK_TOLERANCE:
+        raise ContactRuleError(
+            event.contact_id,
+            event.event_id,
+            f"it happens at {event.occurred_at.isoformat()}, after the moment it is recorded "
+            f"({recorded_at.isoformat()}): an event is recorded once it has happened",
+            "in_future",
+        )
+    year = event.occurred_at.astimezone(dt.UTC).year
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ContactRuleError(
+            event.contact_id,
+            event.event_id,
+            f"it happens in {year}, outside the years the calendars cover "
+            f"({YEARS[0]}–{YEARS[1]})",
+            "out_of_range",
+        )
+
+
 def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str) -> None:
+
     """Raise :class:`ContactRuleError` unless ``events``, in time order, could have happened.
 
     The rules: one ``received``, before everything else; ``resumed`` only while
