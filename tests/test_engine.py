@@ -85,7 +85,9 @@ class TestRecording:
         ]
         assert history[0].category == "complaint"
         assert history[0].service == "DSDEN 25"
-        assert history[0].requester == "p:" + hmac.new(b"k", b"h:1a2b", "sha256").hexdigest()[:32]
+        expected = "p:" + hmac.new(b"k", b"h:1a2b", "sha256").hexdigest()[:32]
+        assert reader.requester_of(history[0]) == expected
+
         assert str(history[1].announced_delay) == "10 jours ouvrés"
         assert (history[2].to, history[2].reason) == ("N+1", "urgence")
         assert dict(history[3].attributes) == {"ok": True, "pages": 2}

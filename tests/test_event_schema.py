@@ -30,11 +30,11 @@ def occurred(day: int, hour: int) -> str:
 EVENTS = [
     (
         {"type": "received", "occurred_at": at(2025, 11, 7), "channel": "courriel",
-         "category": "Réclamation", "priority": "urgent", "service": "DSDEN", "requester": "h:ab"},
+         "category": "Réclamation", "priority": "urgent", "service": "DSDEN"},
         "Received",
         f'{TS},"event_id":"e0",{occurred(7, 10)},"payload":{{"channel":"email",'
-        '"category":"complaint","priority":"urgent","service":"DSDEN",'
-        '"requester":"p:7892c5a30f04fbf08bca98823b7d92ee"},'
+        '"category":"complaint","priority":"urgent","service":"DSDEN"},'
+
         '"originator_topic":"sla_engine._contact:Contact"}',
     ),
     (

@@ -35,9 +35,10 @@ class TestPseudonyms:
         engine = make_engine(pseudonym_key=KEY)
         engine.record(received(requester=IDENTITY))
         (event,) = engine.history("C-1")
-        assert event.requester == pseudonym(IDENTITY, KEY)
-        assert event.requester.startswith("p:")
-        assert len(event.requester) == 34
+        assert event.requester is not None
+        assert event.requester.startswith("e:")  # sealed with the requester's own key
+        assert pseudonym(IDENTITY, KEY) not in event.requester
+        assert engine.requester_of(event) == pseudonym(IDENTITY, KEY)
         assert IDENTITY not in repr(event)
 
     def test_the_same_person_has_the_same_pseudonym(self) -> None:
@@ -150,3 +151,54 @@ class TestEncryptionAtRest:
         view.cipher = None
         with pytest.raises(SlaEngineError, match="the timer view is encrypted"):
             view.contact_timers("C-1")
+
+
+class TestErasure:
+    def test_forgetting_a_requester_keeps_every_figure(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(pseudonym_key=KEY)
+        engine.record_many(
+            [
+                received(requester=IDENTITY),
+                {"event_id": "E-2", "contact_id": "C-1", "type": "answered",
+                 "occurred_at": at(2025, 11, 20)},
+                received(requester="jean.martin@example.org")
+                | {"event_id": "F-1", "contact_id": "C-2"},
+
+            ]
+        )  # fmt: skip
+        now = at(2025, 12, 1)
+        before = [t.to_dict() for t in engine.all_timers(now=now)]
+        assert engine.forget(IDENTITY) is True
+        assert engine.forget(IDENTITY) is False  # already forgotten
+        (first, _) = engine.history("C-1")
+        assert engine.requester_of(first) is None  # unreadable now
+        assert first.requester is not None
+        assert pseudonym(IDENTITY, KEY) not in first.requester
+        # The other requester is untouched; timers did not move.
+        assert engine.requester_of(engine.history("C-2")[0]) == pseudonym(
+            "jean.martin@example.org", KEY
+        )
+        assert [t.to_dict() for t in engine.all_timers(now=now)] == before
+        engine.rebuild_view()
+        assert [t.to_dict() for t in engine.all_timers(now=now)] == before
+        # Recording the same event again is still a duplicate, not a new person.
+        assert engine.record(received(requester=IDENTITY)).value == "duplicate"
+
+    def test_the_key_is_gone_from_the_sqlite_files(self, tmp_path: Path) -> None:
+        store = tmp_path / "store.db"
+        engine = SlaEngine("marianne-besancon", "fr", store=f"sqlite:///{store}", pseudonym_key=KEY)
+        engine.record(received(requester=IDENTITY))
+        sealed = engine.history("C-1")[0].requester
+        assert sealed is not None
+        key = engine.view.find_requester_key(sealed.split(":")[1])
+        assert key is not None
+        assert key in b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+        assert engine.forget(IDENTITY)
+        engine.close()
+        raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+        assert key not in raw
+        assert sealed.encode() in raw  # the log itself is unchanged (append-only)
+
+    def test_forget_needs_a_pseudonymisation_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        with pytest.raises(SlaEngineError, match="no pseudonymisation key"):
+            make_engine().forget(IDENTITY)

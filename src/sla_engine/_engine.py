@@ -35,7 +35,7 @@ from ._contact import (
 )
 from ._errors import DataError, SlaEngineError
 from ._explain import explain_timer
-from ._privacy import Privacy
+from ._privacy import Privacy, key_ref, pseudonym, unseal
 from ._rules import RULES_ID, Rules, StoredRules
 from ._time import require_aware
 from ._timers import Timer, evaluate_contact
@@ -337,7 +337,7 @@ class SlaEngine(Application[str]):
         cleaned: list[ContactEvent | Rejected] = []
         for event in items:
             try:
-                cleaned.append(clean(event))
+                cleaned.append(clean(event, self.view))
             except DataError as error:
                 if atomic:
                     raise
@@ -537,6 +537,26 @@ class SlaEngine(Application[str]):
         self._catch_up()
         now = self._now(now)
         return [t.at(now) for t in self.view.all_timers()]
+
+    # -- requesters ---------------------------------------------------------------------
+
+    def requester_of(self, event: ContactEvent) -> str | None:
+        """The pseudonym of an event's requester, or ``None`` (none given, or forgotten)."""
+        if event.requester is None:
+            return None
+        return unseal(event.requester, self.view)
+
+    def forget(self, identity: str) -> bool:
+        """Forget a requester (right to erasure): delete the key their reference is sealed with.
+
+        The log stays as it was, append-only; the sealed references become
+        unreadable and unlinkable to the person, and every timer and figure
+        stays exactly as before (they never depend on the requester).
+        Returns whether the engine knew this requester.
+        """
+        if self.privacy.pseudonym_key is None:
+            raise SlaEngineError("the engine has no pseudonymisation key: it stores no requester")
+        return self.view.forget_requester(key_ref(pseudonym(identity, self.privacy.pseudonym_key)))
 
     def last_event_at(self) -> dt.datetime | None:
         """The latest ``occurred_at`` of all recorded events (in the default calendar's zone)."""

@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._contact import ContactEvent
 from ._errors import DataError
@@ -38,6 +40,43 @@ def looks_like_free_text(value: object) -> bool:
     )
 
 
+class RequesterKeys(Protocol):
+    """Where a store keeps one erasable key per requester (see :class:`TimerView`)."""
+
+    def requester_key(self, ref: str) -> tuple[str, bytes]: ...
+
+    def find_requester_key(self, key_id: str) -> bytes | None: ...
+
+
+def key_ref(pseudonym_: str) -> str:
+    """Where a requester's key is filed: a hash of the pseudonym, not the pseudonym itself."""
+    return (
+        "k:" + hashlib.sha256(b"sla-engine requester key:" + pseudonym_.encode()).hexdigest()[:32]
+    )
+
+
+def seal(pseudonym_: str, key_id: str, key: bytes) -> str:
+    """The stored requester: ``e:``, a random key id, and the pseudonym under AES-GCM."""
+    # One key per requester seals one plaintext (their pseudonym): a nonce drawn
+    # from it makes the seal deterministic, so re-recording an event is a duplicate.
+    nonce = hmac.new(key, pseudonym_.encode(), hashlib.sha256).digest()[:12]
+
+    sealed = AESGCM(key).encrypt(nonce, pseudonym_.encode(), key_id.encode())
+    return f"e:{key_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def unseal(stored: str, keys: RequesterKeys) -> str | None:
+    """The pseudonym inside a stored requester, or ``None`` once its key is forgotten."""
+    if not stored.startswith("e:"):
+        return stored
+    _, key_id, blob = stored.split(":", 2)
+    key = keys.find_requester_key(key_id)
+    if key is None:
+        return None
+    raw = base64.urlsafe_b64decode(blob)
+    return AESGCM(key).decrypt(raw[:12], raw[12:], key_id.encode()).decode()
+
+
 @attrs.frozen
 class Privacy:
     """How events are cleaned before they are stored."""
@@ -45,7 +84,7 @@ class Privacy:
     pseudonym_key: bytes | None = None
     keep_free_text: bool = False
 
-    def clean(self, event: ContactEvent) -> ContactEvent:
+    def clean(self, event: ContactEvent, keys: RequesterKeys | None = None) -> ContactEvent:
         changes: dict[str, Any] = {}
         if event.requester is not None:
             if self.pseudonym_key is None:
@@ -54,7 +93,14 @@ class Privacy:
                     "pseudonymisation key: give one (pseudonym_key=…) or leave the requester out",
                     field="requester",
                 )
-            changes["requester"] = pseudonym(event.requester, self.pseudonym_key)
+            ref = pseudonym(event.requester, self.pseudonym_key)
+            if keys is None:
+                changes["requester"] = ref
+            else:
+                # Sealed with the requester's own key: forgetting the key
+                # (crypto-shredding) makes it unreadable, the log unchanged.
+                key_id, key = keys.requester_key(key_ref(ref))
+                changes["requester"] = seal(ref, key_id, key)
         if not self.keep_free_text:
             for name in ("reason", "to"):
                 if looks_like_free_text(getattr(event, name)):

@@ -16,8 +16,11 @@ at which an open timer needs attention: its first warning, else its expiry.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
+import os
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -105,6 +108,20 @@ class TimerView:
         """The version of the store's rules the view was last built with."""
         raise NotImplementedError
 
+    # Each requester's key, kept beside the view (never in the append-only log)
+    # so that it can be deleted: that is how a requester is forgotten.
+
+    def requester_key(self, ref: str) -> tuple[str, bytes]:
+        """The (random key id, key) of the requester ``ref`` (a pseudonym), made if new."""
+        raise NotImplementedError
+
+    def find_requester_key(self, key_id: str) -> bytes | None:
+        raise NotImplementedError
+
+    def forget_requester(self, ref: str) -> bool:
+        """Delete the requester's key; whether there was one."""
+        raise NotImplementedError
+
     def set_rules_version(self, version: int) -> None:
         raise NotImplementedError
 
@@ -134,6 +151,8 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         self._timers: dict[str, list[Timer]] = {}
         self._last_event: int | None = None
         self._rules_version: int | None = None
+        self._keys: dict[str, tuple[str, bytes]] = {}
+        self._keys_by_id: dict[str, bytes] = {}
 
     def replace(
         self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
@@ -151,6 +170,24 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
 
     def rules_version(self) -> int | None:
         return self._rules_version
+
+    def requester_key(self, ref: str) -> tuple[str, bytes]:
+        with self._database_lock:
+            if ref not in self._keys:
+                key_id, key = uuid.uuid4().hex, os.urandom(32)
+                self._keys[ref] = (key_id, key)
+                self._keys_by_id[key_id] = key
+            return self._keys[ref]
+
+    def find_requester_key(self, key_id: str) -> bytes | None:
+        return self._keys_by_id.get(key_id)
+
+    def forget_requester(self, ref: str) -> bool:
+        with self._database_lock:
+            found = self._keys.pop(ref, None)
+            if found is not None:
+                self._keys_by_id.pop(found[0], None)
+            return found is not None
 
     def set_rules_version(self, version: int) -> None:
         self._rules_version = version
@@ -206,6 +243,8 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             f"CREATE INDEX IF NOT EXISTS {_SQLITE_TABLE}_due ON {_SQLITE_TABLE} "
             "(expires_us, contact_id, engagement_id, cycle) WHERE attention_us IS NOT NULL",
             "CREATE TABLE IF NOT EXISTS sla_view_state (name TEXT PRIMARY KEY, value INTEGER)",
+            "CREATE TABLE IF NOT EXISTS sla_requester_keys (ref TEXT PRIMARY KEY, "
+            "key_id TEXT NOT NULL UNIQUE, key BLOB NOT NULL)",
         ]
         return statements
 
@@ -235,6 +274,33 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
                 "DO UPDATE SET value = excluded.value",
                 (version,),
             )
+
+    def requester_key(self, ref: str) -> tuple[str, bytes]:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT OR IGNORE INTO sla_requester_keys VALUES (?, ?, ?)",
+                (ref, uuid.uuid4().hex, os.urandom(32)),
+            )
+            c.execute("SELECT key_id, key FROM sla_requester_keys WHERE ref = ?", (ref,))
+            key_id, key = c.fetchone()
+            return str(key_id), bytes(key)
+
+    def find_requester_key(self, key_id: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT key FROM sla_requester_keys WHERE key_id = ?", (key_id,))
+            row = c.fetchone()
+            return None if row is None else bytes(row[0])
+
+    def forget_requester(self, ref: str) -> bool:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")  # overwrite the deleted key's bytes
+            c.execute("SELECT count(*) FROM sla_requester_keys WHERE ref = ?", (ref,))
+            found = bool(c.fetchone()[0])
+            c.execute("DELETE FROM sla_requester_keys WHERE ref = ?", (ref,))
+
+        with contextlib.suppress(Exception), self.datastore.transaction(commit=False) as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the log's copies of them
+        return found
 
     def _state(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:

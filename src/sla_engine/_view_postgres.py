@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -10,6 +12,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
+from ._errors import SlaEngineError
 from ._timers import Timer
 from ._view import ContactTimers, TimerView, microseconds
 
@@ -23,6 +26,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         super().__init__(datastore, **kwargs)
         self.timers_table = Identifier(self.datastore.schema, "sla_timers")
         self.state_table = Identifier(self.datastore.schema, "sla_view_state")
+        self.keys_table = Identifier(self.datastore.schema, "sla_requester_keys")
         self.sql_create_statements += [
             SQL(
                 "CREATE TABLE IF NOT EXISTS {0} ("
@@ -43,6 +47,10 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
             SQL("CREATE TABLE IF NOT EXISTS {0} (name text PRIMARY KEY, value bigint)").format(
                 self.state_table
             ),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0} (ref text PRIMARY KEY, "
+                "key_id text NOT NULL UNIQUE, key bytea NOT NULL)"
+            ).format(self.keys_table),
         ]
 
     def replace(
@@ -82,6 +90,36 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
                 ).format(self.state_table),
                 (version,),
             )
+
+    def requester_key(self, ref: str) -> tuple[str, bytes]:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s) ON CONFLICT (ref) DO NOTHING").format(
+                    self.keys_table
+                ),
+                (ref, uuid.uuid4().hex, os.urandom(32)),
+            )
+            c.execute(
+                SQL("SELECT key_id, key FROM {0} WHERE ref = %s").format(self.keys_table), (ref,)
+            )
+            row = c.fetchone()
+            if row is None:  # pragma: no cover - inserted just above
+                raise SlaEngineError(f"no key for requester {ref!r}")
+            return str(row["key_id"]), bytes(row["key"])
+
+    def find_requester_key(self, key_id: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                SQL("SELECT key FROM {0} WHERE key_id = %s").format(self.keys_table), (key_id,)
+            )
+            row = c.fetchone()
+            return None if row is None else bytes(row["key"])
+
+    def forget_requester(self, ref: str) -> bool:
+        """Delete the key; PostgreSQL reclaims its bytes at the next VACUUM (run one)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(SQL("DELETE FROM {0} WHERE ref = %s").format(self.keys_table), (ref,))
+            return bool(c.rowcount > 0)
 
     def _state(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
