@@ -134,3 +134,32 @@ def test_sqlite_with_several_processes_on_one_file(tmp_path: Path, log: Path) ->
     store = f"sqlite:///{tmp_path / 'shared.db'}"
     results = run_concurrently(store, log, workers=3)
     assert_same_as_a_single_process(store, log, results)
+
+
+def test_sqlite_beyond_its_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
+    """One writer at a time: held too long, the next batch is refused whole, nothing corrupt."""
+    import sqlite3
+
+    from sla_engine import SlaEngineError
+
+    path = tmp_path / "busy.db"
+    store = f"sqlite:///{path}"
+    engine = SlaEngine("marianne-besancon", "fr", store=store, env={"SQLITE_LOCK_TIMEOUT": "1"})
+
+    when = dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC)
+    first = {"event_id": "a", "contact_id": "A", "type": "received",
+             "occurred_at": when, "channel": "email"}  # fmt: skip
+
+    engine.record(first)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        with pytest.raises(SlaEngineError, match="the store is busy"):
+            engine.record(first | {"event_id": "b", "contact_id": "B"})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert engine.record(first | {"event_id": "b", "contact_id": "B"}).value == "recorded"
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert {e.event_id for c in ("A", "B") for e in engine.history(c)} == {"a", "b"}

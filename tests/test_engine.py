@@ -518,3 +518,17 @@ class TestConflicts:
             "email-5": "met",
             "ack": "met",
         }
+
+
+class TestHostileIds:
+    def test_ids_and_categories_that_look_like_sql_are_stored_as_text(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        contact = "x'); DROP TABLE sla_timers; --"
+        engine.record(
+            received(contact, category="'; DELETE FROM stored_events; --", service='"; DROP "')
+        )
+        (event,) = engine.history(contact)
+        assert event.contact_id == contact
+        assert event.category == "'; delete from stored_events; --"
+        assert event.service == '"; DROP "'
+        assert {t.contact_id for t in engine.all_timers(now=at(2025, 12, 1))} == {contact}

@@ -348,6 +348,17 @@ class SlaEngine(Application[str]):
                 if contacts:
                     self.save(*contacts.values())
                 break
+            except OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                # SQLite lets one process write at a time; past its lock timeout
+                # the batch is refused whole (nothing half-written).
+                self._recent.clear()
+                raise SlaEngineError(
+                    "the store is busy: another process held its write lock longer than the "
+                    f"lock timeout, and nothing of this batch was recorded ({error}); "
+                    "retry, raise SQLITE_LOCK_TIMEOUT, or use PostgreSQL for many writers"
+                ) from None
             except IntegrityError:
                 self.conflicts += 1
                 # Another writer got there first, or a contact taken for new
