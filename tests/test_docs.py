@@ -65,10 +65,17 @@ EXAMPLES = [(page, cmd, out) for page in PAGES for cmd, out in _console_examples
     ids=[f"{p.relative_to(REPO)}: {c[:60]}" for p, c, _ in EXAMPLES],
 )
 def test_console_examples(
-    page: Path, command: str, expected: str, capsys: pytest.CaptureFixture[str]
+    page: Path,
+    command: str,
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+
     words = shlex.split(command)
     assert words[0] == "sla-engine", f"{page.name}: only sla-engine commands are run: {command}"
+    (REPO / "out").mkdir(exist_ok=True)  # where the pages' examples write (git ignores it)
+    monkeypatch.chdir(REPO)
     code = main(words[1:])
     out = capsys.readouterr().out
     assert code == 0, f"{command} exited with {code}"
