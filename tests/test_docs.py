@@ -77,7 +77,8 @@ def test_console_examples(
     (REPO / "out").mkdir(exist_ok=True)  # where the pages' examples write (git ignores it)
     monkeypatch.chdir(REPO)
     code = main(words[1:])
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out.replace("\r\n", "\n")  # CSV writes CRLF
+
     assert code == 0, f"{command} exited with {code}"
     if "..." in expected:
         pattern = ".*?".join(re.escape(part) for part in expected.strip().split("..."))
