@@ -122,22 +122,13 @@ import attrs
 
 from ._calendar import calendar
 from ._errors import InvalidTimeError
+from ._logs import FIELDS
 from ._time import first_instant_of, localise
 
 __all__ = ["CORRUPTION_KINDS", "HEADER", "Corruption", "GeneratedLog", "generate_log"]
 
-HEADER = (
-    "event_id",
-    "contact_id",
-    "type",
-    "occurred_at",
-    "recorded_at",
-    "channel",
-    "category",
-    "priority",
-    "service",
-    "attributes",
-)
+#: The columns of the log format, in order: the reader's own list.
+HEADER = FIELDS
 
 #: Every kind of corrupted row, in the order they are produced.
 CORRUPTION_KINDS = (
