@@ -73,3 +73,27 @@ def test_a_suspension_never_makes_a_deadline_earlier(
     resumed_day = received.astimezone(cal.tz).date() + dt.timedelta(days=pause)
     later = cal.add(resumed_day, delay.amount, delay.unit)
     assert later >= plain
+
+
+@given(catalogue=sla.catalogues(), history=sla.contact_histories())
+def test_generated_catalogues_evaluate_any_history(
+    catalogue: sla_engine.Catalogue, history: list[ContactEvent]
+) -> None:
+    last = history[-1].occurred_at
+    engine = SlaEngine(catalogue, "fr", clock=lambda: last)
+    engine.record_many(history)
+    for timer in engine.all_timers(now=last):
+        assert timer.state.value in {"running", "paused", "at_risk", "met", "late", "overdue"}
+
+
+@given(row=sla.malformed_log_rows())
+def test_malformed_rows_are_rejected(row: str, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from sla_engine._logs import LogRow, read_log
+    from sla_engine.strategies import _LOG_HEADER
+
+    path = tmp_path_factory.mktemp("rows") / "log.csv"
+    good = "E0,C1,received,2025-10-17T10:00:00+02:00,,email,,,,"
+    path.write_text("\n".join([_LOG_HEADER, good, row, good.replace("E0", "E9")]) + "\n")
+    items = list(read_log(path))
+    assert [type(i).__name__ for i in items] == ["LogRow", "RejectedRow", "LogRow"]
+    assert isinstance(items[0], LogRow)

@@ -26,6 +26,7 @@ except ImportError as error:  # pragma: no cover - hypothesis is an optional ext
     ) from error
 
 from ._calendar import Calendar, calendar
+from ._catalogue import Catalogue, parse_catalogue
 from ._contact import ContactEvent
 from ._delay import Delay, Unit
 from ._school import school_zones
@@ -34,11 +35,15 @@ from ._territories import territories
 __all__ = [
     "calendar_specs",
     "calendars",
+    "catalogue_texts",
+    "catalogues",
     "contact_histories",
     "delays",
     "interleaved_histories",
+    "malformed_log_rows",
     "received_instants",
 ]
+
 
 _DAY_UNITS = [u for u in Unit if not u.is_hours and u is not Unit.JOURS_SCOLAIRES]
 
@@ -175,6 +180,92 @@ def interleaved_histories(
     merged = [e for history in histories for e in history]
     # Stable: each contact keeps its own order where instants are equal.
     return sorted(merged, key=lambda e: e.occurred_at)
+
+
+_ENGAGEMENT = """
+[[engagement]]
+id = "{id}"
+title = "Engagement {id}"
+source = "generated"
+kind = "response"
+when = {{ channel = [{channels}] }}
+stop = ["answered"]
+target = "{target}"
+{pause}{warn}"""
+
+
+@st.composite
+def catalogue_texts(draw: st.DrawFn, *, max_engagements: int = 4) -> str:
+    """The TOML text of a valid catalogue of response engagements.
+
+    Each engagement names some channels, a delay in a day unit, maybe a pause
+    in either mode and warning thresholds: material for properties over any
+    catalogue a service could write.
+    """
+    blocks = []
+    for n in range(draw(st.integers(1, max_engagements))):
+        channels = draw(
+            st.lists(st.sampled_from(["email", "letter", "web", "phone", "counter"]),
+                     min_size=1, max_size=3, unique=True)
+        )  # fmt: skip
+        target = draw(delays(units=["jours ouvrés", "jours ouvrables", "jours calendaires"]))
+        pause = ""
+        if draw(st.booleans()):
+            mode = draw(st.sampled_from(["suspend", "restart"]))
+            pause = f'pause = "suspended"\npause_mode = "{mode}"\n'
+        warn = "warn_at = [0.5, 0.8]\n" if draw(st.booleans()) else ""
+        blocks.append(
+            _ENGAGEMENT.format(
+                id=f"e{n}",
+                channels=", ".join(f'"{c}"' for c in channels),
+                target=target,
+                pause=pause,
+                warn=warn,
+            )
+        )
+    return '[catalogue]\nid = "generated"\ntitle = "Generated"\nversion = "1"\n' + "".join(blocks)
+
+
+def catalogues(*, max_engagements: int = 4) -> st.SearchStrategy[Catalogue]:
+    """Catalogues parsed from :func:`catalogue_texts`."""
+    return catalogue_texts(max_engagements=max_engagements).map(
+        lambda text: parse_catalogue(text, source="<generated>")
+    )
+
+
+_LOG_HEADER = (
+    "event_id,contact_id,type,occurred_at,recorded_at,channel,category,priority,service,attributes"
+)
+
+
+@st.composite
+def malformed_log_rows(draw: st.DrawFn) -> str:
+    """A CSV log row (under the standard header) that the reader must reject.
+
+    For users' own fuzzing of their exports' readers: each draw breaks one
+    thing — a timestamp, the type, a required field, the attributes' JSON,
+    the number of columns.
+    """
+    good = ["E1", "C1", "answered", "2025-10-20T10:00:00+02:00", "", "", "", "", "", ""]
+    breakage = draw(st.sampled_from(
+        ["timestamp", "naive", "type", "contact", "event", "json", "columns"]
+    ))  # fmt: skip
+    row = list(good)
+    if breakage == "timestamp":
+        row[3] = draw(st.sampled_from(["17/10/2025", "yesterday", "2025-13-45T10:00:00+02:00"]))
+    elif breakage == "naive":
+        row[3] = "2025-10-20T10:00:00"
+    elif breakage == "type":
+        row[2] = draw(st.sampled_from(["anwsered", "forwarded", "42"]))
+    elif breakage == "contact":
+        row[1] = ""
+    elif breakage == "event":
+        row[0] = ""
+    elif breakage == "json":
+        row[9] = draw(st.sampled_from(["{oops", "[1, 2]", '"text"']))
+    else:
+        row = row[: draw(st.integers(1, 8))]
+    return ",".join(row)
 
 
 def _register_types() -> None:
