@@ -532,3 +532,18 @@ class TestHostileIds:
         assert event.category == "'; delete from stored_events; --"
         assert event.service == '"; DROP "'
         assert {t.contact_id for t in engine.all_timers(now=at(2025, 12, 1))} == {contact}
+
+
+class TestRefusedBatches:
+    def test_a_refused_batch_leaves_nothing_behind_in_memory(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())  # C1 is now held in memory by the engine
+        with pytest.raises(ContactRuleError):
+            engine.record_many(
+                [
+                    ev("C1", 1, "acknowledged", at(2025, 11, 7, 11)),  # valid on its own
+                    ev("C9", 1, "answered", at(2025, 11, 8)),  # refused: the batch is atomic
+                ]
+            )
+        engine.record(ev("C1", 2, "answered", at(2025, 11, 10)))
+        assert [e.event_id for e in engine.history("C1")] == ["C1-r", "C1-2"]

@@ -342,34 +342,42 @@ class SlaEngine(Application[str]):
                 if atomic:
                     raise
                 cleaned.append(Rejected(event, error))  # never stored as it came
-        for attempt in range(self.conflict_retries + 1):
-            try:
-                contacts, outcomes = self._apply_all(cleaned, now, atomic, trust_cache=attempt == 0)
-                if contacts:
-                    self.save(*contacts.values())
-                break
-            except OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                # SQLite lets one process write at a time; past its lock timeout
-                # the batch is refused whole (nothing half-written).
-                self._recent.clear()
-                raise SlaEngineError(
-                    "the store is busy: another process held its write lock longer than the "
-                    f"lock timeout, and nothing of this batch was recorded ({error}); "
-                    "retry, raise SQLITE_LOCK_TIMEOUT, or use PostgreSQL for many writers"
-                ) from None
-            except IntegrityError:
-                self.conflicts += 1
-                # Another writer got there first, or a contact taken for new
-                # already existed: forget what we thought we knew and apply the
-                # batch again to the aggregates as they are stored.
-                self._recent.clear()
-                if attempt == self.conflict_retries:
+        try:
+            for attempt in range(self.conflict_retries + 1):
+                try:
+                    contacts, outcomes = self._apply_all(
+                        cleaned, now, atomic, trust_cache=attempt == 0
+                    )
+                    if contacts:
+                        self.save(*contacts.values())
+                    break
+                except OperationalError as error:
+                    if "locked" not in str(error) and "busy" not in str(error):
+                        raise
+                    # SQLite lets one process write at a time; past its lock timeout
+                    # the batch is refused whole (nothing half-written).
+                    self._recent.clear()
                     raise SlaEngineError(
-                        f"the batch still conflicts with other writers after {attempt} retries"
+                        "the store is busy: another process held its write lock longer than the "
+                        f"lock timeout, and nothing of this batch was recorded ({error}); "
+                        "retry, raise SQLITE_LOCK_TIMEOUT, or use PostgreSQL for many writers"
                     ) from None
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter
+                except IntegrityError:
+                    self.conflicts += 1
+                    # Another writer got there first, or a contact taken for new
+                    # already existed: forget what we thought we knew and apply the
+                    # batch again to the aggregates as they are stored.
+                    self._recent.clear()
+                    if attempt == self.conflict_retries:
+                        raise SlaEngineError(
+                            f"the batch still conflicts with other writers after {attempt} retries"
+                        ) from None
+                    time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter
+        except BaseException:
+            # Refused or failed: contacts held in memory may carry events applied
+            # before the failure, which must never be saved by a later batch.
+            self._recent.clear()
+            raise
         for contact_id, contact in contacts.items():
             self._remember(contact_id, contact)
         if contacts:
