@@ -13,7 +13,7 @@ from sla_engine import SlaEngine, parse_catalogue
 from sla_engine._report import build_report, render_csv, render_markdown, safe_cell
 from sla_engine.cli import main
 
-from .engine_support import CATALOGUE, at, sample_catalogue
+from .engine_support import CATALOGUE, at
 
 # Received on Fri 7 Nov 2025 (email-5 due Mon 17, expires Tue 18 at 00:00;
 # ack due Wed 12, expires Thu 13 at 00:00).  Tuesday 11 Nov is the Armistice.
@@ -191,10 +191,6 @@ class TestCommands:
     ) -> None:
         assert main(["report", "--store", str(tmp_path / "none.db")]) == 2
         assert "no store at" in capsys.readouterr().err
-
-
-def test_sample_catalogue_is_the_one_used() -> None:
-    assert sample_catalogue().id == "test"
 
 
 def test_as_of_is_the_last_event_of_the_whole_log(make_engine) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -448,19 +447,3 @@ def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str
                 fail("'reopened' before the contact was answered or closed", "reopened_unanswered")
 
             closed = answered = suspended = False
-
-
-def events_to_json(events: Sequence[ContactEvent]) -> str:
-    """A stable JSON rendering of events (for fingerprints and tests)."""
-    return json.dumps(
-        [
-            {
-                "event_id": e.event_id,
-                "type": e.type.value,
-                "occurred_at": e.occurred_at.isoformat(),
-                **e.payload(),
-            }
-            for e in events
-        ],
-        sort_keys=True,
-    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import functools
 import random
 import time
 import typing
@@ -221,7 +220,8 @@ class SlaEngine(Application[str]):
         _retry_deadlocks(lambda: super(SlaEngine, self).__init__(env=settings | dict(env or {})))
         self.privacy = Privacy(pseudonym_key, keep_free_text)
         self.clock = clock
-        stored = self.stored_rules()
+        rules = self._rules()
+        stored = None if rules is None else rules.current
         if catalogue is None:
             if stored is None:
                 raise SlaEngineError(
@@ -252,50 +252,52 @@ class SlaEngine(Application[str]):
         self.conflicts = 0
 
         self._recent: collections.OrderedDict[str, Contact] = collections.OrderedDict()
-        self._remember_rules(stored)
-        self._check_view_rules()
+        self._check_view_rules(self._remember_rules(rules))
 
     # -- rules ---------------------------------------------------------------------
 
     def stored_rules(self) -> StoredRules | None:
         """The catalogue text and calendar spec this store's events were last evaluated with."""
+        rules = self._rules()
+        return None if rules is None else rules.current
+
+    def _rules(self) -> Rules | None:
         try:
-            rules: object = self.repository.get(RULES_ID)
+            return typing.cast(Rules, self.repository.get(RULES_ID))
         except AggregateNotFoundError:
             return None
 
-        return typing.cast(Rules, rules).current
-
-    def _remember_rules(self, stored: StoredRules | None) -> None:
+    def _remember_rules(self, rules: Rules | None) -> Rules | None:
         """Record the engine's rules in the store when they differ from the last ones.
 
-        The timer view is then projected again under the new rules.
+        Returns the store's rules as they now are (the view is then brought
+        in line with them by :meth:`_check_view_rules`).
         """
         text = self.catalogue.text
         if text is None:
-            return  # a catalogue built in Python: nothing exact to keep
+            return rules  # a catalogue built in Python: nothing exact to keep
         spec = self.default_calendar.spec
+        stored = None if rules is None else rules.current
         if stored is not None and (stored.catalogue_text, stored.calendar_spec) == (text, spec):
-            return
+            return rules
         now = self.clock()
-        if stored is None:
+        if rules is None:
             rules = Rules.choose(self.catalogue.source, text, spec, now)
         else:
-            rules = typing.cast(Rules, self.repository.get(RULES_ID))
             rules.change(self.catalogue.source, text, spec, now)
         self.save(rules)
+        return rules
 
-    def _check_view_rules(self) -> None:
+    def _check_view_rules(self, rules: Rules | None) -> None:
         """Rebuild the view if it was built under other rules than the store's last ones.
 
         Changing rules is two steps (record the new rules, then project the
         log again): a process stopped between them leaves the view behind,
         and the next engine on the store finishes the job.
         """
-        try:
-            version: int = self.repository.get(RULES_ID).version
-        except AggregateNotFoundError:
+        if rules is None:
             return
+        version = rules.version
         seen = self.view.rules_version()
         if seen == version:
             return
@@ -308,7 +310,7 @@ class SlaEngine(Application[str]):
 
     def calendar_for(self, key: str | None) -> Calendar:
         """The calendar an engagement names (``None``: the engine's default)."""
-        return self.default_calendar if key is None else _calendar(key)
+        return self.default_calendar if key is None else calendar(key)
 
     # -- commands --------------------------------------------------------------------
 
@@ -634,7 +636,7 @@ class SlaEngine(Application[str]):
             )
 
         def other_calendars(key: str | None) -> Calendar:
-            return other_default if key is None or calendar_spec is not None else _calendar(key)
+            return other_default if key is None or calendar_spec is not None else calendar(key)
 
         now = self._now(as_of)
         current, alternative = [], []
@@ -762,9 +764,3 @@ def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
-
-
-@functools.lru_cache(maxsize=64)
-def _calendar(spec: str) -> Calendar:
-
-    return calendar(spec)

@@ -24,7 +24,7 @@ import json
 import os
 import tomllib
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -122,6 +122,11 @@ class LogMapping:
 
 _MAPPING_KEYS = {"columns", "values", "options"}
 _OPTION_KEYS = {"assume_tz", "occurred_at_format", "encoding", "delimiter"}
+
+
+def sniff_delimiter(header: str) -> str:
+    """``;`` or ``,``: whichever the header line uses more (French exports often use ``;``)."""
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
@@ -324,9 +329,7 @@ class _Rows:
         if header_text is None:
             yield RejectedRow(self.source, number, None, f"header: {reason}")
             return
-        delimiter = self.mapping.delimiter or (
-            ";" if header_text.count(";") > header_text.count(",") else ","
-        )
+        delimiter = self.mapping.delimiter or sniff_delimiter(header_text)
         try:
             header = next(csv.reader([header_text], delimiter=delimiter, strict=True))
         except csv.Error as error:  # a lone carriage return (old Mac line ends)…
@@ -495,10 +498,3 @@ def _ends_in_quotes(line: str, delimiter: str, inside: bool) -> bool:
         field_start = not inside and ch == delimiter
         i += 1
     return inside
-
-
-def rows_to_events(rows: Iterable[LogRow | RejectedRow]) -> Iterator[ContactEvent]:
-    """The events of ``rows``, skipping rejections (for callers that do not need them)."""
-    for row in rows:
-        if isinstance(row, LogRow):
-            yield row.event

@@ -21,6 +21,7 @@ from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
 from ._errors import SlaEngineError
+from ._logs import sniff_delimiter
 from ._school import school_zones
 from ._territories import territories
 from ._text import LANGS, format_day
@@ -126,14 +127,10 @@ def _extend(options: argparse.Namespace) -> bool | None:
     return False if options.no_extend else None
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    return ";" if first_line.count(";") > first_line.count(",") else ","
-
-
 def _deadline_bulk(options: argparse.Namespace) -> int:
     source: Path = options.input
     with source.open(encoding="utf-8-sig", newline="") as handle:
-        delimiter = _sniff_delimiter(handle.readline())
+        delimiter = sniff_delimiter(handle.readline())
         handle.seek(0)
         reader = csv.DictReader(handle, delimiter=delimiter)
         fields = list(reader.fieldnames or [])
