@@ -19,7 +19,6 @@ import codecs
 import csv
 import datetime as dt
 import gzip
-import io
 import json
 import os
 import tomllib
@@ -374,7 +373,7 @@ class _Rows:
             if not joined.strip():
                 continue
             try:
-                cells = next(csv.reader(io.StringIO(joined), delimiter=delimiter, strict=True))
+                cells = next(csv.reader((joined,), delimiter=delimiter, strict=True))
             except csv.Error as error:
                 yield RejectedRow(self.source, start, None, f"not valid CSV: {error}")
                 continue
@@ -483,6 +482,8 @@ def _ends_in_quotes(line: str, delimiter: str, inside: bool) -> bool:
     stray quote cannot swallow the rows after it.  Linear in the line: a long
     run of continuation lines is read in linear time.
     """
+    if not inside and '"' not in line:
+        return False  # most lines: no quote at all
     field_start = not inside
     i, n = 0, len(line)
     while i < n:

@@ -76,7 +76,9 @@ def replay(
     def flush(rows: list[LogRow], *, last_chance: bool = False) -> None:
         if not rows:
             return
-        result = engine.record_many([r.event for r in rows], atomic=False)
+        # The view is projected once for many batches (and at the end): a contact
+        # whose events span several batches is evaluated once, not once per batch.
+        result = engine.record_many([r.event for r in rows], atomic=False, project=False)
         received: set[str] = set()
         for row, outcome in zip(rows, result.outcomes, strict=True):
             if isinstance(outcome, Rejected):
@@ -120,6 +122,8 @@ def replay(
     leftovers = [row for rows in waiting.values() for row in rows]
     waiting.clear()
     flush(sorted(leftovers, key=lambda r: (r.source, r.line)), last_chance=True)
+    engine.project()
+
     if progress is not None:
         progress(counts["rows"])
     return ReplaySummary(

@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import io
 import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -49,31 +48,37 @@ def _bucket(state: TimerState) -> str:
     return state.value
 
 
-def _figures(timers: Sequence[Timer]) -> dict[str, Any]:
-    counts = Counter(_bucket(t.state) for t in timers)
-    figures: dict[str, Any] = {"total": len(timers)}
+def _figures(counts: Counter[str]) -> dict[str, Any]:
+    figures: dict[str, Any] = {"total": counts.total()}
     figures.update({name: counts.get(name, 0) for name in _COUNTS[1:]})
     judged = figures["met"] + figures["late"] + figures["overdue"]
     figures["compliance_rate"] = round(figures["met"] / judged, 4) if judged else None
     return figures
 
 
-def _delay(timers: Sequence[Timer], unit: str | None) -> dict[str, Any]:
-    values = sorted(
-        t.elapsed
-        for t in timers
-        if t.state in (TimerState.MET, TimerState.LATE) and t.elapsed is not None
-    )
-    if not values:
+def _nth(histogram: Sequence[tuple[Any, int]], k: int) -> Any:
+    """The k-th (0-based) of the values a sorted histogram counts."""
+    for value, count in histogram:
+        if k < count:
+            return value
+        k -= count
+    raise IndexError(k)  # pragma: no cover - k is always below the total
+
+
+def _delay(elapsed: Counter[Any], unit: str | None) -> dict[str, Any]:
+    histogram = sorted(elapsed.items())
+    n = elapsed.total()
+    if not n:
         return {"unit": unit, "count": 0, "median": None, "p90": None, "histogram": []}
-    # p90 by the nearest rank: a delay some stopped timer actually took.
-    p90 = values[max(0, math.ceil(0.9 * len(values)) - 1)]
-    histogram = sorted(Counter(values).items())
+    # The median as statistics.median gives it (the mean of the middle two of
+    # an even count); p90 by the nearest rank: a delay some timer actually took.
+    middle = _nth(histogram, n // 2)
+    median = middle if n % 2 else (_nth(histogram, n // 2 - 1) + middle) / 2
     return {
         "unit": unit,
-        "count": len(values),
-        "median": statistics.median(values),
-        "p90": p90,
+        "count": n,
+        "median": median,
+        "p90": _nth(histogram, max(0, math.ceil(0.9 * n) - 1)),
         "histogram": [{"value": v, "count": c} for v, c in histogram],
     }
 
@@ -84,11 +89,14 @@ def report_timers(
     catalogue: Catalogue | None = None,
     calendar_spec: Calendar | None = None,
     as_of: dt.datetime | None = None,
-) -> tuple[list[Timer], dt.datetime | None, bool]:
-    """The timers a report counts, the as-of instant used, and whether it is a what-if."""
+) -> tuple[Iterable[Timer], dt.datetime | None, bool]:
+    """The timers a report counts, the as-of instant used, and whether it is a what-if.
+
+    From the live view, the timers come one page at a time: a report over
+    millions of contacts never holds them all.
+    """
     what_if = catalogue is not None or calendar_spec is not None
     if not what_if:
-        stored = engine.stored_timers()
         # The last event of the whole log, not only of contacts that have timers.
         last = engine.last_event_at()
         instant = as_of or last
@@ -96,8 +104,9 @@ def report_timers(
             return [], None, False
         if last is None or instant >= last:
             # Nothing happened after ``instant``: the live view, as it stands then.
+            at = instant
             return (
-                [t.at(instant, engine.calendar_for(t.calendar_key)) for t in stored],
+                (t.at(at, engine.calendar_for(t.calendar_key)) for t in engine.view.all_timers()),
                 instant,
                 False,
             )
@@ -116,6 +125,51 @@ def report_timers(
         return [], None, what_if
     timers = [t for h in histories for t in evaluate_contact(h, other, calendars, instant)]
     return timers, instant, what_if
+
+
+class _Tally:
+    """Everything a report counts, added one timer at a time."""
+
+    def __init__(self, dimensions: Sequence[str]) -> None:
+        self.dimensions = dimensions
+        self.by_engagement: dict[str, Counter[str]] = defaultdict(Counter)
+        self.elapsed: dict[str, Counter[Any]] = defaultdict(Counter)
+        self.units: dict[str, set[str]] = defaultdict(set)
+        self.groups: dict[tuple[tuple[str, str | None], ...], Counter[str]] = defaultdict(Counter)
+        self.trend: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        self.breaches: list[tuple[str, str, int, str, str | None, str | None]] = []
+
+    def add(self, t: Timer, day: dt.date) -> None:
+        bucket = _bucket(t.state)
+        engagement = t.engagement_id
+        self.by_engagement[engagement][bucket] += 1
+        if t.state in (TimerState.MET, TimerState.LATE) and t.elapsed is not None:
+            self.elapsed[engagement][t.elapsed] += 1
+        if t.target is not None:
+            self.units[engagement].add(t.target.unit.value)
+        month = day.strftime("%Y-%m")
+        if self.dimensions:
+            values = {
+                "engagement": engagement,
+                "channel": t.channel,
+                "category": t.category,
+                "service": t.service,
+                "month": month,
+                "school-year": _school_year(day),
+            }
+            self.groups[tuple((name, values[name]) for name in self.dimensions)][bucket] += 1
+        self.trend[(engagement, month)][bucket] += 1
+        if t.state in (TimerState.LATE, TimerState.OVERDUE):
+            self.breaches.append(
+                (
+                    engagement,
+                    t.contact_id,
+                    t.cycle,
+                    t.state.value,
+                    None if t.due_date is None else t.due_date.isoformat(),
+                    None if t.stopped_at is None else t.stopped_at.isoformat(),
+                )
+            )
 
 
 def build_report(
@@ -139,26 +193,27 @@ def build_report(
     )
     rules = catalogue or engine.catalogue
     default = calendar_spec or engine.default_calendar
-    calendars = {key: engine.calendar_for(key) for key in {t.calendar_key for t in timers}}
-    if calendar_spec is not None:
-        calendars = dict.fromkeys(calendars, calendar_spec)
-    measured = [e for e in rules.engagements if e.kind.value in ("response", "measure")]
-    selected = []
+    calendars: dict[str | None, Calendar] = {}
+    tally = _Tally(dimensions)
     for t in timers:
         if t.started_at is None:
             continue
-        day = _start_day(t.started_at, calendars.get(t.calendar_key))
+        cal = calendars.get(t.calendar_key)
+        if cal is None:
+            cal = calendar_spec or engine.calendar_for(t.calendar_key)
+            calendars[t.calendar_key] = cal
+        day = _start_day(t.started_at, cal)
         if (start is None or day >= start) and (end is None or day <= end):
-            selected.append((t, day))
-    by_engagement: dict[str, list[Timer]] = defaultdict(list)
-    for t, _ in selected:
-        by_engagement[t.engagement_id].append(t)
+            tally.add(t, day)
+
     engagements = []
-    for e in measured:
-        own = by_engagement.get(e.id, [])
+    for e in rules.engagements:
+        if e.kind.value not in ("response", "measure"):
+            continue
+        counts = tally.by_engagement.get(e.id, Counter())
         unit = None if e.target is None else e.target.unit.value
-        if e.target is None and own:
-            units = {t.target.unit.value for t in own if t.target is not None}
+        if e.target is None and counts:
+            units = set(tally.units.get(e.id, ()))
             unit = units.pop() if len(units) == 1 else None
         entry: dict[str, Any] = {
             "id": e.id,
@@ -169,48 +224,29 @@ def build_report(
             if e.target_announced
             else (None if e.target is None else str(e.target)),
         }
-        entry.update(_figures(own))
-        entry["delay"] = _delay(own, unit)
+        entry.update(_figures(counts))
+        entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit)
         engagements.append(entry)
 
-    def keys(t: Timer, day: dt.date) -> dict[str, str | None]:
-        values = {
-            "engagement": t.engagement_id,
-            "channel": t.channel,
-            "category": t.category,
-            "service": t.service,
-            "month": day.strftime("%Y-%m"),
-            "school-year": _school_year(day),
-        }
-        return {name: values[name] for name in dimensions}
-
-    groups = []
-    if dimensions:
-        grouped: dict[tuple[tuple[str, str | None], ...], list[Timer]] = defaultdict(list)
-        for t, day in selected:
-            grouped[tuple(keys(t, day).items())].append(t)
-        for key in sorted(grouped, key=lambda k: [(n, v or "") for n, v in k]):
-            groups.append({"by": dict(key), **_figures(grouped[key])})
-    trend_groups: dict[tuple[str, str], list[Timer]] = defaultdict(list)
-    for t, day in selected:
-        trend_groups[(t.engagement_id, day.strftime("%Y-%m"))].append(t)
-    trend = [
-        {"engagement": e, "month": m, **_figures(trend_groups[(e, m)])}
-        for e, m in sorted(trend_groups)
+    groups = [
+        {"by": dict(key), **_figures(tally.groups[key])}
+        for key in sorted(tally.groups, key=lambda k: [(n, v or "") for n, v in k])
     ]
+    trend = [
+        {"engagement": e, "month": m, **_figures(tally.trend[(e, m)])}
+        for e, m in sorted(tally.trend)
+    ]
+    tally.breaches.sort(key=lambda b: (b[0], b[1], b[2]))
     breaches = [
         {
-            "engagement": t.engagement_id,
-            "contact_id": t.contact_id,
-            "cycle": t.cycle,
-            "state": t.state.value,
-            "due_date": None if t.due_date is None else t.due_date.isoformat(),
-            "stopped_at": None if t.stopped_at is None else t.stopped_at.isoformat(),
+            "engagement": engagement,
+            "contact_id": contact_id,
+            "cycle": cycle,
+            "state": state,
+            "due_date": due_date,
+            "stopped_at": stopped_at,
         }
-        for t, _ in sorted(
-            selected, key=lambda p: (p[0].engagement_id, p[0].contact_id, p[0].cycle)
-        )
-        if t.state in (TimerState.LATE, TimerState.OVERDUE)
+        for engagement, contact_id, cycle, state, due_date, stopped_at in tally.breaches
     ]
     return {
         "format": 1,

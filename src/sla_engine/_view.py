@@ -221,6 +221,8 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
 
 
 _SQLITE_TABLE = "sla_timers"
+#: Timers read at a time when reading the whole view.
+_PAGE = 5000
 
 
 class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
@@ -338,10 +340,14 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         )
 
     def all_timers(self) -> Iterator[Timer]:
+        # Read in pages inside one read transaction (one snapshot of the view):
+        # a view of millions of timers is never held in memory at once.
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT data FROM {_SQLITE_TABLE} ORDER BY contact_id, engagement_id, cycle")
-            rows = c.fetchall()
-        return (self._decode(row[0]) for row in rows)
+            while rows := c.sqlite_cursor.fetchmany(_PAGE):
+
+                for row in rows:
+                    yield self._decode(row[0])
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:

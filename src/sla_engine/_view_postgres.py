@@ -152,13 +152,24 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         )
 
     def all_timers(self) -> Iterator[Timer]:
-        rows = self._select(
-            SQL("SELECT data FROM {0} ORDER BY contact_id, engagement_id, cycle").format(
-                self.timers_table
-            ),
-            (),
-        )
-        return iter(rows)
+        # Keyset pages: a view of millions of timers is never held in memory at once.
+        page = 5000
+        query = SQL(
+            "SELECT contact_id, engagement_id, cycle, data FROM {0} "
+            "WHERE (contact_id, engagement_id, cycle) > (%s, %s, %s) "
+            "ORDER BY contact_id, engagement_id, cycle LIMIT %s"
+        ).format(self.timers_table)
+        after: tuple[str, str, int] = ("", "", -1)
+        while True:
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(query, (*after, page))
+                rows = c.fetchall()
+            for row in rows:
+                yield self._decode(row["data"])
+            if len(rows) < page:
+                return
+            last = rows[-1]
+            after = (last["contact_id"], last["engagement_id"], last["cycle"])
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
