@@ -41,6 +41,13 @@ def add_parsers(commands: Any) -> None:
     r.add_argument("--mapping", type=Path, help="TOML file mapping an export's columns and values")
     r.add_argument("--assume-tz", help="time zone of timestamps written without an offset")
     r.add_argument("--batch", type=int, default=2000, help="rows per transaction")
+    r.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        help="2: read the logs in a second process (default: 2 for logs over 4 MiB "
+        "on a machine with two cores or more)",
+    )
 
     p = commands.add_parser(
         "report",
@@ -134,7 +141,9 @@ def _replay(options: argparse.Namespace) -> int:
             rejects=rejects,
             batch_size=options.batch,
             progress=progress,
+            jobs=options.jobs,
         )
+
     finally:
         progress.done()
         if rejects is not None:

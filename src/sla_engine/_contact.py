@@ -174,7 +174,7 @@ class ContactEvent:
         contact_id: str,
         type_: EventType,
         occurred_at: dt.datetime,
-        recorded_at: dt.datetime,
+        recorded_at: dt.datetime | None,
         payload: Mapping[str, Any],
     ) -> ContactEvent:
         """An event from stored fields, which were validated when first recorded.

@@ -345,7 +345,6 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT data FROM {_SQLITE_TABLE} ORDER BY contact_id, engagement_id, cycle")
             while rows := c.sqlite_cursor.fetchmany(_PAGE):
-
                 for row in rows:
                     yield self._decode(row[0])
 

@@ -1,0 +1,74 @@
+"""Reading the logs in a second process changes nothing that is recorded, projected or rejected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from sla_engine import SlaEngine
+from sla_engine._errors import DataError
+from sla_engine._generate import generate_log
+from sla_engine._logs import read_log
+from sla_engine._replay import _pack, _rows_from_reader, _unpack, replay
+
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("jobs") / "log.csv"
+    # Malformed rows of every kind, late-received contacts, pauses, reopenings.
+    generate_log(
+        path,
+        contacts=600,
+        seed=11,
+        calendar_spec="fr",
+        start=dt.date(2025, 1, 6),
+        end=dt.date(2025, 6, 30),
+        malformed=0.05,
+    )
+    return path
+
+
+def _replayed(log: Path, store: Path, jobs: int) -> tuple[object, str, list[tuple[object, ...]]]:
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, batch_size=97, jobs=jobs)
+    with sqlite3.connect(store) as db:
+        events = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY rowid"
+        ).fetchall()
+    timers = [t.to_dict() for t in engine.all_timers(now=NOW)]
+    return (summary.rows, summary.recorded, summary.rejected, timers), rejects.getvalue(), events
+
+
+def test_two_processes_record_what_one_does(log: Path, tmp_path: Path) -> None:
+    one = _replayed(log, tmp_path / "one.db", jobs=1)
+    two = _replayed(log, tmp_path / "two.db", jobs=2)
+    assert one[0] == two[0]  # counts and every timer
+    assert one[1] == two[1]  # the rejects file, line for line
+    assert one[2] == two[2]  # the stored events, byte for byte and in the same order
+    _rows, recorded, rejected, timers = one[0]  # type: ignore[misc]
+    assert rejected > 0
+    assert recorded > 1000
+    assert len(timers) > 500
+
+
+def test_rows_survive_the_trip_between_processes(log: Path) -> None:
+    rows = list(read_log(log))
+    assert [_unpack(_pack(row)) for row in rows] == rows
+    assert list(_rows_from_reader([log], None, None)) == rows
+
+
+def test_an_error_of_the_reading_process_reaches_the_caller(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_id,contact_id\nE1,C1\n")
+    with pytest.raises(DataError, match="the header has no column"):
+        list(_rows_from_reader([bad], None, None))
+    with pytest.raises(DataError, match="the header has no column"):
+        list(read_log(bad))
