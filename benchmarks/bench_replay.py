@@ -17,13 +17,16 @@ baseline supports, because the generator has no switch for it:
 Late ``recorded_at`` values, holding replies, escalations and announced
 delays are kept: they change none of the figures compared.
 
-Three contenders, in one process, their repeats interleaved; each figure is
+Contenders, in one process, their repeats interleaved; each figure is
 the best of ``--repeats`` runs:
 
-- ``sla-engine sqlite``: ``replay(...)`` into a new SQLite file, then
-  ``build_report(...)`` on the store opened again (as ``sla-engine replay``
-  then ``sla-engine report`` do);
+- ``sla-engine sqlite``: ``replay(..., jobs=2)`` into a new SQLite file (the
+  log read and checked in a second process), then ``build_report(...)`` on
+  the store opened again (as ``sla-engine replay`` then ``sla-engine report``
+  do);
 - ``sla-engine memory``: the same with ``store="memory"``;
+- ``sla-engine sqlite-1`` and ``memory-1`` (on demand): the same with
+  ``jobs=1``, everything in one process;
 - ``polars baseline``: :func:`baseline_polars.baseline_figures`, which reads
   the CSV itself.
 
@@ -31,10 +34,12 @@ Every run of every contender is checked: total, met, late, overdue and
 pending per engagement, and the as-of instant, must be exactly those of the
 baseline, or the benchmark stops with the differences.  CPU time (the whole
 process's, every thread's: Polars runs on both cores) is shown beside the
-wall time, which is what the figures use.  Peak memory is the
-process's peak resident set while the contender runs (Linux: reset through
-``/proc/self/clear_refs`` before each run; it includes the interpreter and
-the libraries already loaded).
+wall time, which is what the figures use; it leaves out the reading
+process of ``jobs=2``.  Peak memory is the process's peak resident set while
+the contender runs (Linux: reset through ``/proc/self/clear_refs`` before
+each run; it includes the interpreter and the libraries already loaded, and
+leaves out the reading process, whose chunks in flight are bounded).
+
 """
 
 from __future__ import annotations
@@ -188,12 +193,13 @@ def run_engine(
     store: str,
     *,
     progress: Callable[[int], None] | None = None,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """Replay ``log`` into a new store and build the review: figures, as-of and timings."""
     catalogue = sla_engine.parse_catalogue(CATALOGUE, source="bench_replay")
     started = time.perf_counter()
     engine = sla_engine.SlaEngine(catalogue, CALENDAR, store=store)
-    summary = replay(engine, [log], progress=progress)
+    summary = replay(engine, [log], progress=progress, jobs=jobs)
     replayed = time.perf_counter()
     if store != "memory":
         # As `sla-engine report` does: open the store again, with the rules it recorded.
@@ -239,6 +245,10 @@ def check_agreement(
 
 # -- the benchmark -------------------------------------------------------------------
 
+#: "sqlite" and "memory" read the log in a second process (replay's jobs=2);
+#: "-1": in the recording process.
+CONTENDERS = ("sqlite", "sqlite-1", "memory", "memory-1", "polars")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -248,13 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contenders",
         default="sqlite,memory,polars",
-        help="comma-separated subset of sqlite,memory,polars (the baseline always runs)",
+        help="comma-separated subset of sqlite,memory,sqlite-1,memory-1,polars (the "
+        "baseline always runs; '-1': the log read in the recording process, not a second one)",
     )
     parser.add_argument("--workdir", type=Path, help="where the log and stores go (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args(argv)
     chosen = [c.strip() for c in options.contenders.split(",") if c.strip()]
-    unknown = set(chosen) - {"sqlite", "memory", "polars"}
+    unknown = set(chosen) - set(CONTENDERS)
     if unknown:
         parser.error(f"unknown contenders: {', '.join(sorted(unknown))}")
 
@@ -348,7 +359,7 @@ def _run_contenders(
 ) -> dict[str, dict[str, Any]]:
     events = sum(1 for _ in log_path.open(encoding="utf-8")) - 1
     runs: dict[str, list[dict[str, Any]]] = {}
-    order = [c for c in ("sqlite", "memory", "polars") if c in chosen]
+    order = [c for c in CONTENDERS if c in chosen]
     for attempt in range(repeats):
         for contender in order:
             if contender == "polars":
@@ -358,12 +369,13 @@ def _run_contenders(
             else:
                 name = f"sla-engine {contender}"
                 store = "memory"
-                if contender == "sqlite":
+                jobs = 1 if contender.endswith("-1") else 2
+                if contender.startswith("sqlite"):
                     db = workdir / f"store-{attempt}.db"
                     db.unlink(missing_ok=True)
                     store = str(db)
                 result, seconds, cpu, peak = measured(
-                    lambda store=store: run_engine(log_path, store)
+                    lambda store=store, jobs=jobs: run_engine(log_path, store, jobs=jobs)
                 )
                 figures, as_of = result["figures"], result["as_of"]
                 summary = result["summary"]
@@ -372,7 +384,7 @@ def _run_contenders(
                         f"{name} recorded {summary['recorded']:,} of {events:,} events "
                         f"and rejected {summary['rejected']:,}"
                     )
-                if contender == "sqlite":
+                if contender.startswith("sqlite"):
                     Path(store).unlink(missing_ok=True)
             check_agreement(name, figures, as_of, reference, reference_as_of)
             row = {
