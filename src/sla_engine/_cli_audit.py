@@ -46,7 +46,7 @@ def add_parsers(commands: Any) -> None:
         type=int,
         choices=(1, 2),
         help="2: read the logs in a second process (default: 2 for logs over 4 MiB "
-        "on a machine with two cores or more)",
+        "when a core is idle)",
     )
 
     p = commands.add_parser(
