@@ -82,7 +82,7 @@ def replay(
     records them; the rows arrive in the same order, so the store, the view
     and the rejects are the same as with ``jobs=1``.  ``None`` chooses two
     when the logs are over 4 MiB and a core is idle (on a busy machine the
-    second process only competes with the first: measured 30 % slower).
+    second process only competes with the first: measured 20 to 45 % slower).
     """
     started = time.perf_counter()
     if jobs is None:
