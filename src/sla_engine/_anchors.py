@@ -43,6 +43,7 @@ __all__ = [
     "resolve_anchor",
     "school_year_of",
     "school_year_span",
+    "school_zone_of",
 ]
 
 
@@ -115,11 +116,15 @@ class Anchor:
         if self.kind is AnchorKind.YEAR_END:
             return "la fin de l'année scolaire" if fr else "the end of the school year"
         if self.kind is AnchorKind.START:
-            return f"le début des vacances « {self.holiday} »" if fr else (
-                f"the start of the “{self.holiday}” holidays"
+            return (
+                f"le début des vacances « {self.holiday} »"
+                if fr
+                else (f"the start of the “{self.holiday}” holidays")
             )
-        return f"la reprise après les vacances « {self.holiday} »" if fr else (
-            f"the return after the “{self.holiday}” holidays"
+        return (
+            f"la reprise après les vacances « {self.holiday} »"
+            if fr
+            else (f"the return after the “{self.holiday}” holidays")
         )
 
 
@@ -169,7 +174,7 @@ class DayExpression:
 
     def resolve(self, cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:
         """The anchor's day and the expression's day, for ``school_year`` of ``cal``'s zone."""
-        zone = _zone_of(cal)
+        zone = school_zone_of(cal)
         day = resolve_anchor(zone, self.anchor, school_year)
         if self.delay is None:
             return day, day
@@ -178,7 +183,7 @@ class DayExpression:
         return day, cal.add(day, self.delay.amount, self.delay.unit)
 
 
-def _zone_of(cal: Calendar) -> SchoolZone:
+def school_zone_of(cal: Calendar) -> SchoolZone:
     zone = cal.school_zone
     if zone is None:
         raise AnchorError(
@@ -279,7 +284,7 @@ def school_year_of(day: dt.date) -> str:
 
 def school_year_span(cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:
     """The first and last class days' span of a school year: rentrée to the year's end."""
-    zone = _zone_of(cal)
+    zone = school_zone_of(cal)
     return (
         resolve_anchor(zone, Anchor(AnchorKind.RENTREE), school_year),
         resolve_anchor(zone, Anchor(AnchorKind.YEAR_END), school_year),

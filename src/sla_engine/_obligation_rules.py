@@ -82,8 +82,10 @@ class Obligation:
         fr = lang == "fr"
         if self.amplitude is not None:
             hours = f"{self.amplitude:g} h"
-            return f"{hours} par {self.days.label(1, lang)}" if fr else (
-                f"{hours} per {self.days.label(1, lang)}"
+            return (
+                f"{hours} par {self.days.label(1, lang)}"
+                if fr
+                else (f"{hours} per {self.days.label(1, lang)}")
             )
         times = "" if self.count == 1 else f"{self.count} × "
         if self.every is Every.WEEK:
@@ -131,7 +133,7 @@ def read_obligation(
                 fail(
                     "calendar",
                     f"a {kind} engagement needs a calendar with a school zone, and "
-                    f"{calendar_spec!r} has none: write calendar = \"fr+B\" (or the service's zone)",
+                    f'{calendar_spec!r} has none: write calendar = "fr+B" (or the service\'s zone)',
                 )
     per = _per(raw, fail)
     count = _count(raw, fail)
@@ -149,9 +151,7 @@ def read_obligation(
         due = _day(raw, "due", fail, zone, required=True)
         if errors_before[0] or per is None or event is None or due is None:
             return None
-        return Obligation(
-            per=per, event=event, what=what, opens=opens, due=due, count=count or 1
-        )
+        return Obligation(per=per, event=event, what=what, opens=opens, due=due, count=count or 1)
     every = _every(raw, fail)
     if errors_before[0] or per is None or event is None or every is None:
         return None
@@ -206,7 +206,7 @@ def _event(raw: Mapping[str, Any], fail: Report) -> SiteEventType | None:
         fail("event", error.message)
         return None
     if event in (SiteEventType.OPENED, SiteEventType.CLOSED):
-        fail("event", f"{event.value!r} events measure availability: use kind = \"availability\"")
+        fail("event", f'{event.value!r} events measure availability: use kind = "availability"')
         return None
     return event
 
@@ -231,11 +231,11 @@ def _day(
 ) -> DayExpression | None:
     if key not in raw:
         if required:
-            fail(key, f"missing required key {key!r} (such as \"rentrée + 10 jours calendaires\")")
+            fail(key, f'missing required key {key!r} (such as "rentrée + 10 jours calendaires")')
         return None
     value = raw[key]
     if not isinstance(value, str):
-        fail(key, f"{key} must be text such as \"rentrée + 10 jours calendaires\", not {value!r}")
+        fail(key, f'{key} must be text such as "rentrée + 10 jours calendaires", not {value!r}')
         return None
     try:
         expression = DayExpression.parse(value)
@@ -260,17 +260,17 @@ def _every(raw: Mapping[str, Any], fail: Report) -> Every | None:
 
 def _amplitude(raw: Mapping[str, Any], fail: Report) -> float | None:
     if "amplitude" not in raw:
-        fail("amplitude", 'missing required key \'amplitude\' (such as "9 heures")')
+        fail("amplitude", "missing required key 'amplitude' (such as \"9 heures\")")
         return None
     value = raw["amplitude"]
     if isinstance(value, str):
         try:
             delay = Delay.parse(value)
         except DelayError as error:
-            fail("amplitude", f"{error} (write hours, such as \"9 heures\")")
+            fail("amplitude", f'{error} (write hours, such as "9 heures")')
             return None
         if delay.unit is not Unit.HEURES:
-            fail("amplitude", f"the amplitude is a number of hours (\"9 heures\"), not {value!r}")
+            fail("amplitude", f'the amplitude is a number of hours ("9 heures"), not {value!r}')
             return None
         hours = float(delay.amount)
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -279,7 +279,10 @@ def _amplitude(raw: Mapping[str, Any], fail: Report) -> float | None:
         fail("amplitude", f'amplitude must be hours such as "9 heures", not {value!r}')
         return None
     if not math.isfinite(hours) or not 0 < hours <= 24:
-        fail("amplitude", f"the daily amplitude must be more than 0 and at most 24 hours, not {value!r}")
+        fail(
+            "amplitude",
+            f"the daily amplitude must be more than 0 and at most 24 hours, not {value!r}",
+        )
         return None
     return hours
 
@@ -294,6 +297,8 @@ def _days(raw: Mapping[str, Any], fail: Report) -> Unit:
         fail("days", str(error))
         return Unit.JOURS_SCOLAIRES
     if unit not in (Unit.JOURS_SCOLAIRES, Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES):
-        fail("days", f"days must be jours scolaires, jours ouvrés or jours ouvrables, not {value!r}")
+        fail(
+            "days", f"days must be jours scolaires, jours ouvrés or jours ouvrables, not {value!r}"
+        )
         return Unit.JOURS_SCOLAIRES
     return unit

@@ -26,11 +26,12 @@ from . import __version__
 from ._calendar import Calendar
 from ._catalogue import Catalogue
 from ._engine import SlaEngine
+from ._obligations import obligation_target
 from ._timers import Timer, TimerState, evaluate_contact
 
 __all__ = ["DIMENSIONS", "build_report", "render_csv", "render_markdown"]
 
-DIMENSIONS = ("engagement", "channel", "category", "service", "month", "school-year")
+DIMENSIONS = ("engagement", "channel", "category", "service", "site", "month", "school-year")
 _COUNTS = ("total", "met", "late", "overdue", "pending", "exempt")
 
 
@@ -137,12 +138,18 @@ def build_report(
     timers, instant, what_if = report_timers(
         engine, catalogue=catalogue, calendar_spec=calendar_spec, as_of=as_of
     )
+    # Obligations (site events), evaluated at the same instant under the same rules.
+    instant = instant or as_of or engine.last_site_event_at()
+    if instant is not None:
+        timers += engine.obligation_timers(
+            instant, catalogue=catalogue, calendar_spec=calendar_spec
+        )
     rules = catalogue or engine.catalogue
     default = calendar_spec or engine.default_calendar
     calendars = {key: engine.calendar_for(key) for key in {t.calendar_key for t in timers}}
     if calendar_spec is not None:
         calendars = dict.fromkeys(calendars, calendar_spec)
-    measured = [e for e in rules.engagements if e.kind.value in ("response", "measure")]
+    measured = [e for e in rules.engagements if e.kind.value != "manual"]
     selected = []
     for t in timers:
         if t.started_at is None:
@@ -167,7 +174,7 @@ def build_report(
             "kind": e.kind.value,
             "target": "announced"
             if e.target_announced
-            else (None if e.target is None else str(e.target)),
+            else (str(e.target) if e.target is not None else obligation_target(e, lang)),
         }
         entry.update(_figures(own))
         entry["delay"] = _delay(own, unit)
@@ -179,6 +186,7 @@ def build_report(
             "channel": t.channel,
             "category": t.category,
             "service": t.service,
+            "site": t.site,
             "month": day.strftime("%Y-%m"),
             "school-year": _school_year(day),
         }
@@ -258,6 +266,7 @@ _HEADERS = {
         "channel": "canal",
         "category": "catégorie",
         "service": "service",
+        "site": "site",
         "month": "mois",
         "school-year": "année scolaire",
     },
@@ -278,6 +287,7 @@ _HEADERS = {
         "channel": "channel",
         "category": "category",
         "service": "service",
+        "site": "site",
         "month": "month",
         "school-year": "school year",
     },

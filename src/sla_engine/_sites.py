@@ -52,6 +52,7 @@ __all__ = [
     "SiteRegister",
     "SiteRuleError",
     "canonical_what",
+    "check_site_id",
     "load_site_register",
     "read_site_log",
     "site_aggregate_id",
@@ -143,7 +144,8 @@ class SiteRuleError(SlaEngineError, ValueError):
         super().__init__(f"site {site!r}, event {event_id!r}: {rule}")
 
 
-def _site_id(value: str | None) -> str | None:
+def check_site_id(value: str | None) -> str | None:
+    """A site id as stored (stripped; ``None`` when empty); a malformed one raises."""
     if value is None:
         return None
     text = str(value).strip()
@@ -195,7 +197,7 @@ class SiteEvent:
     event_id: str = attrs.field(converter=_event_id)
     type: SiteEventType = attrs.field(converter=_event_type)
     occurred_at: dt.datetime = attrs.field(validator=_aware)
-    site: str | None = attrs.field(default=None, converter=_site_id)
+    site: str | None = attrs.field(default=None, converter=check_site_id)
     what: str | None = attrs.field(default=None, converter=_what)
     #: When the engine recorded it (set by the engine).
     recorded_at: dt.datetime | None = attrs.field(default=None, validator=_aware)
@@ -356,9 +358,12 @@ _STORED: Final[dict[SiteEventType, type[Site.Happened]]] = {
 }
 
 #: The topics of every stored site event (to read them from the notification log).
-SITE_TOPICS: Final[tuple[str, ...]] = tuple(
-    sorted(get_topic(cls) for cls in (Site.Registered, Site.Renamed, *_STORED.values()))
+_SITE_CLASSES: Final[tuple[type[Site.Event], ...]] = (
+    Site.Registered,
+    Site.Renamed,
+    *_STORED.values(),
 )
+SITE_TOPICS: Final[tuple[str, ...]] = tuple(sorted(get_topic(cls) for cls in _SITE_CLASSES))
 
 
 # -- the register -----------------------------------------------------------------
@@ -425,7 +430,7 @@ def parse_site_register(text: str, *, source: str = "<register>") -> SiteRegiste
             continue
         raw_id, name = row[id_at].strip(), row[name_at].strip()
         try:
-            site = _site_id(raw_id)
+            site = check_site_id(raw_id)
         except DataError as error:
             errors.append(f"{source}:{line}: id: {error.message}")
             continue
@@ -484,9 +489,7 @@ def read_site_log(
         header = [h.strip().lower() for h in next(reader, [])]
         missing = [f for f in ("event_id", "type", "occurred_at") if f not in header]
         if missing:
-            yield RejectedSiteRow(
-                source, 1, missing[0], f"missing column(s): {', '.join(missing)}"
-            )
+            yield RejectedSiteRow(source, 1, missing[0], f"missing column(s): {', '.join(missing)}")
             return
         for row in reader:
             line = reader.line_num
@@ -496,7 +499,10 @@ def read_site_log(
             event_id = values.get("event_id", "").strip() or None
             if len(row) != len(header):
                 yield RejectedSiteRow(
-                    source, line, None, f"{len(row)} fields, the header has {len(header)}",
+                    source,
+                    line,
+                    None,
+                    f"{len(row)} fields, the header has {len(header)}",
                     event_id,
                 )
                 continue
