@@ -239,15 +239,17 @@ class SiteRecording:
         Another ``catalogue`` or ``calendar_spec`` is a what-if: the same
         events are evaluated under other rules, and nothing is written.
         """
+        rules = self.catalogue
+        if catalogue is not None:
+            rules = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+        if not any(e.obligation is not None for e in rules.engagements):
+            return []  # nothing to measure: the log is not even read
         histories = self.site_histories()
         if as_of is None:
             as_of = self.last_site_event_at()
             if as_of is None:
                 return []
         require_aware(as_of, "as_of")
-        rules = self.catalogue
-        if catalogue is not None:
-            rules = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
         other = None
         if calendar_spec is not None:
             other = (
