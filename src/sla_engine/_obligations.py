@@ -352,8 +352,8 @@ _T = {
         "events": "Événements pris en compte :",
         "none": "Aucun événement pris en compte.",
         "event": "- {at} : {what}",
-        "met": "Verdict : {n}e événement le {stop}, avant l'expiration : engagement tenu.",
-        "late": "Verdict : {n}e événement le {stop}, à ou après l'expiration : engagement "
+        "met": "Verdict : {nth} événement le {stop}, avant l'expiration : engagement tenu.",
+        "late": "Verdict : {nth} événement le {stop}, à ou après l'expiration : engagement "
         "non tenu.",
         "missed": "Verdict : période close le {end} avec {got} événement(s) sur {n} : "
         "engagement non tenu.",
@@ -381,8 +381,9 @@ _T = {
         "events": "Events counted:",
         "none": "No event counted.",
         "event": "- {at}: {what}",
-        "met": "Verdict: event number {n} on {stop}, before the expiry: engagement kept.",
-        "late": "Verdict: event number {n} on {stop}, at or after the expiry: engagement not kept.",
+        "met": "Verdict: event number {nth} on {stop}, before the expiry: engagement kept.",
+        "late": "Verdict: event number {nth} on {stop}, at or after the expiry: engagement "
+        "not kept.",
         "missed": "Verdict: period closed on {end} with {got} event(s) out of {n}: "
         "engagement not kept.",
         "overdue": "Verdict: on {now}, {got} event(s) out of {n} and the due day has passed: "
@@ -452,7 +453,7 @@ def explain_obligation(
             and e.occurred_at <= timer.as_of
         ]
         lines += _event_lines(shown, t, lang, when)
-        hours = f"{timer.measured or 0:g}"
+        hours = f"{round(timer.measured or 0, 2):g}"
         key = {
             TimerState.MET: "amplitude_met",
             TimerState.LATE: "amplitude_short",
@@ -498,12 +499,13 @@ def explain_obligation(
     lines += _event_lines(shown, t, lang, when)
     got = f"{timer.measured or 0:g}"
     n = obligation.count
+    nth = str(n) if lang == "en" else ("1er" if n == 1 else f"{n}e")
     if timer.state is TimerState.MET:
-        lines.append(t["met"].format(n=n, stop=when(timer.stopped_at)))
+        lines.append(t["met"].format(nth=nth, stop=when(timer.stopped_at)))
     elif timer.state is TimerState.LATE and timer.reason == "missed":
         lines.append(t["missed"].format(end=day(last_day), got=got, n=n))
     elif timer.state is TimerState.LATE:
-        lines.append(t["late"].format(n=n, stop=when(timer.stopped_at)))
+        lines.append(t["late"].format(nth=nth, stop=when(timer.stopped_at)))
     elif timer.state is TimerState.OVERDUE:
         lines.append(t["overdue"].format(now=now, got=got, n=n))
     else:
