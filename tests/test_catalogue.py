@@ -222,18 +222,33 @@ class TestShipped:
         assert appointment.stop == (EventType.ANSWERED,)
         assert appointment.notes is not None
         assert "answered" in appointment.notes
-        for eid in (
-            "visit-after-rentree",
-            "ien-visit-before-toussaint",
-            "phone-reception",
-            "website-weekly",
-            "directors-meetings",
-            "annual-results",
-        ):
+        # The obligations tied to the school year are measured (issue 8).
+        expected = {
+            "courteous-reception": ("scheduled", "service", "fin d'année"),
+            "annual-results": ("scheduled", "service", "début:Toussaint - 1 jour calendaire"),
+            "visit-after-rentree": ("scheduled", "site", "rentrée + 10 jours calendaires"),
+            "ien-visit-before-toussaint": (
+                "scheduled",
+                "site",
+                "début:Toussaint - 1 jour calendaire",
+            ),
+        }
+        for eid, (kind, per, due) in expected.items():
             engagement = catalogue.engagement(eid)
-            assert engagement.kind is EngagementKind.MANUAL
-            assert engagement.notes is not None
-            assert "deviendra" in engagement.notes
+            assert engagement.kind.value == kind
+            assert engagement.obligation is not None
+            assert (engagement.obligation.per.value, str(engagement.obligation.due)) == (per, due)
+        weekly = catalogue.engagement("website-weekly").obligation
+        assert weekly is not None
+        assert (weekly.every, weekly.what, weekly.count) == ("week", frozenset({"site web"}), 1)
+        meetings = catalogue.engagement("directors-meetings").obligation
+        assert meetings is not None
+        assert (meetings.every, meetings.count) == ("school_year", 2)
+        phone = catalogue.engagement("phone-reception").obligation
+        assert phone is not None
+        assert (phone.line, phone.amplitude, phone.days) == ("telephone", 9.0, Unit.JOURS_SCOLAIRES)
+        kinds = [e.kind.value for e in catalogue.engagements]
+        assert (kinds.count("response"), kinds.count("manual"), len(kinds)) == (4, 9, 21)
 
     def test_services_publics_plus(self) -> None:
         catalogue = load_catalogue("services-publics-plus")

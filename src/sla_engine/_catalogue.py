@@ -34,6 +34,7 @@ import attrs
 from ._calendar import calendar
 from ._delay import Delay, Unit
 from ._errors import CalendarSpecError, DataError, DelayError, SlaEngineError
+from ._obligation_rules import OBLIGATION_KEYS, Obligation, read_obligation
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
 __all__ = [
@@ -79,6 +80,21 @@ class EngagementKind(enum.StrEnum):
     MEASURE = "measure"
     #: A promise no event measures (« accueil courtois »), listed so the catalogue is complete.
     MANUAL = "manual"
+    #: A site event due by a day of the school calendar (« sous 10 jours après la rentrée »).
+    SCHEDULED = "scheduled"
+    #: Site events due each period (« mise à jour hebdomadaire », « deux réunions par an »).
+    RECURRING = "recurring"
+    #: A daily opening amplitude of a line or desk (« 9 heures par jour scolaire »).
+    AVAILABILITY = "availability"
+
+    @property
+    def is_obligation(self) -> bool:
+        """Whether it is measured from site events rather than contacts."""
+        return self in (
+            EngagementKind.SCHEDULED,
+            EngagementKind.RECURRING,
+            EngagementKind.AVAILABILITY,
+        )
 
 
 class PauseMode(enum.StrEnum):
@@ -213,6 +229,8 @@ class Engagement:
     at_least: float | None = None
     indicator: str | None = None
     notes: str | None = None
+    #: Scheduled, recurring and availability engagements: their schedule.
+    obligation: Obligation | None = None
 
     def applies_to(
         self,
@@ -223,7 +241,7 @@ class Engagement:
         service: str | None = None,
     ) -> bool:
         """Whether a contact is measured by this engagement (never for a manual one)."""
-        if self.kind is EngagementKind.MANUAL:
+        if self.kind is EngagementKind.MANUAL or self.kind.is_obligation:
             return False
         return self.when.matches(
             channel=channel, category=category, priority=priority, service=service
@@ -444,6 +462,7 @@ _KEYS: dict[EngagementKind, tuple[str, ...]] = {
     ),
     EngagementKind.MEASURE: (*_COMMON, "when", "event", "attribute", "at_most", "at_least"),
     EngagementKind.MANUAL: _COMMON,
+    **{EngagementKind(kind): (*_COMMON, *keys) for kind, keys in OBLIGATION_KEYS.items()},
 }
 _ALL_KEYS = tuple(dict.fromkeys(k for keys in _KEYS.values() for k in keys))
 _ANNOUNCED = "announced"
@@ -674,6 +693,8 @@ class _Reader:
             common.update(self._response(raw, path, line_of))
         elif kind is EngagementKind.MEASURE:
             common.update(self._measure(raw, path, line_of))
+        elif kind.is_obligation:
+            common.update(self._obligation(kind, raw, path, line_of))
         if len(self.errors) > before or eng_id is None or title is None or source is None:
             return None
         return Engagement(id=eng_id, title=title, source=source, kind=kind, **common)
@@ -773,6 +794,21 @@ class _Reader:
             "at_most": at_most,
             "at_least": at_least,
         }
+
+    def _obligation(
+        self, kind: EngagementKind, raw: Mapping[str, Any], path: str, line_of: _LineOf
+    ) -> dict[str, Any]:
+        own_calendar = self._calendar(raw, path, line_of)
+        if "calendar" in raw and own_calendar is None:
+            return {}  # the calendar's error is reported; nothing to check the anchors against
+
+        def report(key: str, message: str) -> None:
+            self._error(f"{path}.{key}", message, line_of(key if key in raw else None))
+
+        obligation = read_obligation(
+            kind.value, raw, own_calendar or self._default_calendar, report
+        )
+        return {"obligation": obligation, "calendar": own_calendar}
 
     # -- cross-field checks
 

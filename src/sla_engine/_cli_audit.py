@@ -33,7 +33,7 @@ def add_parsers(commands: Any) -> None:
         description="Validate and record every event of the logs; bad rows go to the "
         "rejects file, and a replay run again records nothing twice.",
     )
-    r.add_argument("logs", nargs="+", type=Path, metavar="LOG")
+    r.add_argument("logs", nargs="*", type=Path, metavar="LOG")
     r.add_argument("--catalogue", help="a shipped catalogue's name or a TOML file")
     r.add_argument("--calendar", help="calendar spec: fr, fr-57+B…")
     r.add_argument("--store", default=DEFAULT_STORE, help=f"store URL (default: {DEFAULT_STORE})")
@@ -47,6 +47,14 @@ def add_parsers(commands: Any) -> None:
         choices=(1, 2),
         help="2: read the logs in a second process (default: 2 for logs over 4 MiB "
         "when a core is idle)",
+    )
+    r.add_argument("--sites", type=Path, help="site register (CSV: id,name) to record first")
+    r.add_argument(
+        "--site-log",
+        type=Path,
+        action="append",
+        default=[],
+        help="site events (CSV: event_id,site,type,occurred_at,what); may be repeated",
     )
 
     p = commands.add_parser(
@@ -82,6 +90,27 @@ def add_parsers(commands: Any) -> None:
     )
     g.add_argument("-o", "--output", type=Path, required=True, help="the log (.csv or .csv.gz)")
 
+    gs = commands.add_parser(
+        "generate-sites",
+        help="write a synthetic district: a site register and a school year of site events",
+    )
+    gs.add_argument("--schools", type=int, default=30)
+    gs.add_argument("--seed", type=int, default=0)
+    gs.add_argument("--calendar", default="fr+B", help="calendar spec with a school zone")
+    gs.add_argument("--year", default="2025-2026", help="the school year")
+    gs.add_argument("--register", type=Path, required=True, help="the register to write (CSV)")
+    gs.add_argument("-o", "--output", type=Path, required=True, help="the site log (CSV)")
+
+    o = commands.add_parser(
+        "explain-obligation", help="how an obligation timer of a site (or the service) was reached"
+    )
+    o.add_argument("engagement")
+    o.add_argument("--site", help="the site (default: the service itself)")
+    o.add_argument("--period", help="2025-2026, 2025-W37, 2025-09-01… (default: the last one)")
+    o.add_argument("--store", default=DEFAULT_STORE)
+    o.add_argument("--as-of", help="instant of the explanation (default: the last site event)")
+    o.add_argument("--lang", choices=LANGS, default="fr")
+
     x = commands.add_parser("explain", help="how a contact's timers were reached")
     x.add_argument("contact")
     x.add_argument("engagement", nargs="?")
@@ -96,6 +125,8 @@ def run(options: argparse.Namespace) -> int:
         "report": _report,
         "explain": _explain,
         "generate": _generate,
+        "generate-sites": _generate_sites,
+        "explain-obligation": _explain_obligation,
     }[options.command]
     return int(command(options))
 
@@ -128,6 +159,8 @@ class _Progress:
 
 
 def _replay(options: argparse.Namespace) -> int:
+    if not options.logs and not options.site_log and options.sites is None:
+        raise SlaEngineError("nothing to replay: name a log, a site register or a site log")
     engine = _open(options.store, options.catalogue, options.calendar)
     mapping = None if options.mapping is None else load_mapping(options.mapping)
     progress = _Progress(sys.stderr)
@@ -149,12 +182,48 @@ def _replay(options: argparse.Namespace) -> int:
         if rejects is not None:
             rejects.close()
     where = f" (listed in {options.rejects})" if options.rejects and summary.rejected else ""
+    if options.logs:
+        print(
+            f"{summary.rows:,} rows read: {summary.recorded:,} recorded, "
+            f"{summary.duplicates:,} already recorded, {summary.rejected:,} rejected{where} "
+            f"in {summary.seconds:.1f} s"
+        )
+    if options.sites is not None or options.site_log:
+        _replay_sites(engine, options, where)
+    return 0
+
+
+def _replay_sites(engine: SlaEngine, options: argparse.Namespace, where: str) -> None:
+    import csv
+
+    from ._site_replay import replay_sites
+
+    started = time.perf_counter()
+    handle = None if options.rejects is None else options.rejects.open("a", newline="")
+    try:
+        writer = None if handle is None else csv.writer(handle)
+        if writer is not None and handle is not None and handle.tell() == 0:
+            from ._replay import REJECT_FIELDS
+
+            writer.writerow(REJECT_FIELDS)
+        summary = replay_sites(
+            engine,
+            options.sites,
+            options.site_log,
+            assume_tz=options.assume_tz,
+            rejects=writer,
+            batch_size=options.batch,
+        )
+    finally:
+        if handle is not None:
+            handle.close()
+    where = f" (listed in {options.rejects})" if options.rejects and summary.rejected else ""
     print(
+        f"site register: {summary.sites:,} sites registered or renamed; site logs: "
         f"{summary.rows:,} rows read: {summary.recorded:,} recorded, "
         f"{summary.duplicates:,} already recorded, {summary.rejected:,} rejected{where} "
-        f"in {summary.seconds:.1f} s"
+        f"in {time.perf_counter() - started:.1f} s"
     )
-    return 0
 
 
 def _report(options: argparse.Namespace) -> int:
@@ -224,6 +293,38 @@ def _generate(options: argparse.Namespace) -> int:
     print(
         f"{result.contacts:,} contacts, {result.rows:,} rows "
         f"({len(result.corrupted):,} corrupted) written to {result.path}"
+    )
+    return 0
+
+
+def _generate_sites(options: argparse.Namespace) -> int:
+    from ._generate_sites import generate_district
+
+    try:
+        result = generate_district(
+            options.register,
+            options.output,
+            schools=options.schools,
+            seed=options.seed,
+            calendar_spec=options.calendar,
+            school_year=options.year,
+        )
+    except ValueError as error:
+        raise SlaEngineError(str(error)) from None
+    print(
+        f"{result.sites} sites written to {result.register}, "
+        f"{result.events:,} site events to {result.log}"
+    )
+    return 0
+
+
+def _explain_obligation(options: argparse.Namespace) -> int:
+    engine = _open(options.store)
+    now = None if options.as_of is None else parse_instant(options.as_of)
+    print(
+        engine.explain_obligation(
+            options.site, options.engagement, options.period, lang=options.lang, now=now
+        )
     )
     return 0
 

@@ -36,6 +36,7 @@ from ._errors import DataError, SlaEngineError
 from ._explain import explain_timer
 from ._privacy import Privacy, key_ref, pseudonym, unseal
 from ._rules import RULES_ID, Rules, StoredRules
+from ._site_engine import SiteRecording
 from ._time import require_aware
 from ._timers import Timer, evaluate_contact
 from ._view import TimerView, microseconds
@@ -174,7 +175,7 @@ def _as_event(item: ContactEvent | Mapping[str, Any]) -> ContactEvent:
         raise DataError(f"cannot read the event: {error}") from None
 
 
-class SlaEngine(Application[str]):
+class SlaEngine(SiteRecording, Application[str]):
     """Record contact events; ask what is due, at risk, breached, and why.
 
     ``store`` selects the persistence (see :func:`store_env`): in memory by

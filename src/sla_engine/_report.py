@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,11 +26,12 @@ from . import __version__
 from ._calendar import Calendar
 from ._catalogue import Catalogue
 from ._engine import SlaEngine
+from ._obligations import obligation_target
 from ._timers import Timer, TimerState, evaluate_contact
 
 __all__ = ["DIMENSIONS", "build_report", "render_csv", "render_markdown"]
 
-DIMENSIONS = ("engagement", "channel", "category", "service", "month", "school-year")
+DIMENSIONS = ("engagement", "channel", "category", "service", "site", "month", "school-year")
 _COUNTS = ("total", "met", "late", "overdue", "pending", "exempt")
 
 
@@ -154,6 +156,7 @@ class _Tally:
                 "channel": t.channel,
                 "category": t.category,
                 "service": t.service,
+                "site": t.site,
                 "month": month,
                 "school-year": _school_year(day),
             }
@@ -191,6 +194,13 @@ def build_report(
     timers, instant, what_if = report_timers(
         engine, catalogue=catalogue, calendar_spec=calendar_spec, as_of=as_of
     )
+    # Obligations (site events), evaluated at the same instant under the same rules.
+    instant = instant or as_of or engine.last_site_event_at()
+    if instant is not None:
+        timers = itertools.chain(
+            timers,
+            engine.obligation_timers(instant, catalogue=catalogue, calendar_spec=calendar_spec),
+        )
     rules = catalogue or engine.catalogue
     default = calendar_spec or engine.default_calendar
     calendars: dict[str | None, Calendar] = {}
@@ -208,7 +218,7 @@ def build_report(
 
     engagements = []
     for e in rules.engagements:
-        if e.kind.value not in ("response", "measure"):
+        if e.kind.value == "manual":
             continue
         counts = tally.by_engagement.get(e.id, Counter())
         unit = None if e.target is None else e.target.unit.value
@@ -222,7 +232,7 @@ def build_report(
             "kind": e.kind.value,
             "target": "announced"
             if e.target_announced
-            else (None if e.target is None else str(e.target)),
+            else (str(e.target) if e.target is not None else obligation_target(e, lang)),
         }
         entry.update(_figures(counts))
         entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit)
@@ -294,6 +304,7 @@ _HEADERS = {
         "channel": "canal",
         "category": "catégorie",
         "service": "service",
+        "site": "site",
         "month": "mois",
         "school-year": "année scolaire",
     },
@@ -314,6 +325,7 @@ _HEADERS = {
         "channel": "channel",
         "category": "category",
         "service": "service",
+        "site": "site",
         "month": "month",
         "school-year": "school year",
     },

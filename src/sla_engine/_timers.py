@@ -108,6 +108,10 @@ class Timer:
     category: str | None = None
     priority: str | None = None
     service: str | None = None
+    #: Obligations: the site (``None`` for the service's own), and the period
+    #: (``2025-2026``, the week ``2025-W37``, the day ``2025-09-01``).
+    site: str | None = None
+    period: str | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -183,6 +187,10 @@ class Timer:
             "category": self.category,
             "priority": self.priority,
             "service": self.service,
+        } | {  # obligations only: contact timers keep their stored form
+            name: value
+            for name, value in (("site", self.site), ("period", self.period))
+            if value is not None
         }
 
 
@@ -229,6 +237,8 @@ def timer_from_dict(data: dict[str, Any]) -> Timer:
         category=data["category"],
         priority=data["priority"],
         service=data["service"],
+        site=data.get("site"),
+        period=data.get("period"),
     )
 
 

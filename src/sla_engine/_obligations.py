@@ -1,0 +1,528 @@
+"""Obligation timers: scheduled, recurring and availability engagements, per site and period.
+
+Evaluation is a pure function of the site events, the catalogue, the
+calendars and an instant, as for contacts (:func:`evaluate_obligations`):
+the engine reads the site aggregates from its store and calls it for the
+reports, the explanations and the as-of and what-if questions; nothing
+derived is stored, so a changed catalogue or calendar re-derives every
+figure from the same log.
+
+Each instance is a :class:`~sla_engine._timers.Timer` with the same states
+as a response timer:
+
+- ``scheduled`` — one per (site, engagement, school year).  Events count
+  from the ``opens`` day (default: the rentrée) to the end of the school
+  year; the ``count``-th one stops the timer: ``met`` strictly before 24:00
+  on the ``due`` day, else ``late``.  Without it the timer is ``running``,
+  then ``overdue`` after the due day, then ``late`` (reason ``missed``)
+  once the school year is over.
+- ``recurring`` ``every = "week"`` — one per week (Monday to Sunday) of the
+  school year holding at least one school day; ``met`` when the week holds
+  ``count`` events, else ``late`` (``missed``) once the week is over.
+  ``every = "school_year"`` — one per school year, due on its last day.
+- ``availability`` — one per counted day (school days by default): the
+  day's amplitude is the span from the first opening to the last closing
+  of the line on that day (a line still open at midnight counts to
+  midnight); ``met`` when it reaches the promise, else ``late`` (reason
+  ``short_amplitude``), ``measured`` holding the hours.
+
+An instance exists once its period has begun: a week still to come is not
+counted as pending.  The school years evaluated are those holding at least
+one site event (or those asked for).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from ._anchors import resolve_anchor, school_year_of, school_year_span, school_zone_of
+from ._calendar import Calendar
+from ._catalogue import Catalogue, Engagement, EngagementKind
+from ._delay import Unit
+from ._obligation_rules import Every, Obligation, Per
+from ._sites import SERVICE, SiteEvent, SiteEventType
+from ._text import check_lang, format_day, format_instant
+from ._time import first_instant_of
+from ._timers import Timer, TimerState
+
+__all__ = ["evaluate_obligations", "explain_obligation", "obligation_target", "school_years_of"]
+
+CalendarResolver = Callable[[str | None], Calendar]
+_DAY: Final = dt.timedelta(days=1)
+
+
+def school_years_of(events: Iterable[SiteEvent], tz: dt.tzinfo) -> list[str]:
+    """The school years holding at least one of ``events`` (by their local day), sorted."""
+    return sorted({school_year_of(e.occurred_at.astimezone(tz).date()) for e in events})
+
+
+def obligation_target(engagement: Engagement, lang: str = "fr") -> str | None:
+    """The target of an obligation as a short text for reports (``None`` for other kinds)."""
+    return None if engagement.obligation is None else engagement.obligation.describe(lang)
+
+
+def evaluate_obligations(
+    events: Mapping[str, Sequence[SiteEvent]],
+    sites: Sequence[str],
+    catalogue: Catalogue,
+    calendars: CalendarResolver,
+    as_of: dt.datetime,
+    *,
+    school_years: Iterable[str] | None = None,
+) -> list[Timer]:
+    """Every obligation timer as of ``as_of``.
+
+    ``events`` maps a subject (a site id, or :data:`~sla_engine._sites.SERVICE`)
+    to its events; ``sites`` lists the registered sites (a ``per = "site"``
+    obligation is owed by each, events or not).  ``school_years`` defaults
+    to those holding at least one event.  Events after ``as_of`` are ignored.
+    """
+    engagements = [e for e in catalogue.engagements if e.obligation is not None]
+    if not engagements:
+        return []
+    known = {
+        subject: [e for e in sorted(evs, key=lambda e: e.occurred_at) if e.occurred_at <= as_of]
+        for subject, evs in events.items()
+    }
+    timers: list[Timer] = []
+    for engagement in engagements:
+        key = engagement.calendar or catalogue.calendar
+        cal = calendars(key)
+        years = (
+            sorted(set(school_years))
+            if school_years is not None
+            else school_years_of((e for evs in known.values() for e in evs), cal.tz)
+        )
+        obligation = engagement.obligation
+        assert obligation is not None  # noqa: S101 - filtered above
+        subjects = list(sites) if obligation.per is Per.SITE else [SERVICE]
+        common: dict[str, Any] = {
+            "engagement_id": engagement.id,
+            "kind": engagement.kind.value,
+            "as_of": as_of,
+            "calendar": cal.spec,
+            "calendar_version": cal.data_version,
+            "calendar_key": key,
+            "catalogue": catalogue.id,
+            "catalogue_version": f"{catalogue.version} ({catalogue.fingerprint})",
+        }
+        for subject in subjects:
+            mine = known.get(subject, [])
+            instances: list[dict[str, Any]] = []
+            for year in years:
+                instances += _instances(engagement, obligation, cal, year, mine, as_of)
+            for number, fields in enumerate(instances):
+                timers.append(
+                    Timer(
+                        contact_id=subject,
+                        site=None if subject == SERVICE else subject,
+                        cycle=number,
+                        **common,
+                        **fields,
+                    )
+                )
+    return timers
+
+
+def _instances(
+    engagement: Engagement,
+    obligation: Obligation,
+    cal: Calendar,
+    year: str,
+    events: Sequence[SiteEvent],
+    as_of: dt.datetime,
+) -> list[dict[str, Any]]:
+    if engagement.kind is EngagementKind.SCHEDULED:
+        found = _scheduled(obligation, cal, year, events, as_of)
+        return [] if found is None else [found]
+    if engagement.kind is EngagementKind.RECURRING:
+        if obligation.every is Every.WEEK:
+            return _weekly(obligation, cal, year, events, as_of)
+        first, last = school_year_span(cal, year)
+        found = _window(obligation, cal, events, as_of, first, last, last, last, year)
+        return [] if found is None else [found]
+    return _availability(obligation, cal, year, events, as_of)
+
+
+def _matching(
+    obligation: Obligation,
+    events: Sequence[SiteEvent],
+    tz: dt.tzinfo,
+    first: dt.date,
+    last: dt.date,
+) -> list[SiteEvent]:
+    return [
+        e
+        for e in events
+        if e.type is obligation.event
+        and (obligation.what is None or e.what in obligation.what)
+        and first <= e.occurred_at.astimezone(tz).date() <= last
+    ]
+
+
+def _window(
+    obligation: Obligation,
+    cal: Calendar,
+    events: Sequence[SiteEvent],
+    as_of: dt.datetime,
+    first: dt.date,
+    due: dt.date,
+    scope_end: dt.date,
+    last_in_scope: dt.date,
+    period: str,
+) -> dict[str, Any] | None:
+    """One instance: events count from ``first`` to ``scope_end``; on time until ``due``."""
+    tz = cal.tz
+    started_at = first_instant_of(first, tz)
+    if started_at > as_of:
+        return None
+    expires_at = first_instant_of(due + _DAY, tz)
+    found = _matching(obligation, events, tz, first, max(scope_end, last_in_scope))
+    fields: dict[str, Any] = {
+        "period": period,
+        "started_at": started_at,
+        "due_date": due,
+        "expires_at": expires_at,
+    }
+    if len(found) >= obligation.count:
+        stop = found[obligation.count - 1]
+        met = stop.occurred_at < expires_at
+        return fields | {
+            "state": TimerState.MET if met else TimerState.LATE,
+            "stopped_at": stop.occurred_at,
+            "measured": float(obligation.count),
+        }
+    over = as_of >= first_instant_of(max(scope_end, due) + _DAY, tz)
+    if over:
+        state, reason = TimerState.LATE, "missed"
+    elif as_of >= expires_at:
+        state, reason = TimerState.OVERDUE, None
+    else:
+        state, reason = TimerState.RUNNING, None
+    return fields | {"state": state, "reason": reason, "measured": float(len(found))}
+
+
+def _scheduled(
+    obligation: Obligation,
+    cal: Calendar,
+    year: str,
+    events: Sequence[SiteEvent],
+    as_of: dt.datetime,
+) -> dict[str, Any] | None:
+    rentree, year_end = school_year_span(cal, year)
+    first = rentree if obligation.opens is None else obligation.opens.resolve(cal, year)[1]
+    assert obligation.due is not None  # noqa: S101 - validated by the catalogue
+    due = obligation.due.resolve(cal, year)[1]
+    return _window(obligation, cal, events, as_of, first, due, year_end, due, year)
+
+
+def _weekly(
+    obligation: Obligation,
+    cal: Calendar,
+    year: str,
+    events: Sequence[SiteEvent],
+    as_of: dt.datetime,
+) -> list[dict[str, Any]]:
+    first, last = school_year_span(cal, year)
+    found = []
+    monday = first - dt.timedelta(days=first.weekday())
+    while monday <= last:
+        sunday = monday + dt.timedelta(days=6)
+        days = (monday + dt.timedelta(days=i) for i in range(7))
+        if any(first <= d <= last and cal.is_counted(d, Unit.JOURS_SCOLAIRES) for d in days):
+            iso = monday.isocalendar()
+            instance = _window(
+                obligation,
+                cal,
+                events,
+                as_of,
+                monday,
+                sunday,
+                sunday,
+                sunday,
+                f"{iso.year}-W{iso.week:02d}",
+            )
+            if instance is not None:
+                found.append(instance)
+        monday += dt.timedelta(days=7)
+    return found
+
+
+def _availability(
+    obligation: Obligation,
+    cal: Calendar,
+    year: str,
+    events: Sequence[SiteEvent],
+    as_of: dt.datetime,
+) -> list[dict[str, Any]]:
+    tz = cal.tz
+    first, last = school_year_span(cal, year)
+    promised = obligation.amplitude or 0.0
+    # Open intervals of the line, from its opened/closed events.
+    intervals: list[tuple[dt.datetime, dt.datetime | None]] = []
+    for e in events:
+        if e.what != obligation.line:
+            continue
+        if e.type is SiteEventType.OPENED and (not intervals or intervals[-1][1] is not None):
+            intervals.append((e.occurred_at, None))
+        elif e.type is SiteEventType.CLOSED and intervals and intervals[-1][1] is None:
+            intervals[-1] = (intervals[-1][0], e.occurred_at)
+    by_day: dict[dt.date, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    for start, end in intervals:
+        day = start.astimezone(tz).date()
+        stop_day = (end or as_of).astimezone(tz).date()
+        while day <= stop_day:
+            by_day[day].append((start, end))
+            day += _DAY
+    found = []
+    day = first
+    while day <= last:
+        begins = first_instant_of(day, tz)
+        if begins > as_of:
+            break
+        if cal.is_counted(day, obligation.days):
+            ends = first_instant_of(day + _DAY, tz)
+            spans = []
+            for start, end in by_day.get(day, ()):
+                lo = max(start, begins)
+                hi = min(end if end is not None else as_of, ends, as_of)
+                if hi > lo:
+                    spans.append((lo, hi))
+            hours = 0.0
+            if spans:
+                opened = min(lo for lo, _ in spans)
+                closed = max(hi for _, hi in spans)
+                hours = round((closed - opened).total_seconds() / 3600, 4)
+            fields: dict[str, Any] = {
+                "period": day.isoformat(),
+                "started_at": begins,
+                "due_date": day,
+                "expires_at": ends,
+                "measured": hours,
+            }
+            if as_of < ends and hours < promised - 1e-9:
+                found.append(fields | {"state": TimerState.RUNNING})
+            elif hours >= promised - 1e-9:
+                closed_at = max(hi for _, hi in spans)
+                found.append(fields | {"state": TimerState.MET, "stopped_at": closed_at})
+            else:
+                found.append(fields | {"state": TimerState.LATE, "reason": "short_amplitude"})
+        day += _DAY
+    return found
+
+
+# -- explanations ---------------------------------------------------------------------
+
+_EVENTS = {
+    "fr": {
+        "visited": "visite",
+        "attended": "participation",
+        "published": "publication",
+        "held": "réunion tenue",
+        "surveyed": "enquête",
+        "opened": "ouverture",
+        "closed": "fermeture",
+    },
+    "en": {
+        "visited": "visit",
+        "attended": "attendance",
+        "published": "publication",
+        "held": "meeting held",
+        "surveyed": "survey",
+        "opened": "opened",
+        "closed": "closed",
+    },
+}
+
+_T = {
+    "fr": {
+        "engagement": "Engagement {id} : « {title} » ({source}).",
+        "site": "Site {site}{name}, période {period}.",
+        "service": "Le service, période {period}.",
+        "rules": "Catalogue {catalogue} version {version} ; calendrier {calendar} ({data}).",
+        "window": "Attendu : {need} du {first} au {due} inclus (échéance : {expr}, le {due}, "
+        "expire à 24 h).",
+        "week": "Attendu : {need} dans la semaine du {first} au {due}.",
+        "year": "Attendu : {need} dans l'année scolaire, du {first} au {due}.",
+        "anchor": "{what} : {day}.",
+        "need": "{n} {event}",
+        "events": "Événements pris en compte :",
+        "none": "Aucun événement pris en compte.",
+        "event": "- {at} : {what}",
+        "met": "Verdict : {nth} événement le {stop}, avant l'expiration : engagement tenu.",
+        "late": "Verdict : {nth} événement le {stop}, à ou après l'expiration : engagement "
+        "non tenu.",
+        "missed": "Verdict : période close le {end} avec {got} événement(s) sur {n} : "
+        "engagement non tenu.",
+        "overdue": "Verdict : au {now}, {got} événement(s) sur {n} et l'échéance est passée : "
+        "engagement non tenu.",
+        "running": "Situation au {now} : {got} événement(s) sur {n} ; l'échéance est le {due}.",
+        "day": "Jour {day} : amplitude promise {promised} h, de la première ouverture à la "
+        "dernière fermeture de « {line} ».",
+        "amplitude_met": "Verdict : amplitude de {hours} h : engagement tenu.",
+        "amplitude_short": "Verdict : amplitude de {hours} h, moins que {promised} h : "
+        "engagement non tenu.",
+        "amplitude_running": "Situation au {now} : amplitude de {hours} h jusqu'ici.",
+    },
+    "en": {
+        "engagement": "Engagement {id}: “{title}” ({source}).",
+        "site": "Site {site}{name}, period {period}.",
+        "service": "The service, period {period}.",
+        "rules": "Catalogue {catalogue} version {version}; calendar {calendar} ({data}).",
+        "window": "Expected: {need} from {first} to {due} included (due: {expr}, on {due}, "
+        "expiring at midnight).",
+        "week": "Expected: {need} in the week from {first} to {due}.",
+        "year": "Expected: {need} in the school year, from {first} to {due}.",
+        "anchor": "{what}: {day}.",
+        "need": "{n} {event}",
+        "events": "Events counted:",
+        "none": "No event counted.",
+        "event": "- {at}: {what}",
+        "met": "Verdict: event number {nth} on {stop}, before the expiry: engagement kept.",
+        "late": "Verdict: event number {nth} on {stop}, at or after the expiry: engagement "
+        "not kept.",
+        "missed": "Verdict: period closed on {end} with {got} event(s) out of {n}: "
+        "engagement not kept.",
+        "overdue": "Verdict: on {now}, {got} event(s) out of {n} and the due day has passed: "
+        "engagement not kept.",
+        "running": "Status on {now}: {got} event(s) out of {n}; due on {due}.",
+        "day": "Day {day}: promised amplitude {promised} h, from the first opening to the last "
+        "closing of “{line}”.",
+        "amplitude_met": "Verdict: amplitude of {hours} h: engagement kept.",
+        "amplitude_short": "Verdict: amplitude of {hours} h, less than {promised} h: "
+        "engagement not kept.",
+        "amplitude_running": "Status on {now}: amplitude of {hours} h so far.",
+    },
+}
+
+
+def explain_obligation(
+    timer: Timer,
+    engagement: Engagement,
+    events: Sequence[SiteEvent],
+    cal: Calendar,
+    lang: str = "fr",
+    *,
+    site_name: str | None = None,
+) -> str:
+    """Why an obligation timer stands where it does: the schedule, the events, the verdict."""
+    check_lang(lang)
+    t = _T[lang]
+    tz = cal.tz
+    obligation = engagement.obligation
+    if obligation is None:
+        raise ValueError(f"{engagement.id!r} is not an obligation")
+
+    def day(value: dt.date | None) -> str:
+        return "—" if value is None else format_day(value, lang)
+
+    def when(value: dt.datetime | None) -> str:
+        return "—" if value is None else format_instant(value.astimezone(tz), lang)
+
+    lines = [
+        t["engagement"].format(id=engagement.id, title=engagement.title, source=engagement.source)
+    ]
+    if timer.site is None:
+        lines.append(t["service"].format(period=timer.period))
+    else:
+        name = "" if site_name is None else f" ({site_name})"
+        lines.append(t["site"].format(site=timer.site, name=name, period=timer.period))
+    lines.append(
+        t["rules"].format(
+            catalogue=timer.catalogue,
+            version=timer.catalogue_version,
+            calendar=timer.calendar or cal.spec,
+            data=timer.calendar_version or cal.data_version,
+        )
+    )
+    now = when(timer.as_of)
+    first = None if timer.started_at is None else timer.started_at.astimezone(tz).date()
+    if obligation.amplitude is not None:
+        promised = f"{obligation.amplitude:g}"
+        lines.append(
+            t["day"].format(day=day(timer.due_date), promised=promised, line=obligation.line)
+        )
+        shown = [
+            e
+            for e in events
+            if e.what == obligation.line
+            and e.occurred_at.astimezone(tz).date() == timer.due_date
+            and e.occurred_at <= timer.as_of
+        ]
+        lines += _event_lines(shown, t, lang, when)
+        hours = f"{round(timer.measured or 0, 2):g}"
+        key = {
+            TimerState.MET: "amplitude_met",
+            TimerState.LATE: "amplitude_short",
+        }.get(timer.state, "amplitude_running")
+        lines.append(t[key].format(hours=hours, promised=promised, now=now))
+        return "\n".join(lines)
+    event_name = _EVENTS[lang][obligation.event.value if obligation.event else "visited"]
+    what = "" if obligation.what is None else f" ({', '.join(sorted(obligation.what))})"
+    need = t["need"].format(n=obligation.count, event=event_name + what)
+    if engagement.kind is EngagementKind.SCHEDULED:
+        year = timer.period or ""
+        if obligation.due is not None:
+            anchor_day = resolve_anchor(school_zone_of(cal), obligation.due.anchor, year)
+            lines.append(
+                t["anchor"].format(
+                    what=obligation.due.anchor.describe(lang).capitalize(), day=day(anchor_day)
+                )
+            )
+        lines.append(
+            t["window"].format(
+                need=need, first=day(first), due=day(timer.due_date), expr=obligation.due
+            )
+        )
+    elif obligation.every is Every.WEEK:
+        lines.append(t["week"].format(need=need, first=day(first), due=day(timer.due_date)))
+    else:
+        lines.append(t["year"].format(need=need, first=day(first), due=day(timer.due_date)))
+    last_day = timer.due_date
+    if engagement.kind is EngagementKind.SCHEDULED and timer.period:
+        last_day = max(
+            school_year_span(cal, timer.period)[1], timer.due_date or first or dt.date.min
+        )
+    shown = [
+        e
+        for e in events
+        if e.type is obligation.event
+        and (obligation.what is None or e.what in obligation.what)
+        and first is not None
+        and last_day is not None
+        and first <= e.occurred_at.astimezone(tz).date() <= last_day
+        and e.occurred_at <= timer.as_of
+    ]
+    lines += _event_lines(shown, t, lang, when)
+    got = f"{timer.measured or 0:g}"
+    n = obligation.count
+    nth = str(n) if lang == "en" else ("1er" if n == 1 else f"{n}e")
+    if timer.state is TimerState.MET:
+        lines.append(t["met"].format(nth=nth, stop=when(timer.stopped_at)))
+    elif timer.state is TimerState.LATE and timer.reason == "missed":
+        lines.append(t["missed"].format(end=day(last_day), got=got, n=n))
+    elif timer.state is TimerState.LATE:
+        lines.append(t["late"].format(nth=nth, stop=when(timer.stopped_at)))
+    elif timer.state is TimerState.OVERDUE:
+        lines.append(t["overdue"].format(now=now, got=got, n=n))
+    else:
+        lines.append(t["running"].format(now=now, got=got, n=n, due=day(timer.due_date)))
+    return "\n".join(lines)
+
+
+def _event_lines(
+    events: Sequence[SiteEvent],
+    t: Mapping[str, str],
+    lang: str,
+    when: Callable[[dt.datetime | None], str],
+) -> list[str]:
+    if not events:
+        return [t["none"]]
+    lines = [t["events"]]
+    for e in events:
+        what = _EVENTS[lang][e.type.value] + ("" if e.what is None else f" ({e.what})")
+        lines.append(t["event"].format(at=when(e.occurred_at), what=what))
+    return lines

@@ -1,0 +1,358 @@
+"""The engine's commands and queries for sites: register, record, obligation timers, explain.
+
+:class:`SiteRecording` is mixed into :class:`~sla_engine._engine.SlaEngine`:
+site events go to the same ``eventsourcing`` store as contact events, one
+:class:`~sla_engine._sites.Site` aggregate per site (and one for the
+service), saved in one transaction per batch.  Obligation timers are derived
+from them on demand (:func:`~sla_engine._obligations.evaluate_obligations`):
+the log is the only truth, and another catalogue or calendar re-derives
+every figure without writing anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from ._calendar import Calendar, calendar
+from ._catalogue import Catalogue, load_catalogue
+from ._contact import RecordOutcome
+from ._errors import DataError, SlaEngineError
+from ._obligations import evaluate_obligations, explain_obligation
+from ._sites import (
+    SERVICE,
+    SITE_TOPICS,
+    Site,
+    SiteEvent,
+    SiteRegister,
+    SiteRuleError,
+    check_site_id,
+    site_aggregate_id,
+)
+from ._time import require_aware
+from ._timers import Timer
+
+__all__ = ["RejectedSiteEvent", "SiteRecordResult", "SiteRecording"]
+
+
+@attrs.frozen
+class RejectedSiteEvent:
+    """A site event that was not recorded, and why."""
+
+    event: SiteEvent
+    error: SlaEngineError
+
+
+@attrs.frozen
+class SiteRecordResult:
+    """What :meth:`SiteRecording.record_site_events` did with each event, in order."""
+
+    outcomes: tuple[RecordOutcome | RejectedSiteEvent, ...]
+
+    @property
+    def recorded(self) -> int:
+        return sum(o is RecordOutcome.RECORDED for o in self.outcomes)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o is RecordOutcome.DUPLICATE for o in self.outcomes)
+
+    @property
+    def rejected(self) -> tuple[RejectedSiteEvent, ...]:
+        return tuple(o for o in self.outcomes if isinstance(o, RejectedSiteEvent))
+
+
+class _Engine(Protocol):
+    """What the mixin needs of the engine."""
+
+    @property
+    def repository(self) -> Any: ...
+    @property
+    def recorder(self) -> Any: ...
+    @property
+    def catalogue(self) -> Catalogue: ...
+    @property
+    def default_calendar(self) -> Calendar: ...
+    @property
+    def clock(self) -> Callable[[], dt.datetime]: ...
+    @property
+    def conflict_retries(self) -> int: ...
+    def save(self, *objs: Any, **kwargs: Any) -> Any: ...
+    def calendar_for(self, key: str | None) -> Calendar: ...
+    def _get_site(self, subject: str) -> Site | None: ...
+    def site_histories(self) -> dict[str, list[SiteEvent]]: ...
+    def sites(self) -> dict[str, str]: ...
+    def site_history(self, site: str | None) -> list[SiteEvent]: ...
+    def last_site_event_at(self) -> dt.datetime | None: ...
+    def obligation_timers(
+        self,
+        as_of: dt.datetime | None = None,
+        *,
+        catalogue: Catalogue | str | None = None,
+        calendar_spec: Calendar | str | None = None,
+        school_years: Iterable[str] | None = None,
+    ) -> list[Timer]: ...
+
+
+class SiteRecording:
+    """Sites and obligations, for :class:`~sla_engine._engine.SlaEngine`."""
+
+    # -- commands ----------------------------------------------------------------------
+
+    def register_sites(self: _Engine, register: SiteRegister | Iterable[tuple[str, str]]) -> int:
+        """Record the sites of a register (ids and names); returns how many were new or renamed.
+
+        Registering the same register again records nothing; a known site
+        with another name is renamed (an event, never a rewrite).
+        """
+        entries = register.sites if isinstance(register, SiteRegister) else tuple(register)
+        now = self.clock()
+        changed: list[Site] = []
+        for site_id, name in entries:
+            checked = check_site_id(site_id)
+            if checked is None or not str(name).strip():
+                raise DataError(f"site {site_id!r}: a site needs an id and a name")
+            site = self._get_site(checked)
+            if site is None:
+                changed.append(Site.register(checked, str(name).strip(), now))
+            elif site.name != str(name).strip():
+                site.rename(str(name).strip(), now)
+                changed.append(site)
+        if changed:
+            self.save(*changed)
+        return len(changed)
+
+    def record_site_event(self: _Engine, event: SiteEvent | Mapping[str, Any]) -> RecordOutcome:
+        """Record one site event: ``recorded`` or ``duplicate``; a bad one raises."""
+        result = SiteRecording.record_site_events(self, [event], atomic=True)
+        outcome = result.outcomes[0]
+        assert isinstance(outcome, RecordOutcome)  # noqa: S101 - an atomic batch raises
+        return outcome
+
+    def record_site_events(
+        self: _Engine, events: Iterable[SiteEvent | Mapping[str, Any]], *, atomic: bool = True
+    ) -> SiteRecordResult:
+        """Record site events in one transaction (see :meth:`SlaEngine.record_many`).
+
+        An event for a site not in the register is refused (``unknown_site``);
+        so is one outside the school calendar's data (``outside_calendar``).
+        """
+        items = [_as_site_event(e) for e in events]
+        zone = self.calendar_for(self.catalogue.calendar).school_zone
+        for attempt in range(self.conflict_retries + 1):
+            now = self.clock()
+            sites: dict[str, Site] = {}
+            outcomes: list[RecordOutcome | RejectedSiteEvent] = []
+            for event in items:
+                try:
+                    outcomes.append(_apply(self, sites, event, now, zone))
+                except SiteRuleError as error:
+                    if atomic:
+                        raise
+                    outcomes.append(RejectedSiteEvent(event, error))
+            try:
+                if sites:
+                    self.save(*sites.values())
+            except IntegrityError:
+                if attempt == self.conflict_retries:
+                    raise SlaEngineError(
+                        "site events could not be recorded: other writers kept changing the "
+                        "same sites"
+                    ) from None
+                continue
+            return SiteRecordResult(tuple(outcomes))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- queries -----------------------------------------------------------------------
+
+    def _get_site(self: _Engine, subject: str) -> Site | None:
+        try:
+            site: object = self.repository.get(site_aggregate_id(subject))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(site, Site):  # pragma: no cover - another aggregate type
+            raise SlaEngineError(f"{subject!r} is not a site")
+        return site
+
+    def _site_subjects(self: _Engine) -> list[str]:
+        ids: dict[str, None] = {}
+        position = 0
+        while True:
+            notifications = self.recorder.select_notifications(
+                start=position, limit=1000, inclusive_of_start=False, topics=SITE_TOPICS
+            )
+            if not notifications:
+                return list(ids)
+            for n in notifications:
+                ids.setdefault(str(n.originator_id), None)
+            position = notifications[-1].id
+
+    def _site_aggregates(self: _Engine) -> list[Site]:
+        found = []
+        for aggregate_id in SiteRecording._site_subjects(self):
+            site = self.repository.get(aggregate_id)
+            if isinstance(site, Site):
+                found.append(site)
+        return found
+
+    def sites(self: _Engine) -> dict[str, str]:
+        """The registered sites: id → name, sorted by id (the service itself is not one)."""
+        found = {
+            s.subject: s.name for s in SiteRecording._site_aggregates(self) if s.subject != SERVICE
+        }
+        return dict(sorted(found.items()))
+
+    def site_histories(self: _Engine) -> dict[str, list[SiteEvent]]:
+        """Every site's events (and the service's, under ``"service"``), from the log."""
+        return {s.subject: list(s.history) for s in SiteRecording._site_aggregates(self)}
+
+    def site_history(self: _Engine, site: str | None) -> list[SiteEvent]:
+        """One site's events (``None``: the service's) in the order they happened."""
+        found = self._get_site(site or SERVICE)
+        if found is None:
+            raise SlaEngineError(f"no site {site!r} has been registered")
+        return list(found.history)
+
+    def last_site_event_at(self: _Engine) -> dt.datetime | None:
+        """The latest ``occurred_at`` of every site event (``None`` without any)."""
+        latest = None
+        for events in self.site_histories().values():
+            if events and (latest is None or events[-1].occurred_at > latest):
+                latest = events[-1].occurred_at
+        return None if latest is None else latest.astimezone(self.default_calendar.tz)
+
+    def obligation_timers(
+        self: _Engine,
+        as_of: dt.datetime | None = None,
+        *,
+        catalogue: Catalogue | str | None = None,
+        calendar_spec: Calendar | str | None = None,
+        school_years: Iterable[str] | None = None,
+    ) -> list[Timer]:
+        """Every obligation timer as of ``as_of`` (default: the last site event).
+
+        Another ``catalogue`` or ``calendar_spec`` is a what-if: the same
+        events are evaluated under other rules, and nothing is written.
+        """
+        rules = self.catalogue
+        if catalogue is not None:
+            rules = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
+        if not any(e.obligation is not None for e in rules.engagements):
+            return []  # nothing to measure: the log is not even read
+        histories = self.site_histories()
+        if as_of is None:
+            as_of = self.last_site_event_at()
+            if as_of is None:
+                return []
+        require_aware(as_of, "as_of")
+        other = None
+        if calendar_spec is not None:
+            other = (
+                calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
+            )
+
+        def calendars(key: str | None) -> Calendar:
+            if other is not None:
+                return other
+            return self.calendar_for(key)
+
+        sites = sorted(s for s in histories if s != SERVICE)
+        return evaluate_obligations(
+            histories, sites, rules, calendars, as_of, school_years=school_years
+        )
+
+    def explain_obligation(
+        self: _Engine,
+        site: str | None,
+        engagement_id: str,
+        period: str | None = None,
+        *,
+        lang: str = "fr",
+        now: dt.datetime | None = None,
+    ) -> str:
+        """Why an obligation stands where it does for a site (``None``: the service) and period.
+
+        Without ``period``, the site's last period of that engagement.
+        """
+        engagement = self.catalogue.engagement(engagement_id)
+        if engagement.obligation is None:
+            raise SlaEngineError(
+                f"{engagement_id!r} is a {engagement.kind.value} engagement, not an obligation"
+            )
+        subject = site or SERVICE
+        timers = [
+            t
+            for t in self.obligation_timers(now)
+            if t.engagement_id == engagement_id and t.contact_id == subject
+        ]
+        if period is not None:
+            timers = [t for t in timers if t.period == period]
+        if not timers:
+            raise SlaEngineError(
+                f"no timer of {engagement_id!r} for {subject!r}"
+                + ("" if period is None else f" in {period}")
+            )
+        timer = timers[-1]
+        names = self.sites()
+        return explain_obligation(
+            timer,
+            engagement,
+            self.site_history(site),
+            self.calendar_for(timer.calendar_key),
+            lang,
+            site_name=names.get(subject),
+        )
+
+
+def _as_site_event(item: SiteEvent | Mapping[str, Any]) -> SiteEvent:
+    if isinstance(item, SiteEvent):
+        return item
+    try:
+        return SiteEvent(**item)
+    except TypeError as error:
+        raise DataError(f"cannot read the site event: {error}") from None
+
+
+def _apply(
+    engine: _Engine,
+    sites: dict[str, Site],
+    event: SiteEvent,
+    now: dt.datetime,
+    zone: Any,
+) -> RecordOutcome:
+    subject = event.subject
+    site = sites.get(subject) or engine._get_site(subject)
+    if site is None:
+        if subject != SERVICE:
+            raise SiteRuleError(
+                subject,
+                event.event_id,
+                "this site is not in the register (register it first)",
+                "unknown_site",
+            )
+        site = Site.register(SERVICE, "service", now)
+    if zone is not None:
+        day = event.occurred_at.astimezone(engine.default_calendar.tz).date()
+        first, last = zone.coverage
+        if not first <= day <= last:
+            raise SiteRuleError(
+                subject,
+                event.event_id,
+                f"{day.isoformat()} is outside the school calendar of {zone.label} "
+                f"({first.isoformat()} to {last.isoformat()})",
+                "outside_calendar",
+            )
+    if not site.record(event, now):
+        sites.setdefault(subject, site)
+        return RecordOutcome.DUPLICATE
+    sites[subject] = site
+    return RecordOutcome.RECORDED
+
+
+def sorted_timers(timers: Sequence[Timer]) -> list[Timer]:
+    return sorted(timers, key=lambda t: (t.engagement_id, t.contact_id, t.cycle))
