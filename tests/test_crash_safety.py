@@ -108,6 +108,43 @@ def run_and_kill(args: list[str], cwd: Path, after: float) -> bool:
     return False
 
 
+def stored_count(path: Path) -> int:
+    """Events in a store another process is writing (0 before its tables exist)."""
+    try:
+        with connect(path) as db:
+            return int(db.execute("SELECT count(*) FROM stored_events").fetchone()[0])
+    except sqlite3.OperationalError:  # no file or no table yet
+        return 0
+
+
+def run_and_kill_at(
+    args: list[str], cwd: Path, store: Path, events: int, rng: random.Random
+) -> bool:
+    """Run ``args``; SIGKILL it once ``store`` holds ``events`` events, a little later.
+
+    The moment is chosen by progress, not by time: on a loaded machine a run
+    may take seconds to start, and a kill by the clock would land before it
+    records anything.  The random delay after the threshold lands the kill
+    anywhere: inside a batch, between the events and their projection...
+    """
+    process = subprocess.Popen(
+        args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if stored_count(store) >= events:
+            time.sleep(rng.uniform(0, 0.05))
+            break
+        time.sleep(0.005)
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        return True
+    _, err = process.communicate()
+    assert process.returncode == 0, err
+    return False
+
+
 @contextlib.contextmanager
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection that commits and closes (sqlite3's own context manager only commits)."""
@@ -271,16 +308,16 @@ def test_a_replay_killed_anywhere_then_completed_stores_what_an_uninterrupted_on
 ) -> None:
     tmp_path = scratch
     store = tmp_path / "killed.db"
-    rng = random.Random(SEED)  # noqa: S311 - reproducible kill times, not security
-    # In increasing order: a run again first checks every row already recorded,
-    # which takes longer than recording it did, so a run killed sooner than the
-    # one before it would only ever be killed while it checks duplicates.
-    kill_times = sorted(rng.uniform(0.3, baseline.replay_seconds) for _ in range(KILLS))
+    rng = random.Random(SEED)  # noqa: S311 - reproducible kill points, not security
+    # Kill points by the number of events stored, in increasing order (a run
+    # again first checks every row already recorded before it records more).
+    kill_points = sorted(rng.randrange(1, len(baseline.stored)) for _ in range(KILLS))
     killed = 0
     counts = [0]
-    for after in kill_times:
-        killed += run_and_kill(replay_args(baseline.log, store), tmp_path, after)
+    for events in kill_points:
+        killed += run_and_kill_at(replay_args(baseline.log, store), tmp_path, store, events, rng)
         counts.append(check_after_kill(store))
+
         assert counts[-1] >= counts[-2], "a killed run lost events recorded before it"
     assert killed >= KILLS // 2, f"only {killed} of {KILLS} runs were killed before they ended"
     # Several runs were killed after recording something, before the store was complete.
