@@ -149,7 +149,7 @@ class _Tally:
             self.elapsed[engagement][t.elapsed] += 1
         if t.target is not None:
             self.units[engagement].add(t.target.unit.value)
-        month = day.strftime("%Y-%m")
+        month = f"{day.year:04d}-{day.month:02d}"
         if self.dimensions:
             values = {
                 "engagement": engagement,

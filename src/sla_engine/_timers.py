@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -129,7 +130,7 @@ class Timer:
         ``calendar``, an open timer's ``elapsed`` is counted up to ``now``.
         """
         if self.state not in (TimerState.RUNNING, TimerState.AT_RISK, TimerState.OVERDUE):
-            return attrs.evolve(self, as_of=now)
+            return self._with(as_of=now)
         if self.expires_at is not None and now >= self.expires_at:
             state = TimerState.OVERDUE
         elif any(now >= w for w in self.warnings):
@@ -141,7 +142,14 @@ class Timer:
             elapsed = _elapsed(
                 calendar, self.target.unit, self.started_at, max(now, self.started_at)
             )
-        return attrs.evolve(self, state=state, as_of=now, elapsed=elapsed)
+        return self._with(state=state, as_of=now, elapsed=elapsed)
+
+    def _with(self, **changes: Any) -> Timer:
+        # attrs.evolve without its per-call introspection: a report ages every
+        # timer of the view, millions of them.
+        values = {name: getattr(self, name) for name in _TIMER_FIELDS}
+        values.update(changes)
+        return Timer(**values)
 
     @property
     def next_warning(self) -> dt.datetime | None:
@@ -194,7 +202,16 @@ class Timer:
         }
 
 
+_TIMER_FIELDS = tuple(field.name for field in attrs.fields(Timer))
+
+
+@functools.lru_cache(maxsize=256)
+def _delay(text: str) -> Delay:
+    return Delay.parse(text)
+
+
 def _date(value: str | None) -> dt.date | None:
+
     return None if value is None else dt.date.fromisoformat(value)
 
 
@@ -213,7 +230,7 @@ def timer_from_dict(data: dict[str, Any]) -> Timer:
         as_of=dt.datetime.fromisoformat(data["as_of"]),
         started_at=_instant(data["started_at"]),
         stopped_at=_instant(data["stopped_at"]),
-        target=None if data["target"] is None else Delay.parse(data["target"]),
+        target=None if data["target"] is None else _delay(data["target"]),
         due_date=_date(data["due_date"]),
         expires_at=_instant(data["expires_at"]),
         warnings=tuple(dt.datetime.fromisoformat(w) for w in data["warnings"]),

@@ -37,6 +37,10 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 ContactTimers = tuple[str, Sequence[Timer]]
 
 
+# One encoder for every row: json.dumps with options builds a new one per call.
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def microseconds(instant: dt.datetime) -> int:
     """Exact microseconds since the epoch (no float rounding)."""
     return (instant - _EPOCH) // dt.timedelta(microseconds=1)
@@ -56,7 +60,7 @@ def _expiry(timer: Timer) -> int | None:
 def timer_row(
     timer: Timer, encode: Callable[[str], str] | None = None
 ) -> tuple[str, str, int, int | None, int | None, str]:
-    data = json.dumps(timer.to_dict(), separators=(",", ":"))
+    data = _encode_json(timer.to_dict())
     return (
         timer.contact_id,
         timer.engagement_id,
