@@ -118,11 +118,15 @@ def main(argv: list[str] | None = None) -> int:
                         store = str(workdir / f"store-{size}-{attempt}.db")
                         Path(store).unlink(missing_ok=True)
                     clock = _Clock()
+                    load_before = os.getloadavg()[0]
+                    # One process (jobs=1): its CPU time is all the work, comparable
+                    # across sizes whatever else the machine runs.
                     result, seconds, cpu, peak = measured(
                         lambda log=log, store=store, clock=clock: run_engine(
-                            log, store, progress=clock
+                            log, store, progress=clock, jobs=1
                         )
                     )
+                    load = (load_before, os.getloadavg()[0])
                     if store_kind == "sqlite":
                         Path(store).unlink(missing_ok=True)
                     name = f"sla-engine {store_kind}"
@@ -146,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
                             "tenths_us_per_event": clock.slices(SLICES),
                             "tenths_cpu_us_per_event": clock.slices(SLICES, cpu=True),
                             "polars_seconds": polars_seconds,
+                            "load_average_before_after": load,
                         }
+
                 assert best is not None
                 rows.append(best)
             log.unlink()
