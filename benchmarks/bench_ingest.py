@@ -11,6 +11,10 @@ directory, a new PostgreSQL database created and dropped per run):
 
 - ``sla-engine``: ``SlaEngine("marianne-besancon", "fr", store=...).record_many(batch)``,
   the timer view projected after each batch as the engine does;
+- ``sla-engine bulk``: the same with ``record_many(batch, project=False)``,
+  as ``replay`` does: the view projected once for many batches (every 20,000
+  contacts) and at the end, inside the timed run;
+
 - ``eventsourcing stock``: an ``eventsourcing`` ``Application`` with a trivial
   aggregate (one per contact, ids as text) whose events carry the same fields
   (event id, contact id, ``occurred_at``, a timestamp, the payload),
@@ -251,14 +255,17 @@ class StockContact(BaseAggregate[str]):
         type: str
 
 
-def run_engine(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str, Any]:
+def run_engine(
+    events: Sequence[ContactEvent], size: int, store: Store, *, project: bool = True
+) -> dict[str, Any]:
     engine = SlaEngine(
         catalogue=CATALOGUE, calendar_spec=CALENDAR, store=store.url(), clock=lambda: RECORDED_AT
     )
     recorded = 0
     start = time.perf_counter()
     for batch in batches(events, size):
-        recorded += engine.record_many(batch).recorded
+        recorded += engine.record_many(batch, project=project).recorded
+    engine.project()  # timed: the view up to the last event, as after every batch
     seconds = time.perf_counter() - start
     recorder = engine.recorder
     stored = [
@@ -410,8 +417,14 @@ def select_all(recorder: Any) -> Iterator[Any]:
         position = notifications[-1].id
 
 
+def run_engine_bulk(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str, Any]:
+    """A bulk load: the view projected once for many batches (and at the end, timed)."""
+    return run_engine(events, size, store, project=False)
+
+
 CONTENDERS: dict[str, Callable[[Sequence[ContactEvent], int, Store], dict[str, Any]]] = {
     "sla-engine": run_engine,
+    "sla-engine bulk": run_engine_bulk,
     "eventsourcing stock": run_stock,
     "raw": run_raw,
 }
@@ -566,13 +579,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['ratio_to_raw']:>7.3f} {vs_sqlite:>13} {traced_text:>16} "
             f"{row['rss_growth_mib']:>15.1f}"
         )
-    engine_sqlite = next(
-        (r for r in rows if r["backend"] == "sqlite" and r["contender"] == "sla-engine"), None
-    )
-    if engine_sqlite is not None:
+    for engine_sqlite in (
+        r for r in rows if r["backend"] == "sqlite" and r["contender"].startswith("sla-engine")
+    ):
         verdict = "met" if engine_sqlite["ratio_to_raw"] >= 0.5 else "not met"
         print(
-            f"target (sla-engine into SQLite at >= 0.5 × raw sqlite3): "
+            f"target ({engine_sqlite['contender']} into SQLite at >= 0.5 × raw sqlite3): "
             f"{engine_sqlite['ratio_to_raw']:.3f} × raw, {verdict}"
         )
     if options.json is not None:

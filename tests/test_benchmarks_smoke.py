@@ -75,7 +75,12 @@ def test_ingest(benchmarks: dict[str, ModuleType], backend: str, tmp_path: Path)
     assert data["events"] == 300
     rows = data["rows"]
     raw = "raw sqlite3" if backend == "sqlite" else "raw psycopg"
-    assert [r["contender"] for r in rows] == ["sla-engine", "eventsourcing stock", raw]
+    assert [r["contender"] for r in rows] == [
+        "sla-engine",
+        "sla-engine bulk",
+        "eventsourcing stock",
+        raw,
+    ]
     for row in rows:
         assert set(row) >= INGEST_ROW_KEYS
         assert row["backend"] == backend
