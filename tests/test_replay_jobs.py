@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,23 @@ def test_an_error_of_the_reading_process_reaches_the_caller(tmp_path: Path) -> N
         list(_rows_from_reader([bad], None, None))
     with pytest.raises(DataError, match="the header has no column"):
         list(read_log(bad))
+
+
+def test_a_script_without_a_main_guard_runs_its_replay_once(log: Path, tmp_path: Path) -> None:
+    # multiprocessing's spawn and forkserver would import this script again in
+    # the reading process, and replay the log twice (or fail).
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys\n"
+        "from sla_engine import SlaEngine\n"
+        "from sla_engine._replay import replay\n"
+        "engine = SlaEngine('marianne-besancon', 'fr')\n"
+        f"summary = replay(engine, [{str(log)!r}], jobs=2)\n"
+        "print('replayed', summary.recorded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("replayed ")
+    assert int(line.split()[1]) > 1000

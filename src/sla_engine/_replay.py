@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import multiprocessing
 import os
 import pickle
-import queue
+import subprocess
+import sys
 import time
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import attrs
 
@@ -87,8 +88,6 @@ def replay(
     started = time.perf_counter()
     if jobs is None:
         jobs = 2 if _size(paths) > PARALLEL_READ_BYTES and _idle_cores() >= 1 else 1
-    if "fork" not in multiprocessing.get_all_start_methods():
-        jobs = 1  # Windows: one process
     out = _Rejects(rejects)
     counts = {"rows": 0, "recorded": 0, "duplicates": 0}
     waiting: dict[str, list[LogRow]] = {}
@@ -193,9 +192,9 @@ def _size(paths: Iterable[str | os.PathLike[str]]) -> int:
 
 # -- reading in a second process ------------------------------------------------------
 
-#: Rows sent to the recording process at a time, and chunks in flight (memory bound).
+#: Rows sent to the recording process at a time (the pipe between the two
+#: processes bounds what is in flight: the reader waits when it is full).
 _CHUNK = 2000
-_IN_FLIGHT = 8
 
 _Packed = tuple[Any, ...]
 
@@ -228,21 +227,21 @@ def _unpack(item: _Packed) -> LogRow | RejectedRow:
     return LogRow(source, line, event)
 
 
-def _read_into(
-    paths: list[str], mapping: LogMapping | None, assume_tz: str | None, out: Any
-) -> None:
+def read_into(request: BinaryIO, out: BinaryIO) -> None:
     """The reading process: chunks of packed rows, then ``None`` (or the error)."""
     try:
+        paths, mapping, assume_tz = pickle.load(request)  # noqa: S301 - from our parent
         chunk: list[_Packed] = []
         for row in _all_rows(paths, mapping, assume_tz):
             chunk.append(_pack(row))
             if len(chunk) >= _CHUNK:
-                out.put(chunk)
+                pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
                 chunk = []
-        out.put(chunk)
-        out.put(None)
-    except BaseException as error:  # every failure goes to the parent
-        out.put(_portable(error))
+        pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, out)
+    except Exception as error:  # every failure goes to the parent
+        pickle.dump(_portable(error), out)
+    out.flush()
 
 
 def _portable(error: BaseException) -> BaseException:
@@ -257,28 +256,28 @@ def _portable(error: BaseException) -> BaseException:
 def _rows_from_reader(
     paths: Sequence[str | os.PathLike[str]], mapping: LogMapping | None, assume_tz: str | None
 ) -> Iterator[LogRow | RejectedRow]:
-    # Forked: "spawn" would import the embedding program's main module again
-    # (which then needs an `if __name__ == "__main__"` guard). The child only
-    # reads files and never touches the engine or its connections.
-    context = multiprocessing.get_context("fork")
-    chunks: Any = context.Queue(maxsize=_IN_FLIGHT)
-    reader = context.Process(
-        target=_read_into,
-        args=([os.fspath(p) for p in paths], mapping, assume_tz, chunks),
-        name="sla-engine-reader",
-        daemon=True,
+    # A fresh interpreter (not a fork: the embedding program may run threads,
+    # and multiprocessing's other ways import its main module again), on the
+    # same import path as this one.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    request = pickle.dumps(([os.fspath(p) for p in paths], mapping, assume_tz))
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "sla_engine._reader"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
     )
-    reader.start()
+    stdin, stdout = typing.cast(BinaryIO, reader.stdin), typing.cast(BinaryIO, reader.stdout)
     try:
+        stdin.write(request)
+        stdin.close()
         while True:
             try:
-                item = chunks.get(timeout=1.0)
-            except queue.Empty:
-                if not reader.is_alive():
-                    raise SlaEngineError(
-                        f"the process reading the logs stopped (exit code {reader.exitcode})"
-                    ) from None
-                continue
+                item = pickle.load(stdout)  # noqa: S301 - from our own child
+            except EOFError:
+                raise SlaEngineError(
+                    f"the process reading the logs stopped (exit code {reader.wait()})"
+                ) from None
             if item is None:
                 return
             if isinstance(item, BaseException):
@@ -286,7 +285,7 @@ def _rows_from_reader(
             for packed in item:
                 yield _unpack(packed)
     finally:
-        if reader.is_alive():
+        if reader.poll() is None:
             reader.kill()
-        reader.join()
-        chunks.close()
+        stdout.close()
+        reader.wait()
