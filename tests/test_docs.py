@@ -28,7 +28,10 @@ def _ids(paths: list[Path]) -> list[str]:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_ids(PAGES))
-def test_python_examples(page: Path) -> None:
+def test_python_examples(page: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Examples name files from the root of the repository, as a reader runs them there.
+    (REPO / "out").mkdir(exist_ok=True)  # where the pages' examples write (git ignores it)
+    monkeypatch.chdir(REPO)
     result = doctest.testfile(
         str(page),
         module_relative=False,
