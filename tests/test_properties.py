@@ -1,65 +1,66 @@
-"""Hypothesis properties of the deadline arithmetic."""
+"""Hypothesis properties of the deadline arithmetic.
+
+Calendars, delays and instants come from the public strategies
+(``sla_engine.strategies``): every territory, every day unit, instants in
+DST gaps and folds.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import numpy as np
-from hypothesis import given, note
+import pytest
+from hypothesis import find, given, note
 from hypothesis import strategies as st
 
-import sla_engine
-from sla_engine import Unit, deadline
+from sla_engine import Calendar, Delay, Unit, deadline
+from sla_engine import strategies as sla
 
-SPECS = ["fr", "fr-57", "fr-6AE", "fr-971", "fr-972", "fr-973", "fr-974", "fr-976", "fr-NC"]
 DAY_UNITS = [Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES]
 CALENDAR_UNITS = [Unit.JOURS_CALENDAIRES, Unit.JOURS_FRANCS, Unit.SEMAINES, Unit.MOIS]
 
-specs = st.sampled_from(SPECS)
+# Every territory (the school zones play no part in these units).
+calendars = sla.calendars()
 days = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31))
-amounts = st.integers(min_value=1, max_value=400)
+day_delays = sla.delays(units=DAY_UNITS, max_amount=400)
+calendar_delays = sla.delays(units=CALENDAR_UNITS, max_amount=400)
 
 
-@st.composite
-def received_instants(draw: st.DrawFn, spec: str) -> dt.datetime:
-    """Local wall times in the calendar's zone, DST gaps and folds included."""
-    tz = sla_engine.calendar(spec).tz
-    assert isinstance(tz, ZoneInfo)
-    naive = draw(
-        st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2040, 12, 31))
-    )
-    return naive.replace(tzinfo=tz, fold=draw(st.integers(0, 1)))
+@pytest.mark.parametrize(
+    "spec", ["fr", "fr-57", "fr-6AE", "fr-971", "fr-972", "fr-973", "fr-974", "fr-976", "fr-NC"]
+)
+def test_every_territory_is_drawn(spec: str) -> None:
+    """The public strategy reaches each territory these properties were first written for."""
+    assert find(calendars, lambda cal: cal.spec == spec).spec == spec
 
 
-@given(spec=specs, unit=st.sampled_from(DAY_UNITS), day=days, n=amounts)
-def test_count_inverts_add(spec: str, unit: Unit, day: dt.date, n: int) -> None:
-    cal = sla_engine.calendar(spec)
+@given(cal=calendars, delay=day_delays, day=days)
+def test_count_inverts_add(cal: Calendar, delay: Delay, day: dt.date) -> None:
+    n, unit = delay.amount, delay.unit
     assert cal.count(day, cal.add(day, n, unit), unit) == n
 
 
-@given(spec=specs, unit=st.sampled_from(CALENDAR_UNITS), day=days, n=amounts)
-def test_count_inverts_add_without_extension(spec: str, unit: Unit, day: dt.date, n: int) -> None:
-    cal = sla_engine.calendar(spec)
+@given(cal=calendars, delay=calendar_delays, day=days)
+def test_count_inverts_add_without_extension(cal: Calendar, delay: Delay, day: dt.date) -> None:
+    n, unit = delay.amount, delay.unit
     assert cal.count(day, cal.add(day, n, unit, extend=False), unit) == n
 
 
-@given(spec=specs, unit=st.sampled_from(DAY_UNITS), day=days, n=amounts)
+@given(cal=calendars, delay=day_delays, day=days)
 def test_add_lands_on_a_counted_day_and_is_strictly_increasing(
-    spec: str, unit: Unit, day: dt.date, n: int
+    cal: Calendar, delay: Delay, day: dt.date
 ) -> None:
-    cal = sla_engine.calendar(spec)
+    n, unit = delay.amount, delay.unit
     due = cal.add(day, n, unit)
     assert cal.is_counted(due, unit)
     assert due > day
     assert cal.add(day, n + 1, unit) > due
 
 
-@given(spec=specs, unit=st.sampled_from(CALENDAR_UNITS), day=days, n=amounts)
-def test_extension_moves_to_the_next_working_day(
-    spec: str, unit: Unit, day: dt.date, n: int
-) -> None:
-    cal = sla_engine.calendar(spec)
+@given(cal=calendars, delay=calendar_delays, day=days)
+def test_extension_moves_to_the_next_working_day(cal: Calendar, delay: Delay, day: dt.date) -> None:
+    n, unit = delay.amount, delay.unit
     raw = cal.add(day, n, unit, extend=False)
     extended = cal.add(day, n, unit)
     assert extended >= raw
@@ -71,50 +72,47 @@ def test_extension_moves_to_the_next_working_day(
 
 
 @given(
-    spec=specs,
-    unit=st.sampled_from(DAY_UNITS + CALENDAR_UNITS),
+    cal=calendars,
+    delay=sla.delays(units=DAY_UNITS + CALENDAR_UNITS, max_amount=400),
     day=days,
     later=st.integers(0, 60),
-    n=amounts,
 )
 def test_a_later_receipt_never_gives_an_earlier_due_date(
-    spec: str, unit: Unit, day: dt.date, later: int, n: int
+    cal: Calendar, delay: Delay, day: dt.date, later: int
 ) -> None:
-    cal = sla_engine.calendar(spec)
+    n, unit = delay.amount, delay.unit
     assert cal.add(day + dt.timedelta(days=later), n, unit) >= cal.add(day, n, unit)
 
 
-@given(spec=specs, unit=st.sampled_from(DAY_UNITS), day=days, n=amounts)
+@given(cal=calendars, delay=day_delays, day=days)
 def test_receipt_on_a_day_off_counts_from_the_next_counted_day(
-    spec: str, unit: Unit, day: dt.date, n: int
+    cal: Calendar, delay: Delay, day: dt.date
 ) -> None:
-    cal = sla_engine.calendar(spec)
+    n, unit = delay.amount, delay.unit
     if not cal.is_counted(day, unit):
         assert cal.add(day, n, unit) == cal.add(day - dt.timedelta(days=1), n, unit)
 
 
-@given(
-    spec=specs,
-    unit=st.sampled_from(DAY_UNITS),
-    day=days,
-    n=amounts,
-    closed=st.lists(st.integers(0, 500), max_size=10),
-)
+@given(cal=calendars, delay=day_delays, day=days, closed=st.lists(st.integers(0, 500), max_size=10))
 def test_closure_days_never_make_a_deadline_earlier(
-    spec: str, unit: Unit, day: dt.date, n: int, closed: list[int]
+    cal: Calendar, delay: Delay, day: dt.date, closed: list[int]
 ) -> None:
-    cal = sla_engine.calendar(spec)
+    n, unit = delay.amount, delay.unit
     closures = [day + dt.timedelta(days=k) for k in closed]
     assert cal.with_closures(*closures).add(day, n, unit) >= cal.add(day, n, unit)
 
 
-@given(data=st.data(), spec=specs, n=st.integers(1, 60))
-def test_expires_at_is_always_local_midnight(data: st.DataObject, spec: str, n: int) -> None:
-    cal = sla_engine.calendar(spec)
-    received = data.draw(received_instants(spec))
-    unit = data.draw(st.sampled_from(DAY_UNITS + CALENDAR_UNITS))
-    result = deadline(received, sla_engine.Delay(n, unit), cal)
-    note(f"{received.isoformat()} + {n} {unit} -> {result.expires_at.isoformat()}")
+@given(
+    data=st.data(),
+    cal=calendars,
+    delay=sla.delays(units=DAY_UNITS + CALENDAR_UNITS, max_amount=60),
+)
+def test_expires_at_is_always_local_midnight(
+    data: st.DataObject, cal: Calendar, delay: Delay
+) -> None:
+    received = data.draw(sla.received_instants(cal))
+    result = deadline(received, delay, cal)
+    note(f"{received.isoformat()} + {delay} -> {result.expires_at.isoformat()}")
     local = result.expires_at.astimezone(cal.tz)
     # Midnight on the day after the due date, whatever DST did in between.
     assert (local.hour, local.minute, local.second) == (0, 0, 0)
@@ -124,9 +122,8 @@ def test_expires_at_is_always_local_midnight(data: st.DataObject, spec: str, n: 
     assert result.received_day == received.astimezone(cal.tz).date()
 
 
-@given(spec=specs, unit=st.sampled_from(DAY_UNITS + CALENDAR_UNITS), data=st.data())
-def test_vectorised_equals_scalar(spec: str, unit: Unit, data: st.DataObject) -> None:
-    cal = sla_engine.calendar(spec)
+@given(cal=calendars, unit=st.sampled_from(DAY_UNITS + CALENDAR_UNITS), data=st.data())
+def test_vectorised_equals_scalar(cal: Calendar, unit: Unit, data: st.DataObject) -> None:
     sample = data.draw(st.lists(st.tuples(days, st.integers(0, 400)), min_size=1, max_size=30))
     starts = np.array([d for d, _ in sample], dtype="datetime64[D]")
     counts = np.array([k for _, k in sample])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sla_engine
@@ -97,3 +98,101 @@ def test_malformed_rows_are_rejected(row: str, tmp_path_factory) -> None:  # typ
     items = list(read_log(path))
     assert [type(i).__name__ for i in items] == ["LogRow", "RejectedRow", "LogRow"]
     assert isinstance(items[0], LogRow)
+
+
+def test_the_docstring_examples_run() -> None:
+    import doctest
+
+    from sla_engine import strategies
+
+    result = doctest.testmod(
+        strategies, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted >= 20
+    assert result.failed == 0
+
+
+def test_importing_the_strategies_first_works() -> None:
+    """Hypothesis loads the entry point while the module imports it: no circular import."""
+    import subprocess
+    import sys
+
+    code = (
+        "from sla_engine import strategies\n"
+        "from hypothesis import strategies as st\n"
+        "from sla_engine import Delay\n"
+        "print(type(st.from_type(Delay).example()).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Delay"
+
+
+MODEL_TYPES = ["acknowledged", "suspended", "resumed", "answered", "closed", "reopened"]
+
+
+@given(
+    history=sla.contact_histories(
+        event_types=MODEL_TYPES,
+        min_received=dt.datetime(2025, 3, 29, tzinfo=dt.UTC),
+        max_received=dt.datetime(2025, 3, 31, tzinfo=dt.UTC),
+        max_gap=dt.timedelta(hours=3),
+        max_events=12,
+    )
+)
+def test_contact_history_options(history: list[ContactEvent]) -> None:
+    check_history(history, history[0].contact_id, history[-1].event_id)
+    assert {e.type.value for e in history[1:]} <= set(MODEL_TYPES)
+    received = history[0].occurred_at
+    assert (
+        dt.datetime(2025, 3, 29, tzinfo=dt.UTC)
+        <= received
+        <= dt.datetime(2025, 3, 31, tzinfo=dt.UTC)
+    )
+    assert len(history) <= 13
+    for before, after in itertools.pairwise(history):
+        assert dt.timedelta(0) <= after.occurred_at - before.occurred_at <= dt.timedelta(hours=3)
+
+
+def test_contact_histories_reach_every_rule_of_the_engine() -> None:
+    """Answers while suspended, a second answer, a suspension after an answer: all valid."""
+    from hypothesis import find
+
+    def types(history: list[ContactEvent]) -> list[str]:
+        return [e.type.value for e in history]
+
+    for wanted in (
+        ["received", "suspended", "answered"],
+        ["received", "answered", "answered"],
+        ["received", "answered", "suspended"],
+        ["received", "suspended", "closed", "reopened"],
+    ):
+        found = find(
+            sla.contact_histories(
+                event_types=["suspended", "answered", "closed", "reopened"], max_events=3
+            ),
+            lambda h, w=wanted: types(h) == w,
+            settings=settings(max_examples=2000, database=None),
+        )
+        check_history(found, found[0].contact_id, found[-1].event_id)
+        assert types(found) == wanted
+
+
+@given(
+    sla.interleaved_histories(
+        min_contacts=2,
+        max_contacts=3,
+        min_received=dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC),
+        max_received=dt.datetime(2025, 1, 7, 9, tzinfo=dt.UTC),
+        event_types=["answered", "holding_reply"],
+        max_events=2,
+        max_gap=dt.timedelta(days=1),
+    )
+)
+def test_interleaved_history_options(events: list[ContactEvent]) -> None:
+    assert 2 <= len({e.contact_id for e in events}) <= 3
+    assert [e.occurred_at for e in events] == sorted(e.occurred_at for e in events)
+    assert {e.type.value for e in events} <= {"received", "answered", "holding_reply"}
+    assert all(e.occurred_at <= dt.datetime(2025, 1, 9, 9, tzinfo=dt.UTC) for e in events)

@@ -15,8 +15,33 @@ is keyword-only.  Registered with Hypothesis through its entry point, so
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from zoneinfo import ZoneInfo
+
+from ._calendar import Calendar, calendar
+from ._catalogue import Catalogue, parse_catalogue
+from ._contact import ContactEvent
+from ._delay import Delay, Unit
+from ._school import school_zones
+from ._territories import territories
+from ._vocabulary import EventType
+
+
+def _register_types() -> None:
+    """Hypothesis's entry point: ``st.from_type`` for the engine's public value types.
+
+    Defined before this module imports Hypothesis: when the module is the
+    first to import it, Hypothesis runs this entry point while the module is
+    still half-imported, so the strategies are looked up only when drawn.
+    """
+    from hypothesis import strategies as hst
+
+    hst.register_type_strategy(Delay, hst.deferred(lambda: delays()))
+    hst.register_type_strategy(Calendar, hst.deferred(lambda: calendars()))
+    hst.register_type_strategy(
+        ContactEvent, hst.deferred(lambda: contact_histories().map(lambda h: h[0]))
+    )
+
 
 try:
     from hypothesis import strategies as st
@@ -25,12 +50,6 @@ except ImportError as error:  # pragma: no cover - hypothesis is an optional ext
         "sla_engine.strategies needs Hypothesis: pip install 'sla-engine[strategies]'"
     ) from error
 
-from ._calendar import Calendar, calendar
-from ._catalogue import Catalogue, parse_catalogue
-from ._contact import ContactEvent
-from ._delay import Delay, Unit
-from ._school import school_zones
-from ._territories import territories
 
 __all__ = [
     "calendar_specs",
@@ -51,8 +70,13 @@ _DAY_UNITS = [u for u in Unit if not u.is_hours and u is not Unit.JOURS_SCOLAIRE
 def calendar_specs(*, school_zones_too: bool = True) -> st.SearchStrategy[str]:
     """Valid calendar specs: every territory, with or without a school zone.
 
-    >>> calendar_specs().example() in {*(t.spec for t in territories())} or True
-    True
+    ``school_zones_too=False`` draws territories only.
+
+    >>> from hypothesis import find
+    >>> find(calendar_specs(), lambda spec: "+" in spec)
+    'fr+A'
+    >>> find(calendar_specs(school_zones_too=False), lambda spec: spec != "fr")
+    'fr-57'
     """
     plain = [t.spec for t in territories()]
     if not school_zones_too:
@@ -64,7 +88,12 @@ def calendar_specs(*, school_zones_too: bool = True) -> st.SearchStrategy[str]:
 
 
 def calendars(*, school_zones_too: bool = False) -> st.SearchStrategy[Calendar]:
-    """Calendars built from :func:`calendar_specs`."""
+    """Calendars built from :func:`calendar_specs` (territories only by default).
+
+    >>> from hypothesis import find
+    >>> find(calendars(school_zones_too=True), lambda cal: cal.zone is not None).spec
+    'fr+A'
+    """
     return calendar_specs(school_zones_too=school_zones_too).map(calendar)
 
 
@@ -73,8 +102,13 @@ def delays(
 ) -> st.SearchStrategy[Delay]:
     """Delays of 1 to ``max_amount`` units (every day-based unit but jours scolaires by default).
 
-    >>> delays(units=["mois"], max_amount=3).example().unit.value
-    'mois'
+    ``units`` names the units drawn (``Unit`` members or their French names).
+
+    >>> from hypothesis import find
+    >>> str(find(delays(units=["mois"], max_amount=3), lambda d: d.amount > 1))
+    '2 mois'
+    >>> str(find(delays(max_amount=10), lambda d: d.amount == 10))
+    '10 jours ouvrés'
     """
     chosen = [Unit.parse(u) for u in units] if units is not None else _DAY_UNITS
     return st.builds(Delay, st.integers(1, max_amount), st.sampled_from(chosen))
@@ -89,8 +123,21 @@ def received_instants(
 ) -> st.SearchStrategy[dt.datetime]:
     """Aware instants in the calendar's time zone, DST gaps and folds included.
 
-    ``allow_imaginary=False`` leaves out wall times that a DST change skips.
-    Bounds default to 1990–2040, well inside the public-holiday data.
+    ``min_value`` and ``max_value`` bound them (default: 1990–2040, well
+    inside the public-holiday data); ``allow_imaginary=False`` leaves out
+    wall times that a DST change skips.
+
+    >>> import datetime as dt
+    >>> from hypothesis import find
+    >>> from sla_engine import calendar
+    >>> paris = calendar("fr").tz
+    >>> night = dict(min_value=dt.datetime(2025, 3, 30, 1, 0, tzinfo=paris),
+    ...              max_value=dt.datetime(2025, 3, 30, 4, 0, tzinfo=paris))
+    >>> find(received_instants(calendar("fr"), **night), lambda t: t.hour == 2).isoformat()
+    '2025-03-30T02:00:00+01:00'
+    >>> find(received_instants(calendar("fr"), allow_imaginary=False, **night),
+    ...      lambda t: t.hour >= 2).isoformat()
+    '2025-03-30T03:00:00+02:00'
     """
     tz = cal.tz
     if not isinstance(tz, ZoneInfo):  # pragma: no cover - calendars use ZoneInfo
@@ -102,26 +149,109 @@ def received_instants(
     )
 
 
+#: Event types that may follow a receipt, in the order a history draws among them.
+_FOLLOWING = (
+    "acknowledged", "holding_reply", "escalated", "suspended", "resumed", "answered",
+    "flagged_complex", "reclassified", "closed", "reopened",
+)  # fmt: skip
+
+
+def _following_types(event_types: Collection[str] | None) -> tuple[str, ...]:
+    if event_types is None:
+        return _FOLLOWING
+    wanted = {EventType.parse(t).value for t in event_types}
+    if "received" in wanted:
+        raise ValueError("event_types: a history has one 'received' event, always first")
+    return tuple(t for t in _FOLLOWING if t in wanted)
+
+
+def _allowed(kinds: tuple[str, ...], *, suspended: bool, closed: bool, answered: bool) -> list[str]:
+    """The engine's rules (``check_history``): what may happen next in this state."""
+    if closed:
+        return [k for k in kinds if k == "reopened"]
+    return [
+        k
+        for k in kinds
+        if (k != "suspended" or not suspended)
+        and (k != "resumed" or suspended)
+        and (k != "reopened" or answered)
+    ]
+
+
 @st.composite
 def contact_histories(
     draw: st.DrawFn,
     *,
     contact_id: str | None = None,
     start: dt.datetime | None = None,
+    min_received: dt.datetime | None = None,
+    max_received: dt.datetime | None = None,
     channels: Sequence[str] = ("email", "letter", "web", "phone", "counter"),
+    event_types: Collection[str] | None = None,
     max_events: int = 8,
+    max_gap: dt.timedelta = dt.timedelta(days=6),
 ) -> list[ContactEvent]:
     """The events of one contact that the engine accepts, in the order they happen.
 
-    A receipt, then acknowledgements, holding replies, escalations,
-    suspensions and resumptions (of either pause mode's engagements),
-    complex flags, reclassifications, answers, closures and reopenings, each
-    allowed only when the contact's state allows it.
+    A receipt, then acknowledgements (some announcing a delay), holding
+    replies, escalations, suspensions and resumptions (of either pause
+    mode's engagements), complex flags, reclassifications, answers (while
+    suspended too), closures and reopenings: every history the engine's
+    rules allow, each event drawn among those the contact's state allows.
+
+    - ``contact_id``: the contact's id (default: drawn, ``C`` and digits).
+    - ``start``: the instant of the receipt; or ``min_received`` and
+      ``max_received``, aware bounds it is drawn between (default: 2020 to
+      2030, in Paris).
+    - ``channels``: the channels drawn for the receipt and reclassifications.
+    - ``event_types``: the only event types drawn after the receipt, for a
+      model that knows only some of them; a history ends early when none of
+      them is allowed.
+    - ``max_events``: at most this many events after the receipt.
+    - ``max_gap``: the longest time between two events (minute resolution;
+      zero, two events at one instant, is drawn too).
+
+    >>> import datetime as dt
+    >>> from zoneinfo import ZoneInfo
+    >>> from hypothesis import find
+    >>> monday = dt.datetime(2025, 11, 3, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    >>> history = find(
+    ...     contact_histories(contact_id="D-1", start=monday, channels=["letter"],
+    ...                       event_types=["suspended", "resumed", "answered"],
+    ...                       max_gap=dt.timedelta(days=2)),
+    ...     lambda h: [e.type.value for e in h][-1:] == ["resumed"])
+    >>> [e.type.value for e in history], {e.occurred_at for e in history} == {monday}
+    (['received', 'suspended', 'resumed'], True)
+    >>> received = find(
+    ...     contact_histories(min_received=monday, max_received=monday + dt.timedelta(days=7)),
+    ...     lambda h: True)[0].occurred_at
+    >>> monday <= received <= monday + dt.timedelta(days=7)
+    True
     """
+    if start is not None and (min_received is not None or max_received is not None):
+        raise ValueError("give start, or min_received and max_received, not both")
+    kinds = _following_types(event_types)
     cid = contact_id or draw(st.from_regex(r"C[0-9]{1,6}", fullmatch=True))
-    when = start or draw(
-        st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 12, 31))
-    ).replace(tzinfo=ZoneInfo("Europe/Paris"))
+    if start is not None:
+        when = start
+    elif min_received is None and max_received is None:
+        when = draw(
+            st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 12, 31))
+        ).replace(tzinfo=ZoneInfo("Europe/Paris"))
+    else:
+        bound = min_received if min_received is not None else max_received
+        tz = None if bound is None else bound.tzinfo
+        if tz is None:
+            raise ValueError("min_received and max_received must be aware datetimes")
+        low = (min_received or dt.datetime(2020, 1, 1, tzinfo=tz)).astimezone(tz)
+        high = (max_received or dt.datetime(2030, 12, 31, tzinfo=tz)).astimezone(tz)
+        when = draw(
+            st.datetimes(
+                min_value=low.replace(tzinfo=None),
+                max_value=high.replace(tzinfo=None),
+                timezones=st.just(tz),
+            ).filter(lambda t: low <= t <= high)
+        )
     channel = draw(st.sampled_from(list(channels)))
     priority = draw(st.sampled_from(["normal", "normal", "urgent"]))
     events = [
@@ -135,16 +265,13 @@ def contact_histories(
         )
     ]
 
-    state = "open"
+    longest = max(0, int(max_gap.total_seconds() // 60))
+    suspended = closed = answered = False
     for n in range(1, draw(st.integers(0, max_events)) + 1):
-        when = when + dt.timedelta(minutes=draw(st.integers(0, 60 * 24 * 6)))
-        allowed = {
-            "open": ["acknowledged", "holding_reply", "escalated", "suspended", "answered",
-                     "flagged_complex", "reclassified", "closed"],
-            "suspended": ["resumed", "closed"],
-            "answered": ["closed", "reopened", "acknowledged"],
-            "closed": ["reopened"],
-        }[state]  # fmt: skip
+        allowed = _allowed(kinds, suspended=suspended, closed=closed, answered=answered)
+        if not allowed:
+            break
+        when = when + dt.timedelta(minutes=draw(st.integers(0, longest)))
         kind = draw(st.sampled_from(allowed))
         announced = None
         if kind == "acknowledged" and draw(st.booleans()):
@@ -160,23 +287,65 @@ def contact_histories(
                 channel=new_channel,
             )
         )
-        state = {
-            "suspended": "suspended",
-            "resumed": "open",
-            "answered": "answered",
-            "closed": "closed",
-            "reopened": "open",
-        }.get(kind, state)
+        if kind == "suspended":
+            suspended = True
+        elif kind == "resumed":
+            suspended = False
+        elif kind == "answered":
+            answered = True
+        elif kind == "closed":
+            closed, suspended = True, False
+        elif kind == "reopened":
+            suspended = closed = answered = False
     return events
 
 
 @st.composite
 def interleaved_histories(
-    draw: st.DrawFn, *, min_contacts: int = 1, max_contacts: int = 5
+    draw: st.DrawFn,
+    *,
+    min_contacts: int = 1,
+    max_contacts: int = 5,
+    min_received: dt.datetime | None = None,
+    max_received: dt.datetime | None = None,
+    channels: Sequence[str] = ("email", "letter", "web", "phone", "counter"),
+    event_types: Collection[str] | None = None,
+    max_events: int = 8,
+    max_gap: dt.timedelta = dt.timedelta(days=6),
 ) -> list[ContactEvent]:
-    """Several contacts' histories interleaved by time, as a service records them."""
+    """Several contacts' histories interleaved by time, as a service records them.
+
+    Contacts are ``C0``, ``C1``…; each is a :func:`contact_histories` draw
+    with the options of the same names; events at one instant keep each
+    contact's own order.
+
+    >>> import datetime as dt
+    >>> from zoneinfo import ZoneInfo
+    >>> from hypothesis import find
+    >>> day = dt.datetime(2025, 11, 3, tzinfo=ZoneInfo("Europe/Paris"))
+    >>> events = find(
+    ...     interleaved_histories(min_contacts=2, max_contacts=2, min_received=day,
+    ...                           max_received=day + dt.timedelta(hours=8),
+    ...                           event_types=["answered"], max_events=1),
+    ...     lambda events: len(events) == 4)
+    >>> sorted({e.contact_id for e in events}), sorted(e.type.value for e in events)
+    (['C0', 'C1'], ['answered', 'answered', 'received', 'received'])
+    """
     count = draw(st.integers(min_contacts, max_contacts))
-    histories = [draw(contact_histories(contact_id=f"C{n}")) for n in range(count)]
+    histories = [
+        draw(
+            contact_histories(
+                contact_id=f"C{n}",
+                min_received=min_received,
+                max_received=max_received,
+                channels=channels,
+                event_types=event_types,
+                max_events=max_events,
+                max_gap=max_gap,
+            )
+        )
+        for n in range(count)
+    ]
     merged = [e for history in histories for e in history]
     # Stable: each contact keeps its own order where instants are equal.
     return sorted(merged, key=lambda e: e.occurred_at)
@@ -200,7 +369,13 @@ def catalogue_texts(draw: st.DrawFn, *, max_engagements: int = 4) -> str:
 
     Each engagement names some channels, a delay in a day unit, maybe a pause
     in either mode and warning thresholds: material for properties over any
-    catalogue a service could write.
+    catalogue a service could write.  ``max_engagements``: at most this many
+    engagements (at least one).
+
+    >>> from hypothesis import find
+    >>> text = find(catalogue_texts(max_engagements=2), lambda t: t.count("[[engagement]]") == 2)
+    >>> text.count("[[engagement]]")
+    2
     """
     blocks = []
     for n in range(draw(st.integers(1, max_engagements))):
@@ -227,7 +402,15 @@ def catalogue_texts(draw: st.DrawFn, *, max_engagements: int = 4) -> str:
 
 
 def catalogues(*, max_engagements: int = 4) -> st.SearchStrategy[Catalogue]:
-    """Catalogues parsed from :func:`catalogue_texts`."""
+    """Catalogues parsed from :func:`catalogue_texts` (``max_engagements`` likewise).
+
+    >>> from hypothesis import find
+    >>> catalogue = find(catalogues(max_engagements=3),
+    ...                  lambda c: any(e.pause_mode.value == "restart" and e.pause
+    ...                                for e in c.engagements))
+    >>> [(e.id, e.pause_mode.value) for e in catalogue.engagements]
+    [('e0', 'restart')]
+    """
     return catalogue_texts(max_engagements=max_engagements).map(
         lambda text: parse_catalogue(text, source="<generated>")
     )
@@ -245,6 +428,10 @@ def malformed_log_rows(draw: st.DrawFn) -> str:
     For users' own fuzzing of their exports' readers: each draw breaks one
     thing — a timestamp, the type, a required field, the attributes' JSON,
     the number of columns.
+
+    >>> from hypothesis import find
+    >>> find(malformed_log_rows(), lambda row: "T10:00:00," in row)
+    'E1,C1,answered,2025-10-20T10:00:00,,,,,,'
     """
     good = ["E1", "C1", "answered", "2025-10-20T10:00:00+02:00", "", "", "", "", "", ""]
     breakage = draw(st.sampled_from(
@@ -266,10 +453,3 @@ def malformed_log_rows(draw: st.DrawFn) -> str:
     else:
         row = row[: draw(st.integers(1, 8))]
     return ",".join(row)
-
-
-def _register_types() -> None:
-    """Hypothesis's entry point: ``st.from_type`` for the engine's public value types."""
-    st.register_type_strategy(Delay, delays())
-    st.register_type_strategy(Calendar, calendars())
-    st.register_type_strategy(ContactEvent, contact_histories().map(lambda h: h[0]))
