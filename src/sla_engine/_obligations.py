@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from ._anchors import resolve_anchor, school_year_of, school_year_span, school_zone_of
+from ._anchors import school_year_of, school_year_span
 from ._calendar import Calendar
 from ._catalogue import Catalogue, Engagement, EngagementKind
 from ._delay import Unit
@@ -466,10 +466,10 @@ def explain_obligation(
     if engagement.kind is EngagementKind.SCHEDULED:
         year = timer.period or ""
         if obligation.due is not None:
-            anchor_day = resolve_anchor(school_zone_of(cal), obligation.due.anchor, year)
+            anchor_day = obligation.due.resolve(cal, year)[0]
             lines.append(
                 t["anchor"].format(
-                    what=obligation.due.anchor.describe(lang).capitalize(), day=day(anchor_day)
+                    what=_upper_first(obligation.due.anchor.describe(lang)), day=day(anchor_day)
                 )
             )
         lines.append(
@@ -511,6 +511,11 @@ def explain_obligation(
     else:
         lines.append(t["running"].format(now=now, got=got, n=n, due=day(timer.due_date)))
     return "\n".join(lines)
+
+
+def _upper_first(text: str) -> str:
+    """``text`` with its first letter in upper case (``str.capitalize`` lowers the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 def _event_lines(
