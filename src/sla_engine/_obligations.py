@@ -48,7 +48,26 @@ from ._text import check_lang, format_day, format_instant
 from ._time import first_instant_of
 from ._timers import Timer, TimerState
 
-__all__ = ["evaluate_obligations", "explain_obligation", "obligation_target", "school_years_of"]
+__all__ = [
+    "OBLIGATION_KINDS",
+    "evaluate_obligations",
+    "explain_obligation",
+    "is_obligation",
+    "obligation_target",
+    "school_years_of",
+]
+
+#: The kinds of the engagements measured from site events, not contacts.
+OBLIGATION_KINDS: Final = frozenset(
+    k.value
+    for k in (EngagementKind.SCHEDULED, EngagementKind.RECURRING, EngagementKind.AVAILABILITY)
+)
+
+
+def is_obligation(timer: Timer) -> bool:
+    """Whether ``timer`` measures an obligation (a site's or the service's), not a contact."""
+    return timer.kind in OBLIGATION_KINDS
+
 
 CalendarResolver = Callable[[str | None], Calendar]
 _DAY: Final = dt.timedelta(days=1)
