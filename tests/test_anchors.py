@@ -181,3 +181,45 @@ def test_school_year_of() -> None:
     assert school_year_of(D(2025, 9, 1)) == "2025-2026"
     assert school_year_of(D(2026, 7, 31)) == "2025-2026"
     assert school_year_of(D(2026, 8, 1)) == "2026-2027"
+
+
+# School year → the last school day before the Toussaint holidays, in zones A, B and C.
+# Read from the export: classes end on the Saturday « Date de début » (no class that day in
+# primary schools: jours scolaires are Monday to Friday), so the last class day is the Friday.
+TOUSSAINT_EVE = {
+    "2018-2019": D(2018, 10, 19),  # « Date de début » Saturday 20 October 2018
+    "2020-2021": D(2020, 10, 16),  # Saturday 17 October 2020
+    "2024-2025": D(2024, 10, 18),  # Saturday 19 October 2024
+    "2025-2026": D(2025, 10, 17),  # Saturday 18 October 2025
+}
+
+
+class TestTheEveOfAHoliday:
+    """« Avant les vacances de Toussaint »: the last school day before they begin."""
+
+    @pytest.mark.parametrize("zone", ["A", "B", "C"])
+    @pytest.mark.parametrize("year", sorted(TOUSSAINT_EVE))
+    def test_last_school_day_before_toussaint(self, zone: str, year: str) -> None:
+        expression = DayExpression.parse("veille:Toussaint")
+        day, due = expression.resolve(calendar(f"fr+{zone}"), year)
+        assert day == due == TOUSSAINT_EVE[year]
+        assert due.weekday() == 4  # a Friday, never the Saturday classes officially end
+
+    def test_english_and_french_spellings(self) -> None:
+        assert Anchor.parse("veille:Toussaint") == Anchor(AnchorKind.EVE, "Toussaint")
+        assert Anchor.parse("avant:Toussaint") == Anchor(AnchorKind.EVE, "Toussaint")
+        assert Anchor.parse("before:All Saints") == Anchor(AnchorKind.EVE, "All Saints")
+        assert str(DayExpression.parse("veille:Toussaint")) == "veille:Toussaint"
+
+    def test_a_public_holiday_on_the_eve_is_skipped(self) -> None:
+        # Zone A 2025-2026: the spring holidays' classes end Saturday 4 April 2026, so the
+        # eve is Friday 3 April...
+        expression = DayExpression.parse("veille:printemps")
+        assert expression.resolve(calendar("fr+A"), "2025-2026")[1] == D(2026, 4, 3)
+        # ...but Friday 3 April 2026 is Good Friday, a public holiday in Moselle (57):
+        # there the eve is Thursday 2 April.
+        assert expression.resolve(calendar("fr-57+A"), "2025-2026")[1] == D(2026, 4, 2)
+
+    def test_without_a_calendar_the_eve_cannot_be_resolved(self) -> None:
+        with pytest.raises(AnchorError, match=r"needs the service's calendar"):
+            resolve_anchor(school_zone("B"), Anchor.parse("veille:Toussaint"), "2025-2026")

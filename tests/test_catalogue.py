@@ -225,12 +225,12 @@ class TestShipped:
         # The obligations tied to the school year are measured (issue 8).
         expected = {
             "courteous-reception": ("scheduled", "service", "fin d'année"),
-            "annual-results": ("scheduled", "service", "début:Toussaint - 1 jour calendaire"),
+            "annual-results": ("scheduled", "service", "veille:Toussaint"),
             "visit-after-rentree": ("scheduled", "site", "rentrée + 10 jours calendaires"),
             "ien-visit-before-toussaint": (
                 "scheduled",
                 "site",
-                "début:Toussaint - 1 jour calendaire",
+                "veille:Toussaint",
             ),
         }
         for eid, (kind, per, due) in expected.items():

@@ -61,7 +61,7 @@ kind = "scheduled"
 per = "site"
 event = "visited"
 what = "IEN"
-due = "début:Toussaint - 1 jour calendaire"
+due = "veille:Toussaint"
 
 [[engagement]]
 id = "web"
@@ -165,14 +165,24 @@ class TestScheduled:
         assert timers_of(timers, "ien")[0].state is TimerState.OVERDUE
 
     def test_ien_before_toussaint(self) -> None:
-        # Classes end Saturday 18 October 2025: due that day.
+        # Classes officially end Saturday 18 October 2025, a day without class in a primary
+        # school: the last school day before the holidays is Friday 17 October.
         on_time = evaluate([ev("i", "visited", at(2025, 10, 17), "E1", "IEN")], at(2026, 1, 1))
         late = evaluate([ev("i", "visited", at(2025, 11, 4), "E1", "IEN")], at(2026, 1, 1))
-        assert timers_of(on_time, "ien")[0].due_date == dt.date(2025, 10, 18)
+        assert timers_of(on_time, "ien")[0].due_date == dt.date(2025, 10, 17)
+        assert timers_of(on_time, "ien")[0].expires_at == at(2025, 10, 18, 0, 0)
         assert timers_of(on_time, "ien")[0].state is TimerState.MET
         assert timers_of(late, "ien")[0].state is TimerState.LATE
         # The inspector's visit also counts as the team's visit after the rentrée (late here).
         assert timers_of(on_time, "visit")[0].state is TimerState.LATE
+
+    def test_ien_on_the_saturday_classes_end_is_late(self) -> None:
+        saturday = evaluate([ev("i", "visited", at(2025, 10, 18, 9), "E1", "IEN")], at(2026, 1, 1))
+        assert timers_of(saturday, "ien")[0].state is TimerState.LATE
+        friday_night = evaluate(
+            [ev("i", "visited", at(2025, 10, 17, 23, 59), "E1", "IEN")], at(2026, 1, 1)
+        )
+        assert timers_of(friday_night, "ien")[0].state is TimerState.MET
 
     def test_every_registered_site_owes_it(self) -> None:
         events = [ev("v", "visited", at(2025, 9, 2), "E1", "passage")]
@@ -414,9 +424,16 @@ class TestEngine:
         fr = engine.explain_obligation("E2", "visit", now=at(2025, 10, 25))
         assert "Site E2 (École de Rosnay), période 2025-2026." in fr
         assert "jeudi 11 septembre 2025" in fr
+        ien = engine.explain_obligation("E1", "ien", now=at(2025, 10, 25))
+        # The holiday keeps its capital (« toussaint » was printed before).
+        assert (
+            "Le dernier jour scolaire avant les vacances « Toussaint » : vendredi 17 octobre 2025."
+            in ien
+        )
         assert "engagement non tenu" in fr
         en = engine.explain_obligation("E1", "ien", lang="en", now=at(2025, 10, 25))
-        assert "Saturday 18 October 2025" in en
+        assert "Friday 17 October 2025" in en
+        assert "The last school day before the “Toussaint” holidays: Friday 17 October 2025." in en
         assert "engagement kept" in en
 
     def test_survives_reopening_the_store(self, tmp_path: Path) -> None:

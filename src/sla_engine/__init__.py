@@ -4,6 +4,7 @@ The public API is what this module exports; everything in underscored
 modules is private and may change.
 """
 
+from ._anchors import AnchorError
 from ._calendar import Calendar, CalendarCoverage, calendar
 from ._catalogue import (
     Catalogue,
@@ -41,6 +42,8 @@ from ._errors import (
 )
 from ._hours import OpeningHours
 from ._school import SchoolDaysOff, SchoolYear, SchoolZone, school_zone, school_zones
+from ._site_engine import RejectedSiteEvent, SiteRecordResult
+from ._sites import SiteEvent, SiteEventType, SiteRegister, SiteRuleError, load_site_register
 from ._territories import Territory, territories
 from ._timers import Pause, Timer, TimerState
 from ._vocabulary import Channel, EventType, Priority
@@ -49,6 +52,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Alert",
+    "AnchorError",
     "Calendar",
     "CalendarCoverage",
     "CalendarCoverageError",
@@ -78,9 +82,15 @@ __all__ = [
     "RecordOutcome",
     "RecordResult",
     "Rejected",
+    "RejectedSiteEvent",
     "SchoolDaysOff",
     "SchoolYear",
     "SchoolZone",
+    "SiteEvent",
+    "SiteEventType",
+    "SiteRecordResult",
+    "SiteRegister",
+    "SiteRuleError",
     "SlaEngine",
     "SlaEngineError",
     "Territory",
@@ -93,6 +103,7 @@ __all__ = [
     "closures_from_ics",
     "deadline",
     "load_catalogue",
+    "load_site_register",
     "parse_catalogue",
     "school_zone",
     "school_zones",

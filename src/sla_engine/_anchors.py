@@ -12,12 +12,19 @@ Anchors, as written in a catalogue:
 - ``fin d'année`` (or ``year_end``): the last day before the summer holidays;
 - ``début:<holiday>`` (or ``start:<holiday>``): the first day off of the named
   holiday of that school year (``début:Toussaint``);
-- ``fin:<holiday>`` (or ``end:<holiday>``): the day classes resume after it.
+- ``fin:<holiday>`` (or ``end:<holiday>``): the day classes resume after it;
+- ``veille:<holiday>`` (or ``avant:<holiday>``, ``before:<holiday>``): the last
+  school day before it — « avant les vacances de Toussaint ».  The official
+  data ends classes on a Saturday (« fin des cours : samedi 18 octobre
+  2025 »), a day without class in a primary school: the eve is the last day
+  before the first day off that counts in jours scolaires of the service's
+  calendar (Friday 17 October 2025; a public holiday on that Friday moves it
+  to the Thursday).
 
 A holiday is named by any word of its official name (« Toussaint », « Noël »,
 « Hiver »…) or of its English name (« All Saints »); case, accents and
 apostrophes are ignored.  A day expression adds or takes away a delay:
-``rentrée + 10 jours calendaires``, ``début:Toussaint - 1 jour calendaire``.
+``rentrée + 10 jours calendaires``, ``début:Noël - 1 jour calendaire``.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ class AnchorKind(enum.StrEnum):
     YEAR_END = "year_end"
     START = "start"
     END = "end"
+    #: The last school day before a holiday.
+    EVE = "eve"
 
 
 def _fold(text: str) -> str:
@@ -73,7 +82,8 @@ _NAMES: Final = {
     "fin de l annee scolaire": AnchorKind.YEAR_END,
 }
 _HOLIDAY_PREFIX: Final = re.compile(
-    r"^\s*(?P<which>d[ée]but|start|fin|end)\s*:\s*(?P<name>.+?)\s*$", re.IGNORECASE
+    r"^\s*(?P<which>d[ée]but|start|fin|end|veille|avant|before)\s*:\s*(?P<name>.+?)\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -94,11 +104,17 @@ class Anchor:
         match = _HOLIDAY_PREFIX.match(text)
         if match is not None and _fold(match["name"]):
             which = _fold(match["which"])
-            kind = AnchorKind.START if which in ("debut", "start") else AnchorKind.END
+            kind = {
+                "debut": AnchorKind.START,
+                "start": AnchorKind.START,
+                "veille": AnchorKind.EVE,
+                "avant": AnchorKind.EVE,
+                "before": AnchorKind.EVE,
+            }.get(which, AnchorKind.END)
             return cls(kind, match["name"].strip())
         raise AnchorError(
-            f"unknown anchor {text!r}: use 'rentrée', 'fin d'année', 'début:<holiday>' or "
-            "'fin:<holiday>' (such as 'début:Toussaint')"
+            f"unknown anchor {text!r}: use 'rentrée', 'fin d'année', 'début:<holiday>', "
+            "'fin:<holiday>' or 'veille:<holiday>' (such as 'veille:Toussaint')"
         )
 
     def __str__(self) -> str:
@@ -106,7 +122,8 @@ class Anchor:
             return "rentrée"
         if self.kind is AnchorKind.YEAR_END:
             return "fin d'année"
-        return f"{'début' if self.kind is AnchorKind.START else 'fin'}:{self.holiday}"
+        word = {AnchorKind.START: "début", AnchorKind.EVE: "veille"}.get(self.kind, "fin")
+        return f"{word}:{self.holiday}"
 
     def describe(self, lang: str = "fr") -> str:
         """The anchor as a sentence fragment: « le début des vacances Toussaint »."""
@@ -115,6 +132,12 @@ class Anchor:
             return "la rentrée des élèves" if fr else "the pupils' first day back"
         if self.kind is AnchorKind.YEAR_END:
             return "la fin de l'année scolaire" if fr else "the end of the school year"
+        if self.kind is AnchorKind.EVE:
+            return (
+                f"le dernier jour scolaire avant les vacances « {self.holiday} »"
+                if fr
+                else f"the last school day before the “{self.holiday}” holidays"
+            )
         if self.kind is AnchorKind.START:
             return (
                 f"le début des vacances « {self.holiday} »"
@@ -175,7 +198,7 @@ class DayExpression:
     def resolve(self, cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:
         """The anchor's day and the expression's day, for ``school_year`` of ``cal``'s zone."""
         zone = school_zone_of(cal)
-        day = resolve_anchor(zone, self.anchor, school_year)
+        day = resolve_anchor(zone, self.anchor, school_year, cal)
         if self.delay is None:
             return day, day
         if self.sign < 0:
@@ -229,9 +252,13 @@ def _holiday(zone: SchoolZone, name: str, school_year: str) -> SchoolDaysOff:
     )
 
 
-def resolve_anchor(zone: SchoolZone, anchor: Anchor, school_year: str) -> dt.date:
+def resolve_anchor(
+    zone: SchoolZone, anchor: Anchor, school_year: str, cal: Calendar | None = None
+) -> dt.date:
     """The day ``anchor`` falls on in ``school_year`` (``"2025-2026"``) of ``zone``.
 
+    The eve of a holiday needs ``cal``, the service's calendar (its weekends,
+    public holidays and closures decide which day is the last school day).
     Raises :class:`AnchorError` naming the zone and the year when the data
     does not say (a year outside the data, a rentrée or a summer start not
     published, a holiday the zone does not have that year).
@@ -254,6 +281,21 @@ def resolve_anchor(zone: SchoolZone, anchor: Anchor, school_year: str) -> dt.dat
     period = _holiday(zone, anchor.holiday or "", school_year)
     if anchor.kind is AnchorKind.START:
         return period.first
+    if anchor.kind is AnchorKind.EVE:
+        if cal is None:
+            raise AnchorError(
+                f"{anchor}: the last school day before a holiday needs the service's calendar"
+            )
+        day = period.first - dt.timedelta(days=1)
+        rentree = year.rentree
+        while not cal.is_counted(day, Unit.JOURS_SCOLAIRES):
+            day -= dt.timedelta(days=1)
+            if rentree is not None and day < rentree:
+                raise AnchorError(
+                    f"{zone.label}, school year {school_year}: no school day before the "
+                    f"holiday {anchor.holiday!r}"
+                )
+        return day
     return period.last + dt.timedelta(days=1)
 
 

@@ -34,6 +34,7 @@ from ._contact import (
 )
 from ._errors import DataError, SlaEngineError
 from ._explain import explain_timer
+from ._obligations import is_obligation
 from ._privacy import Privacy, key_ref, pseudonym, unseal
 from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
@@ -155,15 +156,24 @@ class WhatIf:
     alternative: tuple[Timer, ...]
 
     def changes(self) -> list[tuple[Timer | None, Timer | None]]:
-        """Pairs of (current, alternative) timers that differ in state or due date."""
-        before = {t.key: t for t in self.current}
-        after = {t.key: t for t in self.alternative}
+        """Pairs of (current, alternative) timers that differ in state or due date.
+
+        Obligation timers are paired by their period (the week ``2026-W07``,
+        the day ``2026-02-09``): another school calendar may hold other weeks.
+        """
+        before = {_pair_key(t): t for t in self.current}
+        after = {_pair_key(t): t for t in self.alternative}
         pairs = []
         for key in sorted(set(before) | set(after)):
             a, b = before.get(key), after.get(key)
             if a is None or b is None or (a.state, a.due_date) != (b.state, b.due_date):
                 pairs.append((a, b))
         return pairs
+
+
+def _pair_key(timer: Timer) -> tuple[str, str, str]:
+    cycle = f"{timer.cycle:09d}" if timer.period is None else timer.period
+    return (timer.contact_id, timer.engagement_id, cycle)
 
 
 def _as_event(item: ContactEvent | Mapping[str, Any]) -> ContactEvent:
@@ -590,11 +600,21 @@ class SlaEngine(SiteRecording, Application[str]):
     def worklist(
         self, before: dt.datetime, *, now: dt.datetime | None = None, limit: int | None = 100
     ) -> list[Timer]:
-        """Open timers that are due or at risk before ``before``, the earliest expiry first."""
+        """Open timers that are due or at risk before ``before``, the earliest expiry first.
+
+        Obligation timers (of the school year holding ``now``) are derived
+        from the site events at each call, not stored in the view.
+        """
         require_aware(before, "before")
         self._catch_up()
         now = self._now(now)
-        return [t.at(now) for t in self.view.needing_attention(before, limit)]
+        found = [t.at(now) for t in self.view.needing_attention(before, limit)]
+        obligations = self.obligations_needing_attention(before, now)
+        if not obligations:
+            return found
+        found.sort(key=lambda t: (t.expires_at or t.as_of, t.key))  # the view's order
+        found = sorted([*found, *obligations], key=lambda t: (t.expires_at or t.as_of, t.key))
+        return found if limit is None else found[:limit]
 
     def all_timers(self, now: dt.datetime | None = None) -> list[Timer]:
         """Every timer of the live view, as it stands at ``now``."""
@@ -655,9 +675,15 @@ class SlaEngine(SiteRecording, Application[str]):
             position = notifications[-1].id
 
     def status_as_of(self, instant: dt.datetime) -> list[Timer]:
-        """Every timer as it stood at ``instant``, from the events that had happened by then."""
+        """Every timer as it stood at ``instant``, from the events that had happened by then.
+
+        Obligation timers are evaluated for :meth:`obligation_years` of ``instant``.
+        """
         require_aware(instant, "instant")
-        return [t for h in self.histories() for t in self._evaluate(h, instant)]
+        found = [t for h in self.histories() for t in self._evaluate(h, instant)]
+        if self._has_obligations():
+            found += self.obligation_timers(instant, school_years=self.obligation_years(instant))
+        return found
 
     def what_if(
         self,
@@ -686,6 +712,12 @@ class SlaEngine(SiteRecording, Application[str]):
         for history in self.histories():
             current += self._evaluate(history, now)
             alternative += evaluate_contact(history, other_catalogue, other_calendars, now)
+        if self._has_obligations() or self._has_obligations(other_catalogue):
+            years = self.obligation_years(now)
+            current += self.obligation_timers(now, school_years=years)
+            alternative += self.obligation_timers(
+                now, catalogue=other_catalogue, calendar_spec=calendar_spec, school_years=years
+            )
         return WhatIf(tuple(current), tuple(alternative))
 
     def explain(
@@ -743,6 +775,9 @@ class SlaEngine(SiteRecording, Application[str]):
                 and (since is None or timer.expires_at > since)
             ):
                 alerts.append(Alert("breach", timer.expires_at, timer))
+        for timer in self.obligation_breaches(since, now):
+            assert timer.expires_at is not None  # noqa: S101 - selected on it
+            alerts.append(Alert("breach", timer.expires_at, timer))
         alerts.sort(key=lambda a: (a.at, a.timer.key, a.kind))
         self._last_check = now
         for alert in alerts:
@@ -758,8 +793,8 @@ class SlaEngine(SiteRecording, Application[str]):
             return
         events = []
         for alert in alerts:
-            if alert.kind not in policy.on:
-                continue
+            if alert.kind not in policy.on or is_obligation(alert.timer):
+                continue  # an obligation has no contact to record an escalation on
             t = alert.timer
             suffix = "breach" if alert.kind == "breach" else f"warning{alert.threshold}"
             events.append(

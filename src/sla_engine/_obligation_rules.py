@@ -239,7 +239,11 @@ def _day(
         return None
     try:
         expression = DayExpression.parse(value)
-        if zone is not None and expression.anchor.kind in (AnchorKind.START, AnchorKind.END):
+        if zone is not None and expression.anchor.kind in (
+            AnchorKind.START,
+            AnchorKind.END,
+            AnchorKind.EVE,
+        ):
             check_holiday_name(zone, expression.anchor.holiday or "")
     except AnchorError as error:
         fail(key, str(error))

@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from ._anchors import resolve_anchor, school_year_of, school_year_span, school_zone_of
+from ._anchors import school_year_of, school_year_span
 from ._calendar import Calendar
 from ._catalogue import Catalogue, Engagement, EngagementKind
 from ._delay import Unit
@@ -48,7 +48,26 @@ from ._text import check_lang, format_day, format_instant
 from ._time import first_instant_of
 from ._timers import Timer, TimerState
 
-__all__ = ["evaluate_obligations", "explain_obligation", "obligation_target", "school_years_of"]
+__all__ = [
+    "OBLIGATION_KINDS",
+    "evaluate_obligations",
+    "explain_obligation",
+    "is_obligation",
+    "obligation_target",
+    "school_years_of",
+]
+
+#: The kinds of the engagements measured from site events, not contacts.
+OBLIGATION_KINDS: Final = frozenset(
+    k.value
+    for k in (EngagementKind.SCHEDULED, EngagementKind.RECURRING, EngagementKind.AVAILABILITY)
+)
+
+
+def is_obligation(timer: Timer) -> bool:
+    """Whether ``timer`` measures an obligation (a site's or the service's), not a contact."""
+    return timer.kind in OBLIGATION_KINDS
+
 
 CalendarResolver = Callable[[str | None], Calendar]
 _DAY: Final = dt.timedelta(days=1)
@@ -466,10 +485,10 @@ def explain_obligation(
     if engagement.kind is EngagementKind.SCHEDULED:
         year = timer.period or ""
         if obligation.due is not None:
-            anchor_day = resolve_anchor(school_zone_of(cal), obligation.due.anchor, year)
+            anchor_day = obligation.due.resolve(cal, year)[0]
             lines.append(
                 t["anchor"].format(
-                    what=obligation.due.anchor.describe(lang).capitalize(), day=day(anchor_day)
+                    what=_upper_first(obligation.due.anchor.describe(lang)), day=day(anchor_day)
                 )
             )
         lines.append(
@@ -511,6 +530,11 @@ def explain_obligation(
     else:
         lines.append(t["running"].format(now=now, got=got, n=n, due=day(timer.due_date)))
     return "\n".join(lines)
+
+
+def _upper_first(text: str) -> str:
+    """``text`` with its first letter in upper case (``str.capitalize`` lowers the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 def _event_lines(

@@ -19,11 +19,12 @@ import attrs
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from ._anchors import school_year_of
 from ._calendar import Calendar, calendar
 from ._catalogue import Catalogue, load_catalogue
 from ._contact import RecordOutcome
 from ._errors import DataError, SlaEngineError
-from ._obligations import evaluate_obligations, explain_obligation
+from ._obligations import evaluate_obligations, explain_obligation, school_years_of
 from ._sites import (
     SERVICE,
     SITE_TOPICS,
@@ -35,7 +36,7 @@ from ._sites import (
     site_aggregate_id,
 )
 from ._time import require_aware
-from ._timers import Timer
+from ._timers import Timer, TimerState
 
 __all__ = ["RejectedSiteEvent", "SiteRecordResult", "SiteRecording"]
 
@@ -97,6 +98,8 @@ class _Engine(Protocol):
         calendar_spec: Calendar | str | None = None,
         school_years: Iterable[str] | None = None,
     ) -> list[Timer]: ...
+    def obligation_years(self, as_of: dt.datetime) -> list[str]: ...
+    def _has_obligations(self, catalogue: Catalogue | None = None) -> bool: ...
 
 
 class SiteRecording:
@@ -265,6 +268,72 @@ class SiteRecording:
         return evaluate_obligations(
             histories, sites, rules, calendars, as_of, school_years=school_years
         )
+
+    def _has_obligations(self: _Engine, catalogue: Catalogue | None = None) -> bool:
+        rules = catalogue or self.catalogue
+        return any(e.obligation is not None for e in rules.engagements)
+
+    def _school_year_at(self: _Engine, instant: dt.datetime) -> str:
+        tz = self.calendar_for(self.catalogue.calendar).tz
+        return school_year_of(instant.astimezone(tz).date())
+
+    def obligation_years(self: _Engine, as_of: dt.datetime) -> list[str]:
+        """The school years an as-of question evaluates: those with site events, and ``as_of``'s.
+
+        The school year holding ``as_of`` is evaluated even before its first
+        event: on the day after the rentrée, every school already owes its
+        visit.  A year the school calendar does not know raises
+        :class:`~sla_engine._anchors.AnchorError`.
+        """
+        require_aware(as_of, "as_of")
+        tz = self.calendar_for(self.catalogue.calendar).tz
+        events = [
+            e for evs in self.site_histories().values() for e in evs if e.occurred_at <= as_of
+        ]
+        return sorted({*school_years_of(events, tz), SiteRecording._school_year_at(self, as_of)})
+
+    def obligations_needing_attention(
+        self: _Engine, before: dt.datetime, now: dt.datetime
+    ) -> list[Timer]:
+        """Open obligation timers as of ``now`` that expire at or before ``before``.
+
+        Only the school year holding ``now`` is evaluated: an earlier year's
+        obligations are all closed once it is over.
+        """
+        require_aware(before, "before")
+        if not SiteRecording._has_obligations(self):
+            return []
+        year = SiteRecording._school_year_at(self, now)
+        return [
+            t
+            for t in self.obligation_timers(now, school_years=[year])
+            if t.is_open and t.expires_at is not None and t.expires_at <= before
+        ]
+
+    def obligation_breaches(
+        self: _Engine, since: dt.datetime | None, now: dt.datetime
+    ) -> list[Timer]:
+        """Obligation timers closed as breaches whose expiry fell in ``(since, now]``.
+
+        These are the periods over without their events (a week without
+        publication, a day short of its amplitude), and the events that
+        came late; an obligation still open past its expiry (``overdue``)
+        is in the worklist instead.  Without ``since``, the school year
+        holding ``now`` is searched.
+        """
+        if not SiteRecording._has_obligations(self):
+            return []
+        last = SiteRecording._school_year_at(self, now)
+        first = last if since is None else SiteRecording._school_year_at(self, since)
+        years = [f"{y}-{y + 1}" for y in range(int(first[:4]), int(last[:4]) + 1)]
+        return [
+            t
+            for t in self.obligation_timers(now, school_years=years)
+            if t.state is TimerState.LATE
+            and t.expires_at is not None
+            and (since is None or t.expires_at > since)
+            and t.expires_at <= now
+        ]
 
     def explain_obligation(
         self: _Engine,
