@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import os
 import random
 import time
 import typing
@@ -217,6 +218,7 @@ class SlaEngine(SiteRecording, Application[str]):
         env: Mapping[str, str] | None = None,
     ) -> None:
         settings = store_env(store)
+        _check_sqlite_folder(settings)
         if cipher_key is not None:
             # AES-GCM on every stored event (eventsourcing's cipher, with the
             # cryptography package); without the key the store is unreadable.
@@ -247,6 +249,8 @@ class SlaEngine(SiteRecording, Application[str]):
         self.default_calendar = (
             calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
         )
+        self._named_calendars: dict[str, Calendar] = {}
+
         self.escalation = escalation
         self.on_alert = on_alert
         module = self.env.get("PERSISTENCE_MODULE", "eventsourcing.popo")
@@ -322,8 +326,20 @@ class SlaEngine(SiteRecording, Application[str]):
     # -- calendars -------------------------------------------------------------------
 
     def calendar_for(self, key: str | None) -> Calendar:
-        """The calendar an engagement names (``None``: the engine's default)."""
-        return self.default_calendar if key is None else calendar(key)
+        """The calendar an engagement names (``None``: the engine's default).
+
+        The closures of the engine's calendar are the service's own days off:
+        they hold for every engagement, whichever calendar it counts in.
+        """
+        if key is None:
+            return self.default_calendar
+        named = self._named_calendars.get(key)
+        if named is None:
+            named = calendar(key)
+            if self.default_calendar.closures:
+                named = named.with_closures(*self.default_calendar.closures)
+            self._named_calendars[key] = named  # one object: its indexes are built once
+        return named
 
     # -- commands --------------------------------------------------------------------
 
@@ -705,7 +721,9 @@ class SlaEngine(SiteRecording, Application[str]):
             )
 
         def other_calendars(key: str | None) -> Calendar:
-            return other_default if key is None or calendar_spec is not None else calendar(key)
+            if key is None or calendar_spec is not None:
+                return other_default
+            return self.calendar_for(key)
 
         now = self._now(as_of)
         current, alternative = [], []
@@ -815,6 +833,18 @@ class SlaEngine(SiteRecording, Application[str]):
 
 
 T = typing.TypeVar("T")
+
+
+def _check_sqlite_folder(settings: Mapping[str, str]) -> None:
+    """Name a SQLite file's missing folder (SQLite only says it cannot open the file)."""
+    name = settings.get("SQLITE_DBNAME")
+    if name is None or name == ":memory:" or name.startswith("file:"):
+        return
+    folder = os.path.dirname(os.path.abspath(name))
+    if not os.path.isdir(folder):
+        raise SlaEngineError(
+            f"cannot open the store {name!r}: the folder {folder!r} does not exist"
+        )
 
 
 def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:
