@@ -12,6 +12,7 @@ every figure without writing anything.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -100,10 +101,24 @@ class _Engine(Protocol):
     ) -> list[Timer]: ...
     def obligation_years(self, as_of: dt.datetime) -> list[str]: ...
     def _has_obligations(self, catalogue: Catalogue | None = None) -> bool: ...
+    @property
+    def _site_cache(self) -> _SiteCache: ...
+
+
+class _SiteCache:
+    """The site aggregates read so far, and the log position they are read up to."""
+
+    def __init__(self) -> None:
+        self.position = 0
+        self.sites: dict[str, Site] = {}
 
 
 class SiteRecording:
     """Sites and obligations, for :class:`~sla_engine._engine.SlaEngine`."""
+
+    @functools.cached_property
+    def _site_cache(self) -> _SiteCache:
+        return _SiteCache()
 
     # -- commands ----------------------------------------------------------------------
 
@@ -182,26 +197,31 @@ class SiteRecording:
             raise SlaEngineError(f"{subject!r} is not a site")
         return site
 
-    def _site_subjects(self: _Engine) -> list[str]:
-        ids: dict[str, None] = {}
-        position = 0
+    def _site_aggregates(self: _Engine) -> list[Site]:
+        """Every site aggregate, in the order they first appear in the log.
+
+        Kept between calls: each call reads only the notifications recorded
+        since the last one (never the whole log, which holds every contact
+        event too) and reads back only the sites they name.
+        """
+        known = self._site_cache
+        position = known.position
+        changed: dict[str, None] = {}
         while True:
             notifications = self.recorder.select_notifications(
                 start=position, limit=1000, inclusive_of_start=False, topics=SITE_TOPICS
             )
             if not notifications:
-                return list(ids)
+                break
             for n in notifications:
-                ids.setdefault(str(n.originator_id), None)
+                changed.setdefault(str(n.originator_id), None)
             position = notifications[-1].id
-
-    def _site_aggregates(self: _Engine) -> list[Site]:
-        found = []
-        for aggregate_id in SiteRecording._site_subjects(self):
+        for aggregate_id in changed:
             site = self.repository.get(aggregate_id)
             if isinstance(site, Site):
-                found.append(site)
-        return found
+                known.sites[aggregate_id] = site
+        known.position = position
+        return list(known.sites.values())
 
     def sites(self: _Engine) -> dict[str, str]:
         """The registered sites: id → name, sorted by id (the service itself is not one)."""
