@@ -94,3 +94,32 @@ def test_a_script_without_a_main_guard_runs_its_replay_once(log: Path, tmp_path:
     (line,) = done.stdout.splitlines()
     assert line.startswith("replayed ")
     assert int(line.split()[1]) > 1000
+
+
+def test_the_working_set_keeps_open_contacts_in_memory(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def store_reads(working_set: int, name: str) -> int:
+        engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / name), clock=lambda: NOW)
+        engine.recent_contacts = 50
+        reads = 0
+        get = engine.repository.get
+
+        def counted(*args: object, **kwargs: object) -> object:
+            nonlocal reads
+            found = get(*args, **kwargs)  # raises for a contact not stored yet
+            reads += 1
+            return found
+
+        monkeypatch.setattr(engine.repository, "get", counted)
+        summary = replay(engine, [log], batch_size=97, jobs=1, working_set=working_set)
+        assert summary.recorded > 1000
+        # Back to the engine's own size afterwards.
+        assert engine.recent_contacts == 50
+        assert len(engine._recent) <= 50
+        return reads
+
+    # 600 contacts: all of them fit in a working set of 1,000 and none is read
+    # back; with 50, the later events of many contacts read them from the store.
+    assert store_reads(1000, "large.db") == 0
+    assert store_reads(50, "small.db") > 50

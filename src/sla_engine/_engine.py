@@ -200,6 +200,9 @@ class SlaEngine(SiteRecording, Application[str]):
     projection_batch = 2000
     #: Contacts kept in memory after they are saved (a replay's working set).
     recent_contacts = 20_000
+    #: Contacts evaluated together by a catch-up (one view transaction); also how
+    #: many saved contacts may wait for the view with ``record_many(project=False)``.
+    projection_contacts = 20_000
     #: How many times a batch that conflicts with another writer is applied again.
     conflict_retries = 8
 
@@ -421,7 +424,7 @@ class SlaEngine(SiteRecording, Application[str]):
         for contact_id, contact in contacts.items():
             self._remember(contact_id, contact)
         self._unprojected.update(contacts)
-        if project or len(self._unprojected) >= self.recent_contacts:
+        if project or len(self._unprojected) >= self.projection_contacts:
             self._catch_up()
         return RecordResult(tuple(outcomes))
 
@@ -470,7 +473,11 @@ class SlaEngine(SiteRecording, Application[str]):
         """Keep the contacts this engine saved last, so the next events need no read."""
         self._recent[contact_id] = contact
         self._recent.move_to_end(contact_id)
-        while len(self._recent) > self.recent_contacts:
+        self._trim_recent(self.recent_contacts)
+
+    def _trim_recent(self, count: int) -> None:
+        """Keep only the ``count`` contacts saved last in memory (they are in the store)."""
+        while len(self._recent) > count:
             self._recent.popitem(last=False)
 
     def _apply(
@@ -527,12 +534,12 @@ class SlaEngine(SiteRecording, Application[str]):
 
         while True:
             # The highest version of each contact in the next pages of the log, up
-            # to `recent_contacts` contacts (each evaluated once for all its events
+            # to `projection_contacts` contacts (each evaluated once for all its events
             # there). An aggregate held in memory is used only if it is at least
             # that recent (another process may have recorded events for it since).
             versions: dict[str, int] = {}
             last = position
-            while len(versions) < self.recent_contacts:
+            while len(versions) < self.projection_contacts:
                 notifications = self.recorder.select_notifications(
                     start=last,
                     limit=self.projection_batch,
