@@ -415,7 +415,7 @@ class TestEngine:
         assert figures["ien"] == (2, 1, 0, 1)
         assert figures["meetings"] == (1, 0, 0, 0)
         targets = {e["id"]: e["target"] for e in report["engagements"]}
-        assert targets["visit"] == "au plus tard rentrée + 10 jours calendaires"
+        assert targets["visit"] == "au plus tard la rentrée des élèves + 10 jours calendaires"
         groups = {(g["by"]["engagement"], g["by"]["site"]): g["met"] for g in report["groups"]}
         assert groups[("visit", "E1")] == 1
         assert groups[("visit", "E2")] == 0

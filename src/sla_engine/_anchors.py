@@ -195,6 +195,13 @@ class DayExpression:
             return str(self.anchor)
         return f"{self.anchor} {'+' if self.sign > 0 else '-'} {self.delay}"
 
+    def describe(self, lang: str = "fr") -> str:
+        """In words, for reports: « la rentrée des élèves + 10 jours calendaires »."""
+        anchor = self.anchor.describe(lang)
+        if self.delay is None:
+            return anchor
+        return f"{anchor} {'+' if self.sign > 0 else '-'} {self.delay.label(lang)}"
+
     def resolve(self, cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:
         """The anchor's day and the expression's day, for ``school_year`` of ``cal``'s zone."""
         zone = school_zone_of(cal)

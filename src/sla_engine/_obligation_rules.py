@@ -92,7 +92,8 @@ class Obligation:
             return f"{times}chaque semaine scolaire" if fr else f"{times}every school week"
         if self.every is Every.SCHOOL_YEAR:
             return f"{times}par année scolaire" if fr else f"{times}per school year"
-        return f"{times}{'au plus tard' if fr else 'by'} {self.due}"
+        due = "?" if self.due is None else self.due.describe(lang)
+        return f"{times}{'au plus tard' if fr else 'by'} {due}"
 
 
 _KIND_KEYS: Final = {
