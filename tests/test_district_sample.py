@@ -117,6 +117,17 @@ def test_report_by_site(review: dict[str, object], capsys: pytest.CaptureFixture
     assert len(per_school) == 30
 
 
+# A word qualicirco counts for each type (none for the types it does not count).
+WHAT = {
+    "opened": "téléphone",
+    "closed": "téléphone",
+    "visited": "passage",
+    "attended": "conseil d'école",
+    "published": "site web",
+    "held": "réunion des directeurs",
+}
+
+
 def test_every_site_event_type_round_trips_through_sqlite(tmp_path: Path) -> None:
     store = str(tmp_path / "types.db")
 
@@ -131,7 +142,7 @@ def test_every_site_event_type_round_trips_through_sqlite(tmp_path: Path) -> Non
             kind,
             dt.datetime(2025, 9, 2, 8 + n, tzinfo=PARIS),
             site=None if kind in ("opened", "closed", "held", "surveyed") else "E1",
-            what="téléphone" if kind in ("opened", "closed") else "passage",
+            what=WHAT.get(kind),
         )
         for n, kind in enumerate(SiteEventType)
     ]

@@ -251,19 +251,25 @@ class TestAsOfAndWhatIf:
 
 class TestPerSiteAvailability:
     def test_each_school_has_its_own_desk(self, engine: SlaEngine) -> None:
-        engine.record_site_events(
+        result = engine.record_site_events(
             [
                 SiteEvent("o1", "opened", at(2025, 9, 2, 8, 30), "E1", "Accueil"),
                 SiteEvent("c1", "closed", at(2025, 9, 2, 11, 30), "E1", "accueil"),
                 SiteEvent("o2", "opened", at(2025, 9, 2, 13, 30), "E1", "accueil"),
                 SiteEvent("c2", "closed", at(2025, 9, 2, 16, 30), "E1", "accueil"),
-                # E2 opens only in the morning; its line « téléphone » is another line.
+                # E2 opens only in the morning; « téléphone » is a line this catalogue ignores.
                 SiteEvent("o3", "opened", at(2025, 9, 2, 8), "E2", "accueil"),
                 SiteEvent("c3", "closed", at(2025, 9, 2, 12), "E2", "accueil"),
                 SiteEvent("o4", "opened", at(2025, 9, 2, 13), "E2", "téléphone"),
                 SiteEvent("c4", "closed", at(2025, 9, 2, 18), "E2", "téléphone"),
-            ]
+            ],
+            atomic=False,
         )
+        # A line the catalogue does not measure is not recorded (its word has no use).
+        assert [(r.event.event_id, r.error.code) for r in result.rejected] == [
+            ("o4", "unknown_what"),
+            ("c4", "unknown_what"),
+        ]
         day = {
             t.contact_id: (t.state, t.measured, t.reason)
             for t in engine.obligation_timers(at(2025, 9, 3, 12))

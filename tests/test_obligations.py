@@ -360,7 +360,20 @@ class TestEngine:
         assert engine.register_sites([("E1", "École Jules-Ferry de Ciron")]) == 1
         assert engine.sites()["E1"] == "École Jules-Ferry de Ciron"
 
+    def test_what_is_only_a_word_the_catalogue_declares(self, engine: SlaEngine) -> None:
+        # A name typed in the wrong field is refused, and never repeated.
+        with pytest.raises(SiteRuleError) as caught:
+            engine.record_site_event(ev("n", "visited", at(2025, 9, 3), "E1", "Mme Dupont"))
+        assert caught.value.code == "unknown_what"
+        assert "dupont" not in str(caught.value).lower()
+        assert "passage" in str(caught.value)
+        # A declared word, whatever its case and accents.
+        visit = ev("p", "visited", at(2025, 9, 3), "E1", "PASSAGE")
+        assert engine.record_site_event(visit) is RecordOutcome.RECORDED
+        assert [e.what for e in engine.site_history("E1")] == ["passage"]
+
     def test_unknown_site(self, engine: SlaEngine) -> None:
+
         with pytest.raises(SiteRuleError, match="not in the register") as caught:
             engine.record_site_event(ev("x", "visited", at(2025, 9, 3), "E9", "passage"))
         assert caught.value.code == "unknown_site"

@@ -31,8 +31,10 @@ from ._sites import (
     SITE_TOPICS,
     Site,
     SiteEvent,
+    SiteEventType,
     SiteRegister,
     SiteRuleError,
+    canonical_what,
     check_site_id,
     site_aggregate_id,
 )
@@ -158,16 +160,20 @@ class SiteRecording:
         """Record site events in one transaction (see :meth:`SlaEngine.record_many`).
 
         An event for a site not in the register is refused (``unknown_site``);
-        so is one outside the school calendar's data (``outside_calendar``).
+        so is one outside the school calendar's data (``outside_calendar``),
+        and one whose ``what`` is not a word the catalogue's obligations
+        declare (``unknown_what``: the field can then never carry a name).
         """
         items = [_as_site_event(e) for e in events]
         zone = self.calendar_for(self.catalogue.calendar).school_zone
+        allowed = declared_whats(self.catalogue)
         for attempt in range(self.conflict_retries + 1):
             now = self.clock()
             sites: dict[str, Site] = {}
             outcomes: list[RecordOutcome | RejectedSiteEvent] = []
             for event in items:
                 try:
+                    _check_what(event, allowed)
                     outcomes.append(_apply(self, sites, event, now, zone))
                 except SiteRuleError as error:
                     if atomic:
@@ -405,6 +411,48 @@ def _as_site_event(item: SiteEvent | Mapping[str, Any]) -> SiteEvent:
         return SiteEvent(**item)
     except TypeError as error:
         raise DataError(f"cannot read the site event: {error}") from None
+
+
+def declared_whats(catalogue: Catalogue) -> dict[SiteEventType, frozenset[str] | None]:
+    """Per event type, the ``what`` words the catalogue's obligations count (``None``: any).
+
+    A type no obligation counts is absent: its events carry no ``what``.
+    """
+    words: dict[SiteEventType, frozenset[str] | None] = {}
+
+    def allow(kind: SiteEventType, found: frozenset[str] | None) -> None:
+        if found is None or (kind in words and words[kind] is None):
+            words[kind] = None  # some obligation counts any
+        else:
+            words[kind] = (words.get(kind) or frozenset()) | found
+
+    for engagement in catalogue.engagements:
+        obligation = engagement.obligation
+        if obligation is None:
+            continue
+        if obligation.line is not None:
+            line = frozenset({canonical_what(obligation.line)})
+            allow(SiteEventType.OPENED, line)
+            allow(SiteEventType.CLOSED, line)
+        elif obligation.event is not None:
+            allow(obligation.event, obligation.what)
+    return words
+
+
+def _check_what(event: SiteEvent, allowed: dict[SiteEventType, frozenset[str] | None]) -> None:
+    if event.what is None:
+        return
+    words = allowed.get(event.type, frozenset())
+    if words is None or event.what in words:
+        return
+    # The refused word is never repeated: it may be a name typed in the wrong field.
+    raise SiteRuleError(
+        event.subject,
+        event.event_id,
+        f"'what' is not one of the words the catalogue's obligations count for "
+        f"'{event.type.value}' events ({', '.join(sorted(words)) or 'none'})",
+        "unknown_what",
+    )
 
 
 def _apply(

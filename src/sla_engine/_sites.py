@@ -133,7 +133,8 @@ class SiteRuleError(SlaEngineError, ValueError):
 
     Codes: ``unknown_site`` (not in the register), ``id_reused`` (an event id
     already used for another event), ``in_future`` (happened after it was
-    recorded), ``outside_calendar`` (outside the school calendar's data).
+    recorded), ``outside_calendar`` (outside the school calendar's data),
+    ``unknown_what`` (a ``what`` the catalogue's obligations do not declare).
     """
 
     def __init__(self, site: str, event_id: str, rule: str, code: str) -> None:
