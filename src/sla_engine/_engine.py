@@ -269,7 +269,7 @@ class SlaEngine(SiteRecording, Application[str]):
         #: Batches applied again because another writer changed their contacts.
         self.conflicts = 0
 
-        self._recent: collections.OrderedDict[str, Contact] = collections.OrderedDict()
+        self._recent = _WorkingSet()
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact] = {}
         self._check_view_rules(self._remember_rules(rules))
@@ -471,14 +471,12 @@ class SlaEngine(SiteRecording, Application[str]):
 
     def _remember(self, contact_id: str, contact: Contact) -> None:
         """Keep the contacts this engine saved last, so the next events need no read."""
-        self._recent[contact_id] = contact
-        self._recent.move_to_end(contact_id)
+        self._recent.put(contact_id, contact)
         self._trim_recent(self.recent_contacts)
 
     def _trim_recent(self, count: int) -> None:
         """Keep only the ``count`` contacts saved last in memory (they are in the store)."""
-        while len(self._recent) > count:
-            self._recent.popitem(last=False)
+        self._recent.trim(count)
 
     def _apply(
         self,
@@ -840,6 +838,44 @@ class SlaEngine(SiteRecording, Application[str]):
 
 
 T = typing.TypeVar("T")
+
+
+_FINAL = (EventType.ANSWERED, EventType.CLOSED)
+
+
+class _WorkingSet:
+    """Contacts kept in memory after they are saved, the least recently used leaving first.
+
+    Contacts whose last event answers or closes them leave before any still
+    open: in a log read in time order an open contact will have more events
+    (its answer), a finished one rarely does (a reopening), so the memory
+    goes to the contacts that will need it.
+    """
+
+    def __init__(self) -> None:
+        self.open: collections.OrderedDict[str, Contact] = collections.OrderedDict()
+        self.finished: collections.OrderedDict[str, Contact] = collections.OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.open) + len(self.finished)
+
+    def get(self, contact_id: str) -> Contact | None:
+        return self.open.get(contact_id) or self.finished.get(contact_id)
+
+    def put(self, contact_id: str, contact: Contact) -> None:
+        done = bool(contact.history) and contact.history[-1].type in _FINAL
+        keep, other = (self.finished, self.open) if done else (self.open, self.finished)
+        other.pop(contact_id, None)
+        keep[contact_id] = contact
+        keep.move_to_end(contact_id)
+
+    def trim(self, count: int) -> None:
+        while len(self) > count:
+            (self.finished or self.open).popitem(last=False)
+
+    def clear(self) -> None:
+        self.open.clear()
+        self.finished.clear()
 
 
 def _check_sqlite_folder(settings: Mapping[str, str]) -> None:

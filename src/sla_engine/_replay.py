@@ -70,7 +70,7 @@ def replay(
     batch_size: int = 2000,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
-    working_set: int = 150_000,
+    working_set: int = 250_000,
 ) -> ReplaySummary:
     """Record every valid row of the logs; write each bad row to ``rejects``.
 
