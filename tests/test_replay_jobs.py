@@ -161,3 +161,30 @@ def test_finished_contacts_leave_the_working_set_before_open_ones() -> None:
     assert [c for c in ("C0", "C1", "C2", "C3") if working.get(c)] == ["C1", "C3"]
     working.trim(1)
     assert [c for c in ("C0", "C1", "C2", "C3") if working.get(c)] == ["C3"]
+
+
+def test_a_replay_evaluates_each_contact_once_when_its_window_holds_them(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def evaluations(own: int, working_set: int, name: str) -> tuple[int, int]:
+        engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / name), clock=lambda: NOW)
+        engine.recent_contacts = engine.projection_contacts = own
+        seen: list[str] = []
+        evaluate = engine._evaluate
+
+        def counted(history, as_of=None):  # type: ignore[no-untyped-def]
+            seen.append(history[0].contact_id)
+            return evaluate(history, as_of)
+
+        monkeypatch.setattr(engine, "_evaluate", counted)
+        replay(engine, [log], batch_size=97, jobs=1, working_set=working_set)
+        # The engine's own settings are back afterwards.
+        assert (engine.recent_contacts, engine.projection_contacts) == (own, own)
+        return len(seen), len(set(seen))
+
+    # 600 contacts, windows of half the working set (1,000): each evaluated once.
+    count, contacts = evaluations(20, 2000, "wide.db")
+    assert count == contacts > 500
+    # Windows of 25 contacts: a contact open across windows is evaluated again.
+    count, contacts = evaluations(20, 50, "narrow.db")
+    assert count > contacts > 500

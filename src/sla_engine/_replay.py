@@ -91,13 +91,17 @@ def replay(
     rather than read it back from the store: a log's open contacts at any
     moment (arrivals per day times days open) should fit.
     """
-    previous = engine.recent_contacts
-    engine.recent_contacts = max(previous, working_set)
+    previous = engine.recent_contacts, engine.projection_contacts
+    engine.recent_contacts = max(previous[0], working_set)
+    # Projected in windows of half the working set: in a dense log a window of
+    # the engine's usual 20,000 contacts is two days, and a contact open for
+    # three weeks was evaluated again in every one of them.
+    engine.projection_contacts = max(previous[1], working_set // 2)
     try:
         return _replay(engine, paths, mapping, assume_tz, rejects, batch_size, progress, jobs)
     finally:
-        engine.recent_contacts = previous
-        engine._trim_recent(previous)
+        engine.recent_contacts, engine.projection_contacts = previous
+        engine._trim_recent(previous[0])
 
 
 def _replay(
