@@ -28,19 +28,13 @@ import argparse
 import contextlib
 import json
 import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import polars as pl
-
-import sla_engine
 from baseline_polars import baseline_figures
-from bench_replay import check_agreement, measured, prepare_log, run_engine
+from bench_replay import check_agreement, environment, measured, prepare_log, run_engine
 
 SLICES = 10
 
@@ -194,12 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "benchmark": "curve",
-                    "python": sys.version.split()[0],
-                    "sla_engine": sla_engine.__version__,
-                    "polars": pl.__version__,
-                    "numpy": np.__version__,
-                    "machine": platform.machine(),
-                    "cpus": os.cpu_count(),
+                    **environment(),
                     "repeats": options.repeats,
                     "seed": options.seed,
                     "rows": rows,

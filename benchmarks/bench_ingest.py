@@ -46,6 +46,7 @@ import collections
 import contextlib
 import datetime as dt
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import os
@@ -209,6 +210,25 @@ def admin_execute(env: PostgresEnv, statement: str) -> None:
         autocommit=True,
     ) as conn:
         conn.execute(statement)
+
+
+def chosen_backends(
+    parser: argparse.ArgumentParser, text: str
+) -> tuple[list[str], PostgresEnv | None]:
+    """The backends of ``--backends``, less PostgreSQL when no server can be had."""
+    backends = [b.strip() for b in text.split(",") if b.strip()]
+    unknown = set(backends) - {"sqlite", "postgres"}
+    if unknown:
+        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
+    postgres = postgres_from_environment() if "postgres" in backends else None
+    if "postgres" in backends and postgres is None:
+        print("no PostgreSQL server (scripts/postgres failed): PostgreSQL skipped")
+        backends.remove("postgres")
+    if "postgres" in backends:
+        # Imported now, so that every run (forked ones too) uses the code this
+        # process started with, even if the sources change while it runs.
+        importlib.import_module("sla_engine._view_postgres")
+    return backends, postgres
 
 
 def postgres_from_environment() -> PostgresEnv | None:
@@ -485,20 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args(argv)
-    backends = [b.strip() for b in options.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"sqlite", "postgres"}
-    if unknown:
-        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
-
-    postgres = postgres_from_environment() if "postgres" in backends else None
-    if "postgres" in backends and postgres is None:
-        print("no PostgreSQL server (scripts/postgres failed): PostgreSQL skipped")
-        backends.remove("postgres")
-
-    if "postgres" in backends:
-        # Imported now, so that every forked run uses the code this process started
-        # with, even if the sources change while the benchmark runs.
-        importlib.import_module("sla_engine._view_postgres")
+    backends, postgres = chosen_backends(parser, options.backends)
 
     started = time.perf_counter()
     events = make_events(options.events)

@@ -245,6 +245,19 @@ def check_agreement(
 
 # -- the benchmark -------------------------------------------------------------------
 
+
+def environment() -> dict[str, Any]:
+    """What a result was measured with, written beside it."""
+    return {
+        "python": sys.version.split()[0],
+        "sla_engine": sla_engine.__version__,
+        "polars": pl.__version__,
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+
+
 #: "sqlite" and "memory" read the log in a second process (replay's jobs=2);
 #: "-1": in the recording process.
 CONTENDERS = ("sqlite", "sqlite-1", "memory", "memory-1", "polars")
@@ -324,12 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "benchmark": "replay",
-                    "python": sys.version.split()[0],
-                    "sla_engine": sla_engine.__version__,
-                    "polars": pl.__version__,
-                    "numpy": np.__version__,
-                    "machine": platform.machine(),
-                    "cpus": os.cpu_count(),
+                    **environment(),
                     "repeats": options.repeats,
                     "log": {k: v for k, v in info.items() if k != "path"},
                     "events": events,

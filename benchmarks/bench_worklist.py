@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench_ingest import RECORDED_AT, Store, postgres_from_environment
+from bench_ingest import RECORDED_AT, Store, chosen_backends
 from sla_engine import SlaEngine
 from sla_engine._contact import ContactEvent
 
@@ -289,18 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20251017)
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args(argv)
-    backends = [b.strip() for b in options.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"sqlite", "postgres"}
-    if unknown:
-        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
-    postgres = postgres_from_environment() if "postgres" in backends else None
-    if "postgres" in backends and postgres is None:
-        print("no PostgreSQL server (scripts/postgres failed): PostgreSQL skipped")
-        backends.remove("postgres")
-
-    if "postgres" in backends:
-        # Imported now: the whole run uses the code it started with.
-        importlib.import_module("sla_engine._view_postgres")
+    backends, postgres = chosen_backends(parser, options.backends)
 
     wanted = sorted({int(s) for s in options.curve.split(",") if s.strip()} | {options.open})
     wanted = [n for n in wanted if 0 < n <= options.open]

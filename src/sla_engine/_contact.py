@@ -16,7 +16,7 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
 from eventsourcing.domain import (
@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 JSONScalar = str | int | float | bool | None
+R = TypeVar("R")
 
 
 class ContactRuleError(SlaEngineError, ValueError):
@@ -68,6 +69,24 @@ class RecordOutcome(enum.StrEnum):
 
     RECORDED = "recorded"
     DUPLICATE = "duplicate"
+
+
+class Outcomes(Generic[R]):
+    """Counts over ``outcomes``: each event recorded, a duplicate, or rejected (an ``R``)."""
+
+    outcomes: tuple[RecordOutcome | R, ...]
+
+    @property
+    def recorded(self) -> int:
+        return sum(o is RecordOutcome.RECORDED for o in self.outcomes)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(o is RecordOutcome.DUPLICATE for o in self.outcomes)
+
+    @property
+    def rejected(self) -> tuple[R, ...]:
+        return tuple(o for o in self.outcomes if not isinstance(o, RecordOutcome))
 
 
 def _optional_channel(value: str | None) -> str | None:

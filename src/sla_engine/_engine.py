@@ -31,6 +31,7 @@ from ._contact import (
     ContactEvent,
     ContactRuleError,
     DuplicateEvent,
+    Outcomes,
     RecordOutcome,
 )
 from ._errors import DataError, SlaEngineError
@@ -107,22 +108,13 @@ class Rejected:
 
 
 @attrs.frozen
-class RecordResult:
-    """What :meth:`SlaEngine.record_many` did with each event, in order."""
+class RecordResult(Outcomes[Rejected]):
+    """What :meth:`SlaEngine.record_many` did with each event, in order.
+
+    ``recorded`` and ``duplicates`` count them; ``rejected`` lists the refused ones.
+    """
 
     outcomes: tuple[RecordOutcome | Rejected, ...]
-
-    @property
-    def recorded(self) -> int:
-        return sum(o is RecordOutcome.RECORDED for o in self.outcomes)
-
-    @property
-    def duplicates(self) -> int:
-        return sum(o is RecordOutcome.DUPLICATE for o in self.outcomes)
-
-    @property
-    def rejected(self) -> tuple[Rejected, ...]:
-        return tuple(o for o in self.outcomes if isinstance(o, Rejected))
 
 
 @attrs.frozen

@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError
 from ._anchors import school_year_of
 from ._calendar import Calendar, calendar
 from ._catalogue import Catalogue, load_catalogue
-from ._contact import RecordOutcome
+from ._contact import Outcomes, RecordOutcome
 from ._errors import DataError, SlaEngineError
 from ._obligations import evaluate_obligations, explain_obligation, school_years_of
 from ._sites import (
@@ -53,22 +53,13 @@ class RejectedSiteEvent:
 
 
 @attrs.frozen
-class SiteRecordResult:
-    """What :meth:`SiteRecording.record_site_events` did with each event, in order."""
+class SiteRecordResult(Outcomes[RejectedSiteEvent]):
+    """What :meth:`SiteRecording.record_site_events` did with each event, in order.
+
+    ``recorded`` and ``duplicates`` count them; ``rejected`` lists the refused ones.
+    """
 
     outcomes: tuple[RecordOutcome | RejectedSiteEvent, ...]
-
-    @property
-    def recorded(self) -> int:
-        return sum(o is RecordOutcome.RECORDED for o in self.outcomes)
-
-    @property
-    def duplicates(self) -> int:
-        return sum(o is RecordOutcome.DUPLICATE for o in self.outcomes)
-
-    @property
-    def rejected(self) -> tuple[RejectedSiteEvent, ...]:
-        return tuple(o for o in self.outcomes if isinstance(o, RejectedSiteEvent))
 
 
 class _Engine(Protocol):

@@ -40,6 +40,7 @@ from eventsourcing.domain import (
 )
 from eventsourcing.utils import get_topic
 
+from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
 from ._errors import DataError, SlaEngineError
 from ._time import parse_instant, require_aware
@@ -63,8 +64,6 @@ SERVICE: Final = "service"
 _PREFIX: Final = "sla-engine:site:"
 _SITE_ID: Final = re.compile(r"^\w[\w.-]{0,63}$")
 _WHAT: Final = re.compile(r"^[\w][\w' .-]{0,47}$")
-#: A recorded instant may run ahead of the clock by this much (clock skew), no more.
-_SKEW: Final = dt.timedelta(days=1)
 
 
 class SiteEventType(enum.StrEnum):
@@ -327,7 +326,7 @@ class Site(BaseAggregate[str]):
                 "this event id was already used for another event of the site",
                 "id_reused",
             )
-        if event.occurred_at > recorded_at + _SKEW:
+        if event.occurred_at > recorded_at + CLOCK_TOLERANCE:
             raise SiteRuleError(
                 event.subject,
                 event.event_id,
