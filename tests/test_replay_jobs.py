@@ -39,7 +39,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _replayed(log: Path, store: Path, jobs: int) -> tuple[object, str, list[tuple[object, ...]]]:
     engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
     rejects = io.StringIO()
-    summary = replay(engine, [log], rejects=rejects, batch_size=97, jobs=jobs)
+    summary = replay(engine, [log], rejects=rejects, batch_size=97, jobs=jobs, columnar=False)
     with sqlite3.connect(store) as db:
         events = db.execute(
             "SELECT originator_id, originator_version, topic, state FROM stored_events "
@@ -112,7 +112,9 @@ def test_the_working_set_keeps_open_contacts_in_memory(
             return found
 
         monkeypatch.setattr(engine.repository, "get", counted)
-        summary = replay(engine, [log], batch_size=97, jobs=1, working_set=working_set)
+        summary = replay(
+            engine, [log], batch_size=97, jobs=1, working_set=working_set, columnar=False
+        )
         assert summary.recorded > 1000
         # Back to the engine's own size afterwards.
         assert engine.recent_contacts == 50
@@ -177,7 +179,7 @@ def test_a_replay_evaluates_each_contact_once_when_its_window_holds_them(
             return evaluate(history, as_of)
 
         monkeypatch.setattr(engine, "_evaluate", counted)
-        replay(engine, [log], batch_size=97, jobs=1, working_set=working_set)
+        replay(engine, [log], batch_size=97, jobs=1, working_set=working_set, columnar=False)
         # The engine's own settings are back afterwards.
         assert (engine.recent_contacts, engine.projection_contacts) == (own, own)
         return len(seen), len(set(seen))

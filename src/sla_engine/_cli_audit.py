@@ -48,6 +48,20 @@ def add_parsers(commands: Any) -> None:
         help="2: read the logs in a second process (default: 2 for logs over 4 MiB "
         "when a core is idle)",
     )
+    r.add_argument(
+        "--row-by-row",
+        action="store_true",
+        help="read every row with the ordinary reader (default: plain CSV contacts are read "
+        "and stored a block of lines at a time)",
+    )
+    r.add_argument(
+        "--block",
+        type=int,
+        default=None,
+        metavar="LINES",
+        help="lines read at a time by the columnar replay (default: 400,000; "
+        "about 1 KiB of memory each)",
+    )
     r.add_argument("--sites", type=Path, help="site register (CSV: id,name) to record first")
     r.add_argument(
         "--site-log",
@@ -175,6 +189,8 @@ def _replay(options: argparse.Namespace) -> int:
             batch_size=options.batch,
             progress=progress,
             jobs=options.jobs,
+            columnar=False if options.row_by_row else None,
+            block_lines=options.block,
         )
 
     finally:

@@ -20,7 +20,13 @@ from typing import Any
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, InternalError, OperationalError, Tracking
+from eventsourcing.persistence import (
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.utils import resolve_topic
 
 from ._calendar import Calendar, calendar
@@ -115,6 +121,20 @@ class RecordResult(Outcomes[Rejected]):
     """
 
     outcomes: tuple[RecordOutcome | Rejected, ...]
+
+
+@attrs.frozen
+class Projected:
+    """A contact stored without an aggregate (the columnar replay), waiting for the view.
+
+    What the projection needs of a :class:`Contact`: its last version and
+    its events in time order.
+    """
+
+    version: int
+    history: list[ContactEvent]
+    #: Its timers, when evaluated already.
+    timers: list[Timer] | None = None
 
 
 @attrs.frozen
@@ -263,7 +283,7 @@ class SlaEngine(SiteRecording, Application[str]):
 
         self._recent = _WorkingSet()
         #: Contacts saved but not yet projected into the view (``project=False``).
-        self._unprojected: dict[str, Contact] = {}
+        self._unprojected: dict[str, Contact | Projected] = {}
         self._check_view_rules(self._remember_rules(rules))
 
     # -- rules ---------------------------------------------------------------------
@@ -424,6 +444,25 @@ class SlaEngine(SiteRecording, Application[str]):
         """Bring the timer view up to the last recorded event (queries do it themselves)."""
         self._catch_up()
 
+    def _record_bulk(
+        self, stored: Sequence[StoredEvent], contacts: Mapping[str, Projected]
+    ) -> None:
+        """Store new contacts' events, encoded already, in one transaction (the columnar replay).
+
+        The view is brought up to date as after ``record_many(project=False)``.
+        """
+        try:
+            self.recorder.insert_events(stored)
+        except IntegrityError:
+            raise SlaEngineError(
+                "another process recorded some of these contacts during the replay: nothing of "
+                "this block was recorded; replay the log again (rows already recorded are then "
+                "counted as duplicates)"
+            ) from None
+        self._unprojected.update(contacts)
+        if len(self._unprojected) >= self.projection_contacts:
+            self._catch_up()
+
     def _forget_unsaved(self) -> None:
         self._recent.clear()
         self._unprojected.clear()
@@ -550,7 +589,10 @@ class SlaEngine(SiteRecording, Application[str]):
                 contact = known.get(contact_id)
                 if contact is None or contact.version < version:
                     contact = self._require_contact(contact_id)
-                batch.append((contact_id, self._evaluate(contact.history)))
+                timers = contact.timers if isinstance(contact, Projected) else None
+                batch.append(
+                    (contact_id, self._evaluate(contact.history) if timers is None else timers)
+                )
                 if contact.history:
                     last_seen = contact.history[-1].occurred_at
                     latest = last_seen if latest is None or last_seen > latest else latest

@@ -372,24 +372,25 @@ class _Rows:
             length = 0
             if not joined.strip():
                 continue
-            try:
-                cells = next(csv.reader((joined,), delimiter=delimiter, strict=True))
-            except csv.Error as error:
-                yield RejectedRow(self.source, start, None, f"not valid CSV: {error}")
-                continue
-            if len(cells) != len(header):
-                yield RejectedRow(
-                    self.source,
-                    start,
-                    None,
-                    f"{len(cells)} columns where the header has {len(header)}",
-                )
-                continue
-            yield self._row(start, dict(zip(header, cells, strict=True)))
+            yield self.parse_line(start, joined, header, delimiter)
         if pending:
             yield RejectedRow(self.source, start, None, "unterminated quoted field at end of file")
 
     # -- one record ----------------------------------------------------------------
+
+    def parse_line(
+        self, line: int, text: str, header: list[str], delimiter: str
+    ) -> LogRow | RejectedRow:
+        """One CSV record (its text, quoted line ends included) under ``header``."""
+        try:
+            cells = next(csv.reader((text,), delimiter=delimiter, strict=True))
+        except csv.Error as error:
+            return RejectedRow(self.source, line, None, f"not valid CSV: {error}")
+        if len(cells) != len(header):
+            return RejectedRow(
+                self.source, line, None, f"{len(cells)} columns where the header has {len(header)}"
+            )
+        return self._row(line, dict(zip(header, cells, strict=True)))
 
     def _row(self, line: int, record: Mapping[str, Any]) -> LogRow | RejectedRow:
         field = None

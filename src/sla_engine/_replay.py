@@ -10,15 +10,18 @@ import subprocess
 import sys
 import time
 import typing
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 import attrs
 
+from ._bulk import BulkReader, bulk_reason
 from ._contact import ContactEvent, ContactRuleError
 from ._engine import Rejected, SlaEngine
 from ._errors import SlaEngineError
-from ._logs import LogMapping, LogRow, RejectedRow, read_log
+from ._logs import LogMapping, LogRow, RejectedRow, _is_json_lines, _open, read_log
 from ._vocabulary import EventType
 
 __all__ = ["ReplaySummary", "replay"]
@@ -71,6 +74,8 @@ def replay(
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
     working_set: int = 250_000,
+    columnar: bool | None = None,
+    block_lines: int | None = None,
 ) -> ReplaySummary:
     """Record every valid row of the logs; write each bad row to ``rejects``.
 
@@ -90,6 +95,17 @@ def replay(
     (about 2.5 KiB each), so that the later events of a contact find it there
     rather than read it back from the store: a log's open contacts at any
     moment (arrivals per day times days open) should fit.
+
+    ``columnar`` (by default, whenever it can) reads CSV logs a block of
+    lines at a time with Polars and records their plain contacts without
+    building an aggregate per contact (:mod:`sla_engine._bulk`), the other
+    rows going the ordinary way: the same events, timers and report, about
+    ten times faster.  It cannot when events are encrypted or compressed,
+    requesters pseudonymised, the mapping names a date format or an
+    encoding other than UTF-8, or the store already holds contacts (a
+    replay run again checks every row against the store).  It reads
+    ``block_lines`` lines at a time (400,000 by default, about 1 KiB of
+    memory each, with the rows of contacts held back from earlier blocks).
     """
     previous = engine.recent_contacts, engine.projection_contacts
     engine.recent_contacts = max(previous[0], working_set)
@@ -98,7 +114,18 @@ def replay(
     # three weeks was evaluated again in every one of them.
     engine.projection_contacts = max(previous[1], working_set // 2)
     try:
-        return _replay(engine, paths, mapping, assume_tz, rejects, batch_size, progress, jobs)
+        return _replay(
+            engine,
+            paths,
+            mapping,
+            assume_tz,
+            rejects,
+            batch_size,
+            progress,
+            jobs,
+            columnar,
+            block_lines,
+        )
     finally:
         engine.recent_contacts, engine.projection_contacts = previous
         engine._trim_recent(previous[0])
@@ -113,9 +140,18 @@ def _replay(
     batch_size: int,
     progress: Callable[[int], None] | None,
     jobs: int | None,
+    columnar: bool | None,
+    block_lines: int | None,
 ) -> ReplaySummary:
     started = time.perf_counter()
-    if jobs is None:
+    if columnar is not False:
+        reason = bulk_reason(engine, mapping)
+        if reason is not None and columnar:
+            raise SlaEngineError(f"the columnar replay cannot be used: {reason}")
+        columnar = reason is None
+    if columnar:
+        jobs = 1  # Polars reads on every core itself
+    elif jobs is None:
         jobs = 2 if _size(paths) > PARALLEL_READ_BYTES and _idle_cores() >= 1 else 1
     out = _Rejects(rejects)
     counts = {"rows": 0, "recorded": 0, "duplicates": 0}
@@ -152,12 +188,20 @@ def _replay(
         for contact_id in received:
             batch.extend(waiting.pop(contact_id, ()))
 
-    rows = (
-        _all_rows(paths, mapping, assume_tz)
-        if jobs <= 1
-        else _rows_from_reader(paths, mapping, assume_tz)
-    )
+    rows: Iterable[LogRow | RejectedRow | int]
+    if columnar:
+        rows = _columnar_rows(engine, paths, mapping, assume_tz, block_lines)
+    elif jobs <= 1:
+        rows = _all_rows(paths, mapping, assume_tz)
+    else:
+        rows = _rows_from_reader(paths, mapping, assume_tz)
     for row in rows:
+        if isinstance(row, int):  # rows the columnar reader recorded itself
+            counts["rows"] += row
+            counts["recorded"] += row
+            if progress is not None and row:
+                progress(counts["rows"])
+            continue
         counts["rows"] += 1
         if isinstance(row, RejectedRow):
             out.add(row)
@@ -200,6 +244,32 @@ def _all_rows(
 ) -> Iterable[LogRow | RejectedRow]:
     for path in paths:
         yield from read_log(path, mapping=mapping, assume_tz=assume_tz)
+
+
+def _columnar_rows(
+    engine: SlaEngine,
+    paths: Iterable[str | os.PathLike[str]],
+    mapping: LogMapping | None,
+    assume_tz: str | None,
+    block_lines: int | None,
+) -> Iterator[LogRow | RejectedRow | int]:
+    seen: set[str] = set()  # contacts recorded so far: their later rows go the ordinary way
+    for path in paths:
+        file = Path(path)
+        try:
+            with _open(file) as stream:
+                head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+            json_lines = _is_json_lines(file, head)
+        except (OSError, EOFError, zlib.error):
+            json_lines = True  # the ordinary reader says what is wrong, with the path
+        if json_lines:
+            rows = read_log(path, mapping=mapping, assume_tz=assume_tz)
+            for row in rows:
+                if isinstance(row, LogRow):
+                    seen.add(row.event.contact_id)
+                yield row
+        else:
+            yield from BulkReader(engine, file, mapping, assume_tz, seen, engine.clock, block_lines)
 
 
 def _idle_cores() -> float:

@@ -497,25 +497,17 @@ def _response_timer(
         return Timer(
             state=state, started_at=started_at, stopped_at=stopped_at, reason=reason, **common
         )
-    clock = _Clock(cal, target, engagement.extend)
-    clock.mode_restart = engagement.pause_mode is PauseMode.RESTART
     pauses = _pauses(engagement, running)
     if stopped_at is not None and pauses and pauses[-1][1] is None:
         # Stopped while paused (answered while waiting for the user): the
         # pause ends with the stop.
         pauses[-1] = (pauses[-1][0], stopped_at)
-    due, expires, effective, paused_now = clock.expiry(started_at, target.amount, pauses)
+    due, expires, effective, paused_now, warnings = _deadline(
+        engagement, target, cal, started_at, pauses
+    )
     pause_values = tuple(
         Pause(p, r, e) for (p, r), e in zip(pauses, effective + [False] * len(pauses), strict=False)
     )
-    warnings: list[dt.datetime] = []
-    for fraction in engagement.warn_at:
-        amount = fraction * target.amount
-        amount = amount if target.unit.is_hours else math.ceil(amount - 1e-9)
-        if amount < target.amount:
-            _, warn_at, _, _ = clock.expiry(started_at, amount, pauses)
-            if warn_at is not None:
-                warnings.append(warn_at)
     elapsed = None
     if stopped_at is not None:
         elapsed = _elapsed(cal, target.unit, started_at, stopped_at)
@@ -531,12 +523,198 @@ def _response_timer(
         target=target,
         due_date=due,
         expires_at=expires,
-        warnings=tuple(warnings),
+        warnings=warnings,
         pauses=pause_values,
         elapsed=elapsed,
         reason=reason,
         **common,
     )
+
+
+_Deadline = tuple[dt.date | None, dt.datetime | None, list[bool], bool, tuple[dt.datetime, ...]]
+
+
+def _deadline(
+    engagement: Engagement,
+    target: Delay,
+    cal: Calendar,
+    started_at: dt.datetime,
+    pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
+) -> _Deadline:
+    """Due date, expiry, effective pauses, whether paused now, and the warning instants."""
+    clock = _Clock(cal, target, engagement.extend)
+    clock.mode_restart = engagement.pause_mode is PauseMode.RESTART
+    due, expires, effective, paused_now = clock.expiry(started_at, target.amount, pauses)
+    warnings: list[dt.datetime] = []
+    for fraction in engagement.warn_at:
+        amount = fraction * target.amount
+        amount = amount if target.unit.is_hours else math.ceil(amount - 1e-9)
+        if amount < target.amount:
+            _, warn_at, _, _ = clock.expiry(started_at, amount, pauses)
+            if warn_at is not None:
+                warnings.append(warn_at)
+    return due, expires, effective, paused_now, tuple(warnings)
+
+
+#: The event types of a plain history after its ``received`` event.
+PLAIN_TYPES = frozenset(
+    {
+        EventType.ACKNOWLEDGED,
+        EventType.HOLDING_REPLY,
+        EventType.ESCALATED,
+        EventType.ANSWERED,
+        EventType.CLOSED,
+    }
+)
+
+
+_UNPLANNED: Any = object()
+
+
+@attrs.frozen
+class _Plan:
+    """One engagement of a classification, with what its timers share."""
+
+    engagement: Engagement
+    calendar: Calendar | None = None  # response engagements only
+    fields: dict[str, Any] = attrs.field(factory=dict)
+
+
+class PlainEvaluator:
+    """:func:`evaluate_contact` for plain histories, doing once what repeats between contacts.
+
+    A plain history is one cycle: a ``received`` event first, then only
+    :data:`PLAIN_TYPES` (no pause, reopening, reclassification or complex
+    flag); it is what the columnar replay stores.  Without pauses a
+    day-counted deadline depends on the start only through its local day,
+    and the days elapsed only on the start and stop days: each is worked
+    out once per day (or pair of days) and engagement, by the same
+    functions :func:`evaluate_contact` uses.  A classification matched by
+    an engagement this does not cover (an announced delay, a pause on one
+    of these events, another start) is evaluated by
+    :func:`evaluate_contact` itself.
+    """
+
+    def __init__(self, catalogue: Catalogue, calendars: CalendarResolver) -> None:
+        self.catalogue = catalogue
+        self.calendars = calendars
+        self._plans: dict[tuple[str | None, ...], tuple[_Plan, ...] | None] = {}
+        self._deadlines: dict[tuple[str, int], _Deadline] = {}
+        self._elapsed: dict[tuple[str, int, int], int | float] = {}
+
+    def evaluate(self, events: Sequence[ContactEvent]) -> list[Timer]:
+        """The timers ``evaluate_contact(events, catalogue, calendars)`` gives."""
+        first = events[0]
+        key = (first.channel, first.category, first.priority or "normal", first.service)
+        plans = self._plans.get(key, _UNPLANNED)
+        if plans is _UNPLANNED:
+            plans = self._plans[key] = self._plan(*key)
+        if plans is None or first.type is not EventType.RECEIVED:
+            return evaluate_contact(events, self.catalogue, self.calendars)
+        timers: list[Timer] = []
+        as_of = events[-1].occurred_at
+        for plan in plans:
+            engagement = plan.engagement
+            if engagement.kind is EngagementKind.MEASURE:
+                timers.extend(
+                    _measure_timers(events, engagement, self.catalogue, classification(events))
+                )
+                continue
+            cal = plan.calendar
+            assert cal is not None  # noqa: S101 - planned so
+            assert engagement.target is not None  # noqa: S101 - planned so
+            started_at = first.occurred_at
+            stop = next((e for e in events[1:] if e.type in engagement.stop), None)
+            unit = engagement.target.unit
+            if unit.is_hours:
+                due, expires, _, _, warnings = _deadline(
+                    engagement, engagement.target, cal, started_at, ()
+                )
+            else:
+                start_day = started_at.astimezone(cal.tz).toordinal()
+                deadline_key = (engagement.id, start_day)
+                found = self._deadlines.get(deadline_key)
+                if found is None:
+                    found = self._deadlines[deadline_key] = _deadline(
+                        engagement, engagement.target, cal, started_at, ()
+                    )
+                due, expires, _, _, warnings = found
+            elapsed: int | float | None = None
+            if stop is None:
+                state, stopped_at = TimerState.RUNNING, None
+            else:
+                stopped_at = stop.occurred_at
+                state = (
+                    TimerState.MET
+                    if expires is not None and stopped_at < expires
+                    else TimerState.LATE
+                )
+                if unit.is_hours:
+                    elapsed = _elapsed(cal, unit, started_at, stopped_at)
+                else:
+                    stop_day = stopped_at.astimezone(cal.tz).toordinal()
+                    elapsed_key = (engagement.id, start_day, stop_day)
+                    elapsed = self._elapsed.get(elapsed_key)
+                    if elapsed is None:
+                        elapsed = self._elapsed[elapsed_key] = _elapsed(
+                            cal, unit, started_at, stopped_at
+                        )
+            timers.append(
+                Timer(
+                    contact_id=first.contact_id,
+                    as_of=as_of,
+                    state=state,
+                    started_at=started_at,
+                    stopped_at=stopped_at,
+                    due_date=due,
+                    expires_at=expires,
+                    warnings=warnings,
+                    elapsed=elapsed,
+                    **plan.fields,
+                )
+            )
+        return timers
+
+    def _plan(
+        self, channel: str | None, category: str | None, priority: str | None, service: str | None
+    ) -> tuple[_Plan, ...] | None:
+        catalogue = self.catalogue
+        cls = _Classification(channel, category, priority, service)
+        plans = []
+        for engagement in catalogue.matching(
+            channel=channel, category=category, priority=priority, service=service
+        ):
+            if engagement.kind is EngagementKind.MEASURE:
+                plans.append(_Plan(engagement))
+                continue
+            if engagement.kind is not EngagementKind.RESPONSE:
+                continue
+            if (
+                engagement.start not in (None, EventType.RECEIVED)
+                or engagement.target_announced
+                or engagement.target is None
+                or engagement.pause in PLAIN_TYPES
+            ):
+                return None
+            key = engagement.calendar or catalogue.calendar
+            cal = self.calendars(key)
+            fields = {
+                "engagement_id": engagement.id,
+                "kind": engagement.kind.value,
+                "catalogue": catalogue.id,
+                "catalogue_version": f"{catalogue.version} ({catalogue.fingerprint})",
+                "channel": cls.channel,
+                "category": cls.category,
+                "priority": cls.priority,
+                "service": cls.service,
+                "calendar": cal.spec,
+                "calendar_version": cal.data_version,
+                "calendar_key": key,
+                "cycle": 0,
+                "target": engagement.target,
+            }
+            plans.append(_Plan(engagement, cal, fields))
+        return tuple(plans)
 
 
 def _elapsed(cal: Calendar, unit: Unit, start: dt.datetime, end: dt.datetime) -> int | float:

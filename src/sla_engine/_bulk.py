@@ -1,0 +1,605 @@
+"""The columnar replay: a CSV log's plain contacts read, checked and stored a block at a time.
+
+Reading a row with Python's ``csv`` module and checking it field by field
+costs about 20 µs; Polars splits and checks a whole block of lines in
+vectorised steps for well under one.  This module takes from a log every
+contact whose rows are *plain*, records its events with the bytes the
+engine would have stored for them one at a time, and hands every other
+row to the ordinary row path (:func:`sla_engine._replay.replay`), which
+checks it against the store and says why it is rejected.
+
+A row is plain when its fields pass strict, vectorised checks: ids of
+letters, digits and ``_.:/#@+-``, instants written
+``2025-10-17T16:05:00+02:00``, no quote except around the last field, and
+a classification (type, channel, category, priority, service,
+attributes) that the ordinary reader accepts — each distinct
+classification is read once by the ordinary reader itself, which also
+gives the stored payload, so the two paths cannot disagree on it.  A
+contact is plain when all its rows are, when none names a requester, when
+its first row is its ``received`` event and its history needs none of the
+rules that only the aggregate applies: no ``suspended``, ``resumed``,
+``reopened``, ``reclassified`` or ``flagged_complex`` event, one
+``received`` before everything, at most one ``closed`` after everything,
+no event id twice, no event after the moment it is recorded.
+
+A contact's rows are held back across blocks while it may still get
+events (it is not closed and had an event in the last
+:data:`QUIET_DAYS` days), so that it is stored whole; a later row of a
+contact already stored goes to the row path, which reads it back.
+
+Timers are evaluated by the same function as the row path's, and written
+by the same projection (the view's catch-up), from contacts built in
+memory rather than read back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import polars as pl
+from eventsourcing.persistence import StoredEvent
+
+from ._contact import (
+    _STORED,
+    CLOCK_TOLERANCE,
+    YEARS,
+    Contact,
+    ContactEvent,
+    _order,
+)
+from ._engine import Projected, SlaEngine
+from ._errors import SlaEngineError
+from ._logs import (
+    FIELDS,
+    MAX_ROW_BYTES,
+    LogMapping,
+    LogRow,
+    RejectedRow,
+    _open,
+    _Rows,
+    sniff_delimiter,
+)
+from ._timers import PlainEvaluator
+from ._vocabulary import EventType
+
+__all__ = ["BulkReader", "bulk_reason"]
+
+#: Lines read at a time (with the contacts held back from earlier blocks).
+BLOCK_LINES = 400_000
+#: A contact not closed keeps its rows in memory while its last event is this recent.
+QUIET_DAYS = 60
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:/#@+\-]{0,255}$"
+_INSTANT = r"^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d[+-](?:[01]\d|2[0-3]):[0-5]\d$"
+_INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
+_CLASSIFICATION = ("type", "channel", "category", "priority", "service", "attributes")
+#: Types a plain contact may have: the aggregate's other rules never apply to them.
+_PLAIN_TYPES = frozenset(
+    {
+        EventType.RECEIVED,
+        EventType.ACKNOWLEDGED,
+        EventType.HOLDING_REPLY,
+        EventType.ESCALATED,
+        EventType.ANSWERED,
+        EventType.CLOSED,
+    }
+)
+_QUIET_US = QUIET_DAYS * 86_400_000_000
+_TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Sentinels put in a template event, then cut out of its stored bytes.
+_SENTINEL_ID = "sla-engine-bulk-sentinel"
+_SENTINEL_RECORDED = dt.datetime(1902, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+_SENTINEL_OCCURRED = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+
+
+def bulk_reason(engine: SlaEngine, mapping: LogMapping | None) -> str | None:
+    """Why the engine's replay cannot take the columnar path, or ``None`` when it can."""
+    mapper = engine.mapper
+    if mapper.cipher is not None or mapper.compressor is not None:
+        return "events are encrypted or compressed"
+    if engine.privacy.pseudonym_key is not None:
+        return "requesters are pseudonymised"  # each one sealed with a key of its own
+    if mapping is not None and (
+        mapping.time_format is not None or mapping.encoding.lower().replace("_", "-") != "utf-8"
+    ):
+        return "the mapping names a date format or an encoding"
+    if engine.recorder.select_notifications(start=None, limit=1, topics=_contact_topics()):
+        return "the store already holds contacts"
+    return None
+
+
+def _contact_topics() -> tuple[str, ...]:
+    from ._contact import CONTACT_TOPICS
+
+    return CONTACT_TOPICS
+
+
+@attrs.frozen
+class _Template:
+    """One classification's stored form: its topic, and its state around the three values."""
+
+    type: EventType
+    topic: str
+    parts: tuple[bytes, bytes, bytes, bytes]
+    payload: dict[str, Any]
+
+
+@attrs.define
+class _Counts:
+    rows: int = 0
+    recorded: int = 0
+
+
+class BulkReader:
+    """Reads one log for a replay: records its plain contacts, yields every other row.
+
+    Iterating over it yields, in the log's order, the rows the row path
+    must handle (:class:`LogRow` and :class:`RejectedRow`), and after each
+    block an ``int``: the rows recorded here since the last one.
+    """
+
+    def __init__(
+        self,
+        engine: SlaEngine,
+        path: str | Path,
+        mapping: LogMapping | None,
+        assume_tz: str | None,
+        seen: set[str],
+        clock: Callable[[], dt.datetime],
+        block_lines: int | None = None,
+    ) -> None:
+        if block_lines is not None and block_lines < 1:
+            raise SlaEngineError(f"a block holds at least one line, not {block_lines}")
+        self.block_lines = BLOCK_LINES if block_lines is None else block_lines
+        self.engine = engine
+        self.path = Path(path)
+        self.source = str(path)
+        self.mapping = mapping or LogMapping()
+        self.rows = _Rows(self.source, self.mapping, assume_tz)
+        #: Contacts stored (or sent to the row path) by this replay: later rows go there too.
+        self.seen = seen
+        self.clock = clock
+        self.templates: dict[tuple[str | None, ...], _Template | None] = {}
+        self.evaluator = PlainEvaluator(engine.catalogue, engine.calendar_for)
+
+    # -- lines -----------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[LogRow | RejectedRow | int]:
+        stream = _open(self.path)
+        with stream:
+            header_raw = stream.readline()
+            try:
+                header_text = header_raw.decode("utf-8").removeprefix("\ufeff")
+            except UnicodeDecodeError:
+                header_text = '"'  # not a plain header: the row path says why
+            if '"' in header_text or not header_text.strip():
+                yield from self._rest([io.BytesIO(header_raw), stream], 2)
+                return
+            self.delimiter = self.mapping.delimiter or sniff_delimiter(header_text)
+            self.header = [h.strip() for h in header_text.rstrip("\r\n").split(self.delimiter)]
+            self.columns = {
+                name: self.mapping.column(name)
+                for name in FIELDS
+                if self.mapping.column(name) in self.header
+            }
+            required = ("event_id", "contact_id", "type", "occurred_at")
+            if len(set(self.header)) != len(self.header) or any(
+                name not in self.columns for name in required
+            ):
+                yield from self._rest([io.BytesIO(header_raw), stream], 2)
+                return
+            carried: pl.DataFrame | None = None
+            line = 2
+            while True:
+                block = stream.readlines(self.block_lines * 120)  # about so many lines
+                if not block:
+                    break
+                count = len(block)
+                data = b"".join(block)
+                if not data.endswith(b"\n"):
+                    data += b"\n"
+                try:
+                    text = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = None
+                if text is None or _odd_quotes(text):
+                    # A quoted field over several lines, or bytes that are not
+                    # UTF-8: the row path reads from here on, line by line.
+                    if carried is not None:
+                        yield from self._to_row_path(carried)
+                        carried = None
+                    yield from self._rest([io.BytesIO(header_raw), io.BytesIO(data), stream], line)
+                    return
+                frame = self._frame(text, line)
+                line += count
+                if carried is not None:
+                    frame = pl.concat([carried, frame], how="vertical")
+                carried, out = self._block(frame, final=False)
+                yield from out
+            if carried is not None:
+                _, out = self._block(carried, final=True)
+                yield from out
+
+    def _rest(self, streams: list[Any], first_line: int) -> Iterator[LogRow | RejectedRow]:
+        """The ordinary reader over ``streams`` (the header, then the lines from ``first_line``)."""
+        shift = first_line - 2  # the reader numbers the header 1 and the next line 2
+        for row in self.rows.csv_rows(io.BufferedReader(_Concat(streams))):
+            self.seen_row(row)
+            yield row if shift == 0 else attrs.evolve(row, line=row.line + shift)
+
+    def _to_row_path(self, frame: pl.DataFrame) -> Iterator[LogRow | RejectedRow]:
+        for line, text, size in frame.sort("line").select("line", "text", "raw_bytes").iter_rows():
+            row = self._parse(line, text, size)
+            self.seen_row(row)
+            yield row
+
+    def _parse(self, line: int, text: str, size: int) -> LogRow | RejectedRow:
+        if size > MAX_ROW_BYTES:
+            return RejectedRow(
+                self.source, line, None, f"the row is longer than {MAX_ROW_BYTES // 1024} KiB"
+            )
+        return self.rows.parse_line(line, text, self.header, self.delimiter)
+
+    def seen_row(self, row: LogRow | RejectedRow) -> None:
+        if isinstance(row, LogRow):
+            self.seen.add(row.event.contact_id)
+
+    def _frame(self, text: str, first_line: int) -> pl.DataFrame:
+        """The block's lines split into the header's columns, with line numbers."""
+        n = len(self.header)
+        lines = pl.Series("text", [text]).str.strip_suffix("\n").str.split("\n").explode()
+        frame = pl.DataFrame(
+            {
+                "line": pl.int_range(
+                    first_line, first_line + len(lines), eager=True, dtype=pl.Int64
+                ),
+                "text": lines.str.strip_suffix("\r"),
+                "raw_bytes": lines.str.len_bytes() + 1,
+            }
+        ).filter(pl.col("text").str.strip_chars() != "")
+        fields = frame["text"].str.splitn(self.delimiter, n).struct.rename_fields(self.header)
+        frame = frame.with_columns(fields.struct.unnest())
+        last = self.header[-1]
+        prefix_has_quote = (
+            pl.any_horizontal(
+                [
+                    pl.col(h).str.contains('"', literal=True).fill_null(False)
+                    for h in self.header[:-1]
+                ]
+            )
+            if n > 1
+            else pl.lit(False)
+        )
+        quoted_last = pl.col(last).str.contains(r'^"(?:[^"]|"")*"$')
+        has_quote = pl.col("text").str.contains('"', literal=True)
+        complete = pl.all_horizontal([pl.col(h).is_not_null() for h in self.header])
+        # A quote anywhere but around the last field, or too few or too many
+        # fields: the ordinary reader takes the line (and says what is wrong).
+        # The ordinary reader refuses a line over MAX_ROW_BYTES (its newline included).
+        short = pl.col("raw_bytes") <= MAX_ROW_BYTES
+        plain = short & complete & ~prefix_has_quote & (~has_quote | quoted_last)
+        if n > 1:
+            plain = plain & ~(~has_quote & pl.col(last).str.contains(self.delimiter, literal=True))
+        unquoted = (
+            pl.when(has_quote)
+            .then(
+                pl.col(last)
+                .str.slice(1, pl.col(last).str.len_chars() - 2)
+                .str.replace_all('""', '"', literal=True)
+            )
+            .otherwise(pl.col(last))
+        )
+        return frame.with_columns(unquoted.alias(last), plain.alias("plain"))
+
+    # -- one block -------------------------------------------------------------------
+
+    def _block(
+        self, frame: pl.DataFrame, *, final: bool
+    ) -> tuple[pl.DataFrame | None, list[LogRow | RejectedRow | int]]:
+        col = self.columns
+
+        def get(name: str) -> pl.Expr:
+            return pl.col(col[name]) if name in col else pl.lit(None, dtype=pl.String)
+
+        occurred = pl.col(col["occurred_at"])
+        recorded = pl.col(col["recorded_at"]) if "recorded_at" in col else pl.lit(None, pl.String)
+        frame = frame.with_columns(
+            get("contact_id").str.strip_chars().alias("_cid"),
+            pl.col(col["event_id"]).alias("_eid"),
+            occurred.str.to_datetime(_INSTANT_FORMAT, time_unit="us", time_zone="UTC", strict=False)
+            .dt.epoch("us")
+            .alias("_occ"),
+            pl.when(recorded.is_null() | (recorded == ""))
+            .then(None)
+            .otherwise(
+                recorded.str.to_datetime(
+                    _INSTANT_FORMAT, time_unit="us", time_zone="UTC", strict=False
+                ).dt.epoch("us")
+            )
+            .alias("_rec"),
+            *[get(name).alias(f"_k_{name}") for name in _CLASSIFICATION],
+        )
+        ok_instant = occurred.str.contains(_INSTANT) & ~occurred.str.ends_with("-00:00")
+        ok_recorded = (recorded.is_null() | (recorded == "")) | (
+            recorded.str.contains(_INSTANT)
+            & ~recorded.str.ends_with("-00:00")
+            & pl.col("_rec").is_not_null()
+        )
+        frame = frame.with_columns(
+            (
+                pl.col("plain")
+                & pl.col(col["contact_id"]).str.contains(_ID).fill_null(False)
+                & pl.col(col["event_id"]).str.contains(_ID).fill_null(False)
+                & ok_instant.fill_null(False)
+                & pl.col("_occ").is_not_null()
+                & ok_recorded.fill_null(False)
+            ).alias("plain")
+        )
+        frame = self._classify(frame)
+        now = self.clock()
+        now_us = (now - _EPOCH) // dt.timedelta(microseconds=1)
+        lo_us = (dt.datetime(YEARS[0], 1, 1, tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
+            microseconds=1
+        )
+        hi_us = (dt.datetime(YEARS[1] + 1, 1, 1, tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
+            microseconds=1
+        )
+        frame = frame.with_columns(
+            (
+                pl.col("plain")
+                & pl.col("_tpl").is_not_null()
+                & (pl.col("_occ") <= pl.col("_rec").fill_null(now_us) + _TOLERANCE_US)
+                & (pl.col("_occ") >= lo_us)
+                & (pl.col("_occ") < hi_us)
+            ).alias("plain"),
+            (pl.col("_type") == "received").cast(pl.Int8).alias("_is_received"),
+            (pl.col("_type") == "closed").cast(pl.Int8).alias("_is_closed"),
+            pl.when(pl.col("_type") == "received").then(0).otherwise(1).alias("_rank"),
+        )
+
+        # Rows that are not plain are read by the ordinary reader now: it gives
+        # their exact contact (or rejects them), and their contact leaves the path.
+        out: list[LogRow | RejectedRow | int] = []
+        slow_rows: dict[int, LogRow | RejectedRow] = {}
+        not_plain = frame.filter(~pl.col("plain")).select("line", "text", "raw_bytes")
+        for line, text, size in not_plain.iter_rows():
+            slow_rows[line] = self._parse(line, text, size)
+        # Contacts already stored (or sent to the row path), and those of rows
+        # the ordinary reader took: their other rows go there too.
+        seen = self.seen
+        slow_contacts = [c for c in frame["_cid"].unique().to_list() if c in seen]
+        slow_contacts += [r.event.contact_id for r in slow_rows.values() if isinstance(r, LogRow)]
+        groups = frame.group_by("_cid").agg(
+            pl.col("plain").all().alias("all_plain"),
+            pl.col("_type").sort_by("line").first().alias("first_type"),
+            pl.col("_is_received").sum().alias("received"),
+            pl.col("_is_closed").sum().alias("closed"),
+            pl.col("_type").sort_by(["_occ", "_rank", "line"]).last().alias("last_type"),
+            pl.col("_occ").filter(pl.col("_type") == "received").min().alias("received_at"),
+            pl.col("_occ").min().alias("first_at"),
+            pl.col("_occ").max().alias("last_at"),
+            pl.col("_eid").n_unique().alias("ids"),
+            pl.len().alias("rows"),
+        )
+        plain_contact = (
+            pl.col("all_plain")
+            & (pl.col("first_type") == "received")
+            & (pl.col("received") == 1)
+            & (pl.col("received_at") == pl.col("first_at"))
+            & (
+                (pl.col("closed") == 0)
+                | ((pl.col("closed") == 1) & (pl.col("last_type") == "closed"))
+            )
+            & (pl.col("ids") == pl.col("rows"))
+            & pl.col("_cid").is_not_null()
+            & ~pl.col("_cid").is_in(pl.Series(slow_contacts, dtype=pl.String).implode())
+        ).fill_null(False)
+        latest = frame["_occ"].max()
+        if final or latest is None:
+            waiting = pl.lit(False)
+        else:
+            waiting = (pl.col("closed") == 0) & (pl.col("last_at") > latest - _QUIET_US)  # type: ignore[operator]
+        groups = groups.with_columns(
+            pl.when(~plain_contact)
+            .then(pl.lit("slow"))
+            .when(waiting)
+            .then(pl.lit("wait"))
+            .otherwise(pl.lit("fast"))
+            .alias("_route")
+        )
+        frame = frame.join(groups.select("_cid", "_route"), on="_cid", how="left", nulls_equal=True)
+        frame = frame.with_columns(pl.col("_route").fill_null("slow"))
+
+        carried = frame.filter(pl.col("_route") == "wait").select(self._carried_columns(frame))
+        # Versions follow the log's order within a contact, as the row path records them.
+        fast = frame.filter(pl.col("_route") == "fast").sort(["_cid", "line"])
+        stored = self._record(fast, now)
+
+        slow = frame.filter(pl.col("_route") == "slow").sort("line")
+        for line, text, size in slow.select("line", "text", "raw_bytes").iter_rows():
+            row = slow_rows.get(line)
+            if row is None:
+                row = self._parse(line, text, size)
+            self.seen_row(row)
+            out.append(row)
+        out.append(stored)
+        return (carried if carried.height else None), out
+
+    def _carried_columns(self, frame: pl.DataFrame) -> list[str]:
+        return ["line", "text", "raw_bytes", *self.header, "plain"]
+
+    def _classify(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Each distinct classification read once by the ordinary reader: its template, or none."""
+        keys = [f"_k_{name}" for name in _CLASSIFICATION]
+        distinct = frame.select(keys).unique()
+        ids: list[int] = []
+        types: list[str | None] = []
+        for values in distinct.iter_rows():
+            key = tuple(values)
+            if key not in self.templates:
+                self.templates[key] = self._template(dict(zip(_CLASSIFICATION, key, strict=True)))
+            template = self.templates[key]
+            ids.append(-1 if template is None else id(template))
+            types.append(None if template is None else template.type.value)
+        self._by_id = {id(t): t for t in self.templates.values() if t is not None}
+        table = distinct.with_columns(
+            pl.Series("_tpl", ids, dtype=pl.Int64).replace(-1, None),
+            pl.Series("_type", types, dtype=pl.String),
+        )
+        return frame.join(table, on=keys, how="left", nulls_equal=True)
+
+    def _template(self, values: dict[str, str | None]) -> _Template | None:
+        record = {self.mapping.column(k): v for k, v in values.items() if v is not None}
+        record[self.mapping.column("event_id")] = _SENTINEL_ID
+        record[self.mapping.column("contact_id")] = _SENTINEL_ID
+        record[self.mapping.column("occurred_at")] = _SENTINEL_OCCURRED.isoformat()
+        row = self.rows._row(0, record)
+        if isinstance(row, RejectedRow):
+            return None
+        event = row.event
+        if event.type not in _PLAIN_TYPES or event.requester is not None or event.recorded_at:
+            return None
+        event = self.engine.privacy.clean(event)
+        payload = event.payload()
+        base = event
+        if event.type is not EventType.RECEIVED:
+            base = ContactEvent(
+                event_id="base",
+                contact_id=_SENTINEL_ID,
+                type=EventType.RECEIVED,
+                occurred_at=_SENTINEL_OCCURRED,
+                channel="email",
+            )
+        contact = Contact.receive(base, _SENTINEL_RECORDED)
+        if event.type is not EventType.RECEIVED:
+            contact.collect_events()
+            contact.trigger_event(
+                _STORED[event.type],
+                timestamp=_SENTINEL_RECORDED,
+                event_id=_SENTINEL_ID,
+                occurred_at=_SENTINEL_OCCURRED,
+                payload=payload,
+            )
+        (stored_event,) = contact.collect_events()
+        stored = self.engine.mapper.to_stored_event(stored_event)
+        state = bytes(stored.state)
+        recorded = _SENTINEL_RECORDED.isoformat().encode()
+        occurred = _SENTINEL_OCCURRED.isoformat().encode()
+        sentinel = _SENTINEL_ID.encode()
+        if not all(state.count(s) == 1 for s in (recorded, occurred, sentinel)):
+            return None
+        head, rest = state.split(recorded)
+        middle, rest = rest.split(sentinel)
+        tail_a, tail_b = rest.split(occurred)
+        if not (state.index(recorded) < state.index(sentinel) < state.index(occurred)):
+            return None
+        return _Template(event.type, stored.topic, (head, middle, tail_a, tail_b), payload)
+
+    # -- recording -------------------------------------------------------------------
+
+    def _record(self, fast: pl.DataFrame, now: dt.datetime) -> int:
+        if not fast.height:
+            return 0
+        occurred_col = self.columns["occurred_at"]
+        recorded_col = self.columns.get("recorded_at")
+        now_text = now.isoformat()
+        cids = fast["_cid"].to_list()
+        eids = fast["_eid"].to_list()
+        occurred_texts = fast[occurred_col].to_list()
+        recorded_texts = (
+            fast[recorded_col].to_list() if recorded_col is not None else [None] * fast.height
+        )
+        templates = fast["_tpl"].to_list()
+        by_id = self._by_id
+        evaluate = self.evaluator.evaluate
+        stored: list[StoredEvent] = []
+        projected: dict[str, Projected] = {}
+        parse = dt.datetime.fromisoformat
+        now_parsed: dict[str, dt.datetime] = {}
+        for cid, rows in itertools.groupby(range(fast.height), key=cids.__getitem__):
+            history: list[ContactEvent] = []
+            version = 0
+            for i in rows:
+                template = by_id[templates[i]]
+                occurred_text = occurred_texts[i]
+                recorded_text = recorded_texts[i] or now_text
+                version += 1
+                head, middle, tail_a, tail_b = template.parts
+                stored.append(
+                    StoredEvent(
+                        originator_id=cid,
+                        originator_version=version,
+                        topic=template.topic,
+                        state=b"".join(
+                            (
+                                head,
+                                recorded_text.encode(),
+                                middle,
+                                eids[i].encode(),
+                                tail_a,
+                                occurred_text.encode(),
+                                tail_b,
+                            )
+                        ),
+                    )
+                )
+                recorded_at = now_parsed.get(recorded_text)
+                if recorded_at is None:
+                    recorded_at = parse(recorded_text)
+                    if len(now_parsed) < 4096:
+                        now_parsed[recorded_text] = recorded_at
+                history.append(
+                    ContactEvent.from_stored(
+                        eids[i],
+                        cid,
+                        template.type,
+                        parse(occurred_text),
+                        recorded_at,
+                        template.payload,
+                    )
+                )
+            history.sort(key=_order)  # as the aggregate keeps it (a stable sort)
+            projected[cid] = Projected(version, history, evaluate(history))
+            self.seen.add(cid)
+        # Stored in log order within a contact; the history is in time order.
+        # Versions follow the log (recording) order, as the row path stores them.
+        self.engine._record_bulk(stored, projected)
+        return fast.height
+
+
+def _odd_quotes(text: str) -> bool:
+    """Whether a line of ``text`` has an odd number of quotes (a field goes on to the next)."""
+    if '"' not in text:
+        return False
+    counts = pl.Series([text]).str.split("\n").explode().str.count_matches('"', literal=True)
+    return bool((counts % 2 == 1).any())
+
+
+class _Concat(io.RawIOBase):
+    """Several binary streams read one after the other."""
+
+    def __init__(self, streams: list[Any]) -> None:
+        self.streams = streams
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self.streams:
+            data = self.streams[0].read(len(buffer))
+            if data:
+                buffer[: len(data)] = data
+                return len(data)
+            self.streams.pop(0)
+        return 0
+
+
+_ = json  # the stored bytes come from eventsourcing's transcoder, never from here

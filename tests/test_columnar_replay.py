@@ -1,0 +1,275 @@
+"""The columnar replay records, projects and rejects exactly what the row-by-row replay does.
+
+Each log is replayed twice into a new SQLite store, with the same clock:
+row by row (``columnar=False``) and columnar (small blocks, so that
+contacts are held back across blocks and later rows of stored contacts
+go the ordinary way).  Every stored event (its bytes and version), every
+timer, the rejects and the review must be the same; only the order in
+which different contacts' events were appended to the log may differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sla_engine import SlaEngine, _bulk
+from sla_engine._errors import SlaEngineError
+from sla_engine._generate import generate_log
+from sla_engine._replay import replay
+from sla_engine._report import build_report
+
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+
+
+def _replayed(log: Path, store: Path, *, columnar: bool, catalogue: str) -> dict[str, Any]:
+    engine = SlaEngine(catalogue, "fr", store=str(store), clock=lambda: NOW)
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, batch_size=53, columnar=columnar)
+    with sqlite3.connect(store) as db:
+        events = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY originator_id, originator_version"
+        ).fetchall()
+        view = db.execute(
+            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
+            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
+        ).fetchall()
+    report = build_report(engine)
+    report.pop("generated_at", None)
+    lines = rejects.getvalue().splitlines()
+    engine.close()
+    return {
+        "summary": (summary.rows, summary.recorded, summary.duplicates, summary.rejected),
+        "rejects": [lines[0], *sorted(lines[1:])],
+        "events": events,
+        "view": view,
+        "report": json.dumps(report, sort_keys=True, default=str),
+    }
+
+
+def _same(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalogue: str = "marianne-besancon"
+) -> dict[str, Any]:
+    rows = _replayed(log, tmp_path / "rows.db", columnar=False, catalogue=catalogue)
+    stored_in_bulk: list[int] = []
+    record_bulk = SlaEngine._record_bulk
+
+    def counted(engine: SlaEngine, stored: Any, contacts: Any) -> None:
+        stored_in_bulk.append(len(stored))
+        record_bulk(engine, stored, contacts)
+
+    monkeypatch.setattr(SlaEngine, "_record_bulk", counted)
+    columns = _replayed(log, tmp_path / "columns.db", columnar=True, catalogue=catalogue)
+    for key in rows:
+        assert rows[key] == columns[key], key
+    return rows | {"stored_in_bulk": sum(stored_in_bulk)}
+
+
+def _hold_back(monkeypatch: pytest.MonkeyPatch, days: int) -> None:
+    monkeypatch.setattr(_bulk, "_QUIET_US", days * 86_400_000_000)
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_bulk, "BLOCK_LINES", 3)  # about 360 bytes: a few lines a block
+    # Contacts stored at the end of their first block: their later rows go the ordinary way.
+    _hold_back(monkeypatch, 0)
+
+
+@pytest.mark.parametrize(("seed", "quiet_days"), [(3, 7), (4, 0)])
+def test_a_generated_log_with_every_kind_of_bad_row(
+    seed: int, quiet_days: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _hold_back(monkeypatch, quiet_days)
+    log = tmp_path / "log.csv.gz"
+    generated = generate_log(
+        log,
+        contacts=400,
+        seed=seed,
+        calendar_spec="fr",
+        start=dt.date(2025, 1, 6),
+        end=dt.date(2025, 5, 30),
+        malformed=0.08,
+    )
+    rows = _same(log, tmp_path, monkeypatch)
+    total, recorded, _, rejected = rows["summary"]
+    assert total == generated.rows
+    assert rejected >= len(generated.corrupted) > 20
+    assert recorded > 900
+    # Not all of it went the columnar way: pauses, reopenings, bad rows and, held
+    # back for a week, contacts with events over more than a week's blocks.
+    assert recorded * (0.5 if quiet_days else 0.2) < rows["stored_in_bulk"] < recorded
+
+
+def test_contacts_the_columnar_path_must_leave_to_the_row_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "odd.csv"
+    header = (
+        "event_id,contact_id,type,occurred_at,recorded_at,channel,category,priority,service,"
+        "attributes"
+    )
+    rows = [
+        # plain
+        "a1,A,received,2025-03-03T09:00:00+01:00,,email,information,normal,DSDEN,",
+        'a2,A,acknowledged,2025-03-03T10:00:00+01:00,,,,,,"{""announced_delay"": ""10 jours""}"',
+        "a3,A,answered,2025-03-05T10:00:00+01:00,,,,,,",
+        # answered first in the log, received later (waits for it)
+        "b2,B,answered,2025-03-06T10:00:00+01:00,,,,,,",
+        "b1,B,received,2025-03-04T09:00:00+01:00,2025-03-07T09:00:00+01:00,letter,complaint,urgent,,",
+        # paused: the aggregate's rules
+        "c1,C,received,2025-03-03T09:00:00+01:00,,email,,,,",
+        'c2,C,suspended,2025-03-04T09:00:00+01:00,,,,,,"{""reason"": ""pieces""}"',
+        "c3,C,resumed,2025-03-06T09:00:00+01:00,,,,,,",
+        # an id with a space, a time in UTC written Z, padded fields
+        "d 1,D,received,2025-03-03T09:00:00Z,,email,,,,",
+        "e1, E ,received,2025-03-03T09:00:00+01:00,, courriel ,,,,",
+        "e2,E,answered,2025-03-04T09:00:00+01:00,,,,,,",
+        # a duplicate, an id reused with other content
+        "f1,F,received,2025-03-03T09:00:00+01:00,,web,,,,",
+        "f1,F,received,2025-03-03T09:00:00+01:00,,web,,,,",
+        "f2,F,answered,2025-03-04T09:00:00+01:00,,,,,,",
+        "f2,F,answered,2025-03-05T09:00:00+01:00,,,,,,",
+        # after closed; two received
+        "g1,G,received,2025-03-03T09:00:00+01:00,,email,,,,",
+        "g2,G,closed,2025-03-04T09:00:00+01:00,,,,,,",
+        "g3,G,answered,2025-03-05T09:00:00+01:00,,,,,,",
+        "h1,H,received,2025-03-03T09:00:00+01:00,,email,,,,",
+        "h2,H,received,2025-03-03T10:00:00+01:00,,email,,,,",
+        # in the future of its recording, out of the calendars' years, a naive time
+        "i1,I,received,2025-03-10T09:00:00+01:00,2025-03-03T09:00:00+01:00,email,,,,",
+        "j1,J,received,1700-03-03T09:00:00+01:00,,email,,,,",
+        "k1,K,received,2025-03-03T09:00:00,,email,,,,",
+        # an unknown type, a bad channel, too many and too few columns, a stray quote
+        "l1,L,received,2025-03-03T09:00:00+01:00,,pigeon,,,,",
+        "m1,M,arrived,2025-03-03T09:00:00+01:00,,email,,,,",
+        "n1,N,received,2025-03-03T09:00:00+01:00,,email,,,,,extra",
+        "o1,O,received,2025-03-03T09:00:00+01:00,,email",
+        "",
+        "   ",
+        # a requester in the attributes, a reason that is free text, rings
+        'q1,Q,received,2025-03-03T09:00:00+01:00,,email,,,,"{""rings"": 3}"',
+        "q2,Q,escalated,2025-03-04T09:00:00+01:00,,,,,,"
+        '"{""to"": ""N+1"", ""reason"": ""le chef a dit""}"',
+        "q3,Q,answered,2025-03-20T09:00:00+01:00,2025-03-21T09:00:00+01:00,,,,,",
+        # a later row of a contact stored in an earlier block
+        "a4,A,closed,2025-04-20T10:00:00+01:00,,,,,,",
+        "a5,A,reopened,2025-04-21T10:00:00+01:00,,,,,,",
+        # an event of a contact stored long ago, and one never received
+        "z1,Z,answered,2025-03-03T09:00:00+01:00,,,,,,",
+        "r1,R,received,2025-02-30T09:00:00+01:00,,email,,,,",
+        "s1,S,received,2025-03-03T09:00:00+01:00,,email,,,,",
+        "s2,S,answered,2025-03-03T09:00:00+01:00,,,,,,",
+        "t1,T,received,2025-03-03T09:00:00+01:00,,email,,,,",
+        "t2,T,closed,2025-03-04T09:00:00+01:00,,,,,,",
+        "t3,T,acknowledged,2025-03-04T09:00:00+01:00,,,,,,",
+        # a stray quote: the rest of the log is read row by row
+        'p1,P"x,received,2025-03-03T09:00:00+01:00,,email,,,,',
+        "u1,U,received,2025-03-03T09:00:00+01:00,,email,,,,",
+    ]
+    log.write_text("\ufeff" + header + "\r\n" + "\r\n".join(rows) + "\r\n", encoding="utf-8")
+    result = _same(log, tmp_path, monkeypatch)
+    _, recorded, duplicates, rejected = result["summary"]
+    assert duplicates == 1
+    assert recorded > 15
+    assert rejected > 10
+    assert 0 < result["stored_in_bulk"] < recorded
+
+
+def test_a_quoted_line_end_or_bad_bytes_send_the_rest_of_the_log_to_the_row_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = b"event_id,contact_id,type,occurred_at,channel,attributes\n"
+    lines = [
+        f"x{i},X{i},received,2025-03-03T09:{i:02d}:00+01:00,email,".encode() for i in range(20)
+    ]
+    lines[15] = b'q7,Q,received,2025-03-03T09:00:00+01:00,email,"{""note"": ""a\nb""}"'
+    lines[17] = b"y12,Y,received,2025-03-03T09:00:00+01:00,\xff\xfe,"
+    for name, body in (("quoted", lines), ("bytes", lines[:15] + lines[16:])):
+        folder = tmp_path / name
+        folder.mkdir()
+        log = folder / "log.csv"
+        log.write_bytes(header + b"\n".join(body) + b"\n")
+        result = _same(log, folder, monkeypatch)
+        # The blocks before the odd line went the columnar way.
+        assert 0 < result["stored_in_bulk"] < result["summary"][1]
+
+
+def test_a_semicolon_log_with_a_mapping_gives_the_same(tmp_path: Path) -> None:
+    from sla_engine._logs import load_mapping
+
+    mapping_file = tmp_path / "mapping.toml"
+    mapping_file.write_text(
+        '[columns]\nevent_id = "id"\ncontact_id = "dossier"\ntype = "evenement"\n'
+        'occurred_at = "date"\nchannel = "canal"\n'
+        '[values.type]\n"Réception" = "received"\n"Réponse" = "answered"\n'
+    )
+    log = tmp_path / "export.csv"
+    log.write_text(
+        "id;dossier;evenement;date;canal\n"
+        "1;D1;Réception;2025-03-03T09:00:00+01:00;courriel\n"
+        "2;D1;Réponse;2025-03-20T09:00:00+01:00;\n"
+        "3;D2;Réception;2025-03-04T09:00:00+01:00;Courrier\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping(mapping_file)
+    out = []
+    for columnar in (False, True):
+        store = tmp_path / f"{columnar}.db"
+        engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+        summary = replay(engine, [log], mapping=mapping, columnar=columnar)
+        out.append((summary.recorded, [t.to_dict() for t in engine.all_timers(now=NOW)]))
+        engine.close()
+    assert out[0] == out[1]
+    assert out[0][0] == 3
+
+
+def test_when_the_columnar_path_cannot_be_used(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "event_id,contact_id,type,occurred_at,channel\n"
+        "1,A,received,2025-03-03T09:00:00+01:00,email\n",
+        encoding="utf-8",
+    )
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
+    assert replay(engine, [log], columnar=True).recorded == 1
+    # Run again: the store holds contacts, every row is checked against it.
+    with pytest.raises(SlaEngineError, match="the store already holds contacts"):
+        replay(engine, [log], columnar=True)
+    assert replay(engine, [log]).duplicates == 1
+    engine.close()
+    keyed = SlaEngine(
+        "marianne-besancon", "fr", store="memory", clock=lambda: NOW, pseudonym_key=b"k" * 16
+    )
+    with pytest.raises(SlaEngineError, match="requesters are pseudonymised"):
+        replay(keyed, [log], columnar=True)
+    assert replay(keyed, [log]).recorded == 1
+
+
+def test_a_gzip_log_and_json_lines(tmp_path: Path) -> None:
+    plain = (
+        "event_id,contact_id,type,occurred_at,channel\n"
+        "1,A,received,2025-03-03T09:00:00+01:00,email\n"
+        "2,A,answered,2025-03-05T09:00:00+01:00,\n"
+    )
+    gz = tmp_path / "log.csv.gz"
+    gz.write_bytes(gzip.compress(plain.encode()))
+    jl = tmp_path / "log.jsonl"
+    jl.write_text(
+        json.dumps({"event_id": "3", "contact_id": "B", "type": "received",
+                    "occurred_at": "2025-03-03T09:00:00+01:00", "channel": "web"}) + "\n"
+        + json.dumps({"event_id": "3b", "contact_id": "A", "type": "closed",
+                      "occurred_at": "2025-03-06T09:00:00+01:00"}) + "\n"
+    )  # fmt: skip
+    engine = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+    summary = replay(engine, [gz, jl], columnar=True)
+    assert (summary.rows, summary.recorded, summary.rejected) == (4, 4, 0)
+    assert [e.type.value for e in engine.history("A")] == ["received", "answered", "closed"]
