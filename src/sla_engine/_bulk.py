@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,6 +45,7 @@ import attrs
 import polars as pl
 from eventsourcing.persistence import StoredEvent
 
+from ._catalogue import EngagementKind
 from ._contact import (
     _STORED,
     CLOCK_TOLERANCE,
@@ -66,7 +66,15 @@ from ._logs import (
     _Rows,
     sniff_delimiter,
 )
-from ._timers import PlainEvaluator
+from ._timers import (
+    PLAIN_TYPES,
+    PlainEvaluator,
+    Timer,
+    TimerState,
+    _deadline,
+    _elapsed,
+)
+from ._view import MemoryTimerView, ViewRows, _encode_json, microseconds, timer_row
 from ._vocabulary import EventType
 
 __all__ = ["BulkReader", "bulk_reason"]
@@ -130,6 +138,8 @@ class _Template:
     topic: str
     parts: tuple[bytes, bytes, bytes, bytes]
     payload: dict[str, Any]
+    #: What selects its engagements (of a ``received`` event).
+    classification: tuple[str | None, str | None, str, str | None]
 
 
 @attrs.define
@@ -168,7 +178,9 @@ class BulkReader:
         self.seen = seen
         self.clock = clock
         self.templates: dict[tuple[str | None, ...], _Template | None] = {}
-        self.evaluator = PlainEvaluator(engine.catalogue, engine.calendar_for)
+        self.evaluator = _RowEvaluator(
+            engine.catalogue, engine.calendar_for, rows=not isinstance(engine.view, MemoryTimerView)
+        )
 
     # -- lines -----------------------------------------------------------------------
 
@@ -501,78 +513,375 @@ class BulkReader:
         tail_a, tail_b = rest.split(occurred)
         if not (state.index(recorded) < state.index(sentinel) < state.index(occurred)):
             return None
-        return _Template(event.type, stored.topic, (head, middle, tail_a, tail_b), payload)
+        return _Template(
+            event.type,
+            stored.topic,
+            (head, middle, tail_a, tail_b),
+            payload,
+            (event.channel, event.category, event.priority or "normal", event.service),
+        )
 
     # -- recording -------------------------------------------------------------------
 
     def _record(self, fast: pl.DataFrame, now: dt.datetime) -> int:
+        """Store the plain contacts of ``fast`` (sorted by contact, then line) and their timers."""
         if not fast.height:
             return 0
-        occurred_col = self.columns["occurred_at"]
-        recorded_col = self.columns.get("recorded_at")
-        now_text = now.isoformat()
-        cids = fast["_cid"].to_list()
-        eids = fast["_eid"].to_list()
-        occurred_texts = fast[occurred_col].to_list()
-        recorded_texts = (
-            fast[recorded_col].to_list() if recorded_col is not None else [None] * fast.height
+        occurred = self.columns["occurred_at"]
+        fast = fast.with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_cid").alias("_version")
         )
-        templates = fast["_tpl"].to_list()
-        by_id = self._by_id
-        evaluate = self.evaluator.evaluate
-        stored: list[StoredEvent] = []
+        stored = self._stored_events(fast, now)
+        # In time order within each contact (as the aggregate keeps a history);
+        # contacts in the same order as ``fast``'s.
+        by_time = fast.sort(["_cid", "_occ", "_rank", "line"])
+        contacts = by_time.group_by("_cid", maintain_order=True).agg(
+            pl.len().alias("version"),
+            pl.col("_tpl").first().alias("tpl"),
+            pl.col("_occ").first().alias("start_us"),
+            pl.col(occurred).first().alias("start_text"),
+            pl.col(occurred).last().alias("as_of_text"),
+            pl.col("_occ").max().alias("as_of_us"),
+            # Each type's first event (by time, then line): the candidates to stop a timer.
+            *[
+                pl.col(column).filter(pl.col("_type") == t.value).first().alias(f"{t.value}:{name}")
+                for t in _STOPPING
+                for name, column in (("us", "_occ"), ("line", "line"), ("text", occurred))
+            ],
+        )  # fmt: skip
+        rows_wanted = self.evaluator.rows_possible
+        history_of = _Histories(fast, self.columns, self._by_id, now)
         projected: dict[str, Projected] = {}
-        parse = dt.datetime.fromisoformat
-        now_parsed: dict[str, dt.datetime] = {}
-        for cid, rows in itertools.groupby(range(fast.height), key=cids.__getitem__):
-            history: list[ContactEvent] = []
-            version = 0
-            for i in rows:
-                template = by_id[templates[i]]
-                occurred_text = occurred_texts[i]
-                recorded_text = recorded_texts[i] or now_text
-                version += 1
-                head, middle, tail_a, tail_b = template.parts
-                stored.append(
-                    StoredEvent(
-                        originator_id=cid,
-                        originator_version=version,
-                        topic=template.topic,
-                        state=b"".join(
-                            (
-                                head,
-                                recorded_text.encode(),
-                                middle,
-                                eids[i].encode(),
-                                tail_a,
-                                occurred_text.encode(),
-                                tail_b,
-                            )
-                        ),
-                    )
+        offset = 0
+        names = contacts.columns
+        for values in contacts.iter_rows():
+            contact = dict(zip(names, values, strict=True))
+            cid, version = contact["_cid"], contact["version"]
+            template = self._by_id[contact["tpl"]]
+            rows = (
+                self.evaluator.rows(cid, template.classification, contact) if rows_wanted else None
+            )
+            if rows is None:
+                history = history_of(offset, version)
+                projected[cid] = Projected(
+                    version, contact["as_of_us"], history, self.evaluator.evaluate(history)
                 )
-                recorded_at = now_parsed.get(recorded_text)
-                if recorded_at is None:
-                    recorded_at = parse(recorded_text)
-                    if len(now_parsed) < 4096:
-                        now_parsed[recorded_text] = recorded_at
-                history.append(
-                    ContactEvent.from_stored(
-                        eids[i],
-                        cid,
-                        template.type,
-                        parse(occurred_text),
-                        recorded_at,
-                        template.payload,
-                    )
-                )
-            history.sort(key=_order)  # as the aggregate keeps it (a stable sort)
-            projected[cid] = Projected(version, history, evaluate(history))
+            else:
+                projected[cid] = Projected(version, contact["as_of_us"], rows=rows)
+            offset += version
             self.seen.add(cid)
-        # Stored in log order within a contact; the history is in time order.
-        # Versions follow the log (recording) order, as the row path stores them.
         self.engine._record_bulk(stored, projected)
         return fast.height
+
+    def _stored_events(self, fast: pl.DataFrame, now: dt.datetime) -> list[StoredEvent]:
+        """The stored events, their state assembled around each template's values."""
+        recorded = self.columns.get("recorded_at")
+        recorded_text = (
+            pl.lit(now.isoformat())
+            if recorded is None
+            else pl.when(pl.col("_rec").is_null())
+            .then(pl.lit(now.isoformat()))
+            .otherwise(pl.col(recorded))
+        )
+        templates = pl.DataFrame(
+            {
+                "_tpl": list(self._by_id),
+                "_topic": [t.topic for t in self._by_id.values()],
+                **{
+                    f"_part{i}": [t.parts[i].decode() for t in self._by_id.values()]
+                    for i in range(4)
+                },
+            },
+            schema_overrides={"_tpl": pl.Int64},
+        )
+        state = fast.join(templates, on="_tpl", how="left", maintain_order="left").select(
+            pl.concat_str(
+                [
+                    pl.col("_part0"),
+                    recorded_text,
+                    pl.col("_part1"),
+                    pl.col("_eid"),
+                    pl.col("_part2"),
+                    pl.col(self.columns["occurred_at"]),
+                    pl.col("_part3"),
+                ]
+            )
+            .cast(pl.Binary)
+            .alias("state"),
+            "_topic",
+        )
+        return [
+            StoredEvent(originator_id=c, originator_version=v, topic=t, state=b)
+            for c, v, t, b in zip(
+                fast["_cid"].to_list(),
+                fast["_version"].to_list(),
+                state["_topic"].to_list(),
+                state["state"].to_list(),
+                strict=True,
+            )
+        ]
+
+
+class _RowEvaluator(PlainEvaluator):
+    """The plain evaluator, writing a view's rows directly for the commonest timers.
+
+    A response timer of a day-counted delay in a plain history is decided
+    by three instants (received, the first stop event, the last event) and
+    two local days: its row is the encoded :class:`Timer` of
+    :func:`~sla_engine._view.timer_row`, assembled around these values
+    from a template encoded once per engagement, classification and state,
+    and from the deadline worked out once per start day.
+    """
+
+    def __init__(self, catalogue: Any, calendars: Any, *, rows: bool) -> None:
+        super().__init__(catalogue, calendars)
+        self.rows_possible = rows
+        self._row_plans: dict[tuple[Any, ...], list[_RowPlan] | None] = {}
+        self._row_deadlines: dict[tuple[str, int], tuple[int, int, str]] = {}
+        self._days: dict[tuple[Any, int], int] = {}
+        self._elapsed_text: dict[tuple[str, int, int], str] = {}
+
+    def rows(
+        self, cid: str, classification: tuple[Any, ...], contact: dict[str, Any]
+    ) -> ViewRows | None:
+        plans = self._row_plans.get(classification, _NONE)
+        if plans is _NONE:
+            plans = self._row_plans[classification] = self._plan_rows(classification)
+        if plans is None:
+            return None
+        out = ViewRows()
+        start_us = contact["start_us"]
+        for plan in plans:
+            start_day = self._day(plan.tz, start_us)
+            deadline = self._row_deadlines.get((plan.id, start_day))
+            if deadline is None:
+                deadline = self._row_deadlines[(plan.id, start_day)] = plan.deadline(start_us)
+            expires_us, attention_us, fragment = deadline
+            stop_us = stop_line = stop_text = None
+            for t in plan.stop:
+                us = contact[f"{t}:us"]
+                if us is not None and (
+                    stop_us is None or (us, contact[f"{t}:line"]) < (stop_us, stop_line)
+                ):
+                    stop_us, stop_line, stop_text = us, contact[f"{t}:line"], contact[f"{t}:text"]
+            common = (cid, contact["as_of_text"], contact["start_text"])
+            if stop_us is None:
+                data = plan.running.fill((*common, fragment))
+                out.append((cid, plan.id, 0, attention_us, expires_us, data))
+                continue
+            stop_day = self._day(plan.tz, stop_us)
+            elapsed = self._elapsed_text.get((plan.id, start_day, stop_day))
+            if elapsed is None:
+                elapsed = self._elapsed_text[(plan.id, start_day, stop_day)] = plan.elapsed(
+                    start_us, stop_us
+                )
+            template = plan.met if stop_us < expires_us else plan.late
+            data = template.fill((*common, stop_text, fragment, elapsed))
+            out.append((cid, plan.id, 0, None, None, data))
+        return out
+
+    def _day(self, tz: dt.tzinfo, us: int) -> int:
+        """The ordinal of the local day of ``us`` (µs since the epoch) in ``tz``."""
+        hour = us // _HOUR_US
+        offset = self._days.get((tz, hour))
+        if offset is None:
+            start = _EPOCH + dt.timedelta(microseconds=hour * _HOUR_US)
+            first = start.astimezone(tz).utcoffset()
+            last = (start + dt.timedelta(microseconds=_HOUR_US - 1)).astimezone(tz).utcoffset()
+            if first is None or first != last:  # an offset that changes within the hour
+                instant = _EPOCH + dt.timedelta(microseconds=us)
+                return instant.astimezone(tz).toordinal()
+            offset = self._days[(tz, hour)] = first // dt.timedelta(microseconds=1)
+        return (us + offset) // _DAY_US + _EPOCH_ORDINAL
+
+    def _plan_rows(self, classification: tuple[Any, ...]) -> list[_RowPlan] | None:
+        plans = self._plans.get(classification)
+        if plans is None and classification not in self._plans:
+            plans = self._plans[classification] = self._plan(*classification)
+        if plans is None:
+            return None
+        out = []
+        for plan in plans:
+            engagement = plan.engagement
+            if (
+                plan.calendar is None
+                or engagement.kind is not EngagementKind.RESPONSE
+                or engagement.target is None
+                or engagement.target.unit.is_hours
+            ):
+                return None
+            row_plan = _RowPlan.make(plan.engagement, plan.calendar, plan.fields)
+            if row_plan is None:
+                return None
+            out.append(row_plan)
+        return out
+
+
+_NONE: Any = object()
+_HOUR_US = 3_600_000_000
+_DAY_US = 86_400_000_000
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_SENTINEL_CONTACT = "sla-engine-sentinel-contact"
+_SENTINEL_AS_OF = dt.datetime(1901, 1, 1, tzinfo=dt.UTC)
+_SENTINEL_STARTED = dt.datetime(1902, 1, 1, tzinfo=dt.UTC)
+_SENTINEL_STOPPED = dt.datetime(1903, 1, 1, tzinfo=dt.UTC)
+_SENTINEL_DUE = dt.date(1904, 1, 1)
+_SENTINEL_EXPIRES = dt.datetime(1905, 1, 1, tzinfo=dt.UTC)
+_SENTINEL_ELAPSED = 987_654_321
+
+
+def _fragment(due: dt.date | None, expires: dt.datetime | None, warnings: Any) -> str:
+    """The encoded due date, expiry and warnings, as they sit inside an encoded timer."""
+    text = _encode_json(
+        {
+            "due_date": None if due is None else due.isoformat(),
+            "expires_at": None if expires is None else expires.isoformat(),
+            "warnings": [w.isoformat() for w in warnings],
+        }
+    )
+    return text[1:-1]
+
+
+@attrs.frozen
+class _RowPlan:
+    """One engagement's encoded timers, cut around the values that differ between contacts."""
+
+    id: str
+    engagement: Any
+    calendar: Any
+    tz: dt.tzinfo
+    stop: tuple[str, ...]
+    running: _Pieces
+    met: _Pieces
+    late: _Pieces
+
+    @classmethod
+    def make(cls, engagement: Any, calendar: Any, fields: dict[str, Any]) -> _RowPlan | None:
+        templates = {}
+        for state in (TimerState.RUNNING, TimerState.MET, TimerState.LATE):
+            stopped = state is not TimerState.RUNNING
+            timer = Timer(
+                contact_id=_SENTINEL_CONTACT,
+                as_of=_SENTINEL_AS_OF,
+                state=state,
+                started_at=_SENTINEL_STARTED,
+                stopped_at=_SENTINEL_STOPPED if stopped else None,
+                due_date=_SENTINEL_DUE,
+                expires_at=_SENTINEL_EXPIRES,
+                warnings=(_SENTINEL_EXPIRES,),
+                elapsed=_SENTINEL_ELAPSED if stopped else None,
+                **fields,
+            )
+            text = timer_row(timer)[5]
+            cuts = [
+                _SENTINEL_CONTACT,
+                _SENTINEL_AS_OF.isoformat(),
+                _SENTINEL_STARTED.isoformat(),
+                *([_SENTINEL_STOPPED.isoformat()] if stopped else []),
+                _fragment(_SENTINEL_DUE, _SENTINEL_EXPIRES, (_SENTINEL_EXPIRES,)),
+                *([str(_SENTINEL_ELAPSED)] if stopped else []),
+            ]
+            parts = []
+            for cut in cuts:
+                if text.count(cut) != 1:
+                    return None
+                head, text = text.split(cut)
+                parts.append(head)
+            parts.append(text)
+            templates[state] = _Pieces(tuple(parts))
+        return cls(
+            engagement.id,
+            engagement,
+            calendar,
+            calendar.tz,
+            tuple(t.value for t in engagement.stop if t in PLAIN_TYPES),
+            templates[TimerState.RUNNING],
+            templates[TimerState.MET],
+            templates[TimerState.LATE],
+        )
+
+    def deadline(self, start_us: int) -> tuple[int, int, str]:
+        """(expiry µs, attention µs of an open timer, encoded fragment) for a start that day."""
+        started = _EPOCH + dt.timedelta(microseconds=start_us)
+        due, expires, _, _, warnings = _deadline(
+            self.engagement, self.engagement.target, self.calendar, started, ()
+        )
+        assert expires is not None  # noqa: S101 - a day-counted delay always expires
+        expires_us = microseconds(expires)
+        attention_us = microseconds(warnings[0]) if warnings else expires_us
+        return expires_us, attention_us, _fragment(due, expires, warnings)
+
+    def elapsed(self, start_us: int, stop_us: int) -> str:
+        value = _elapsed(
+            self.calendar,
+            self.engagement.target.unit,
+            _EPOCH + dt.timedelta(microseconds=start_us),
+            _EPOCH + dt.timedelta(microseconds=stop_us),
+        )
+        return _encode_json(value)
+
+
+@attrs.frozen
+class _Pieces:
+    """A template cut around its values: ``fill(values)`` puts each back between two pieces."""
+
+    pieces: tuple[str, ...]
+
+    def fill(self, values: tuple[str, ...]) -> str:
+        out = [self.pieces[0]]
+        for value, piece in zip(values, self.pieces[1:], strict=True):
+            out.append(value)
+            out.append(piece)
+        return "".join(out)
+
+
+#: The types that can stop a plain contact's timers (all but ``received``).
+_STOPPING = sorted(PLAIN_TYPES, key=lambda t: t.value)
+
+
+class _Histories:
+    """The events of one contact of a block, for the contacts evaluated event by event."""
+
+    def __init__(
+        self,
+        fast: pl.DataFrame,
+        columns: dict[str, str],
+        templates: dict[int, _Template],
+        now: dt.datetime,
+    ) -> None:
+        self.fast, self.columns, self.templates, self.now = fast, columns, templates, now
+        self.lists: dict[str, list[Any]] | None = None
+
+    def __call__(self, offset: int, count: int) -> list[ContactEvent]:
+        if self.lists is None:
+            recorded = self.columns.get("recorded_at")
+            fast = self.fast
+            self.lists = {
+                "cid": fast["_cid"].to_list(),
+                "eid": fast["_eid"].to_list(),
+                "tpl": fast["_tpl"].to_list(),
+                "occurred": fast[self.columns["occurred_at"]].to_list(),
+                "recorded": (
+                    fast[recorded].to_list() if recorded is not None else [None] * fast.height
+                ),
+            }
+        lists, parse = self.lists, dt.datetime.fromisoformat
+        history = []
+        for i in range(offset, offset + count):
+            template = self.templates[lists["tpl"][i]]
+            recorded_text = lists["recorded"][i]
+            history.append(
+                ContactEvent.from_stored(
+                    lists["eid"][i],
+                    lists["cid"][i],
+                    template.type,
+                    parse(lists["occurred"][i]),
+                    self.now if not recorded_text else parse(recorded_text),
+                    template.payload,
+                )
+            )
+        history.sort(key=_order)  # as the aggregate keeps it (a stable sort)
+        return history
 
 
 def _odd_quotes(text: str) -> bool:

@@ -48,7 +48,7 @@ from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
 from ._time import require_aware
 from ._timers import Timer, evaluate_contact
-from ._view import TimerView, microseconds
+from ._view import ContactTimers, TimerView, ViewRows, microseconds
 from ._vocabulary import EventType
 
 __all__ = ["Alert", "EscalationPolicy", "RecordResult", "SlaEngine", "WhatIf", "system_clock"]
@@ -132,9 +132,14 @@ class Projected:
     """
 
     version: int
-    history: list[ContactEvent]
-    #: Its timers, when evaluated already.
+    #: Its last event's instant, µs since the epoch.
+    last_us: int
+    #: Its events in time order (when ``timers`` and ``rows`` are not given).
+    history: list[ContactEvent] | None = None
+    #: Its timers, evaluated already.
     timers: list[Timer] | None = None
+    #: Or its view rows, encoded already.
+    rows: ViewRows | None = None
 
 
 @attrs.frozen
@@ -583,25 +588,28 @@ class SlaEngine(SiteRecording, Application[str]):
                     break
             if not versions:
                 return
-            batch = []
-            latest: dt.datetime | None = None
+            batch: list[ContactTimers] = []
+            latest: int | None = None
             for contact_id, version in versions.items():
                 contact = known.get(contact_id)
                 if contact is None or contact.version < version:
                     contact = self._require_contact(contact_id)
-                timers = contact.timers if isinstance(contact, Projected) else None
-                batch.append(
-                    (contact_id, self._evaluate(contact.history) if timers is None else timers)
-                )
-                if contact.history:
-                    last_seen = contact.history[-1].occurred_at
-                    latest = last_seen if latest is None or last_seen > latest else latest
+                if isinstance(contact, Projected):
+                    batch.append((contact_id, _projected_timers(contact, self._evaluate)))
+                    last_seen: int | None = contact.last_us
+                else:
+                    batch.append((contact_id, self._evaluate(contact.history)))
+                    last_seen = (
+                        microseconds(contact.history[-1].occurred_at) if contact.history else None
+                    )
+                if last_seen is not None and (latest is None or last_seen > latest):
+                    latest = last_seen
             batch.sort(key=lambda item: item[0])  # one lock order for every process
             try:
                 self.view.replace(
                     batch,
                     Tracking(self.name, last),
-                    None if latest is None else microseconds(latest),
+                    latest,
                 )
             except (IntegrityError, OperationalError) as error:
                 # Another process projected an overlapping batch at the same time
@@ -910,6 +918,16 @@ class _WorkingSet:
     def clear(self) -> None:
         self.open.clear()
         self.finished.clear()
+
+
+def _projected_timers(
+    contact: Projected, evaluate: Callable[[Sequence[ContactEvent]], list[Timer]]
+) -> Sequence[Timer] | ViewRows:
+    if contact.rows is not None:
+        return contact.rows
+    if contact.timers is not None:
+        return contact.timers
+    return evaluate(contact.history or [])
 
 
 def _check_sqlite_folder(settings: Mapping[str, str]) -> None:
