@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from eventsourcing.utils import resolve_topic
 
 from ._calendar import Calendar, calendar
@@ -456,8 +457,16 @@ class SlaEngine(SiteRecording, Application[str]):
 
         The view is brought up to date as after ``record_many(project=False)``.
         """
+        recorder = self.recorder
         try:
-            self.recorder.insert_events(stored)
+            if isinstance(recorder, SQLiteAggregateRecorder):
+                # The aggregate recorder's executemany, in the recorder's own
+                # transaction: the application recorder runs one INSERT per
+                # event to return notification ids, which this does not use.
+                with recorder.datastore.transaction(commit=True) as cursor:
+                    SQLiteAggregateRecorder._insert_events(recorder, cursor, stored)
+            else:
+                recorder.insert_events(stored)
         except IntegrityError:
             raise SlaEngineError(
                 "another process recorded some of these contacts during the replay: nothing of "
