@@ -75,11 +75,12 @@ def _same(
 
 def _hold_back(monkeypatch: pytest.MonkeyPatch, days: int) -> None:
     monkeypatch.setattr(_bulk, "_QUIET_US", days * 86_400_000_000)
+    monkeypatch.setattr(_bulk, "_ANSWERED_QUIET_US", days // 2 * 86_400_000_000)
 
 
 @pytest.fixture(autouse=True)
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_bulk, "BLOCK_LINES", 3)  # about 360 bytes: a few lines a block
+    monkeypatch.setattr(_bulk, "BLOCK_LINES", 5)
     # Contacts stored at the end of their first block: their later rows go the ordinary way.
     _hold_back(monkeypatch, 0)
 

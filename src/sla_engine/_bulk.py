@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -80,9 +81,12 @@ from ._vocabulary import EventType
 __all__ = ["BulkReader", "bulk_reason"]
 
 #: Lines read at a time (with the contacts held back from earlier blocks).
-BLOCK_LINES = 400_000
-#: A contact not closed keeps its rows in memory while its last event is this recent.
+BLOCK_LINES = 200_000
+#: A contact not closed keeps its rows in memory while its last event is this recent
+#: (a request may wait weeks for its answer)…
 QUIET_DAYS = 60
+#: …or, once answered, this recent (a closure comes within days of the answer).
+ANSWERED_QUIET_DAYS = 14
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:/#@+\-]{0,255}$"
 _INSTANT = r"^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d[+-](?:[01]\d|2[0-3]):[0-5]\d$"
@@ -100,6 +104,7 @@ _PLAIN_TYPES = frozenset(
     }
 )
 _QUIET_US = QUIET_DAYS * 86_400_000_000
+_ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Sentinels put in a template event, then cut out of its stored bytes.
@@ -211,7 +216,7 @@ class BulkReader:
             carried: pl.DataFrame | None = None
             line = 2
             while True:
-                block = stream.readlines(self.block_lines * 120)  # about so many lines
+                block = list(itertools.islice(stream, self.block_lines))
                 if not block:
                     break
                 count = len(block)
@@ -230,14 +235,14 @@ class BulkReader:
                         carried = None
                     yield from self._rest([io.BytesIO(header_raw), io.BytesIO(data), stream], line)
                     return
-                frame = self._frame(text, line)
+                lines = self._lines(text, line)
                 line += count
                 if carried is not None:
-                    frame = pl.concat([carried, frame], how="vertical")
-                carried, out = self._block(frame, final=False)
+                    lines = pl.concat([carried, lines], how="vertical")
+                carried, out = self._block(self._split(lines), final=False)
                 yield from out
             if carried is not None:
-                _, out = self._block(carried, final=True)
+                _, out = self._block(self._split(carried), final=True)
                 yield from out
 
     def _rest(self, streams: list[Any], first_line: int) -> Iterator[LogRow | RejectedRow]:
@@ -264,11 +269,10 @@ class BulkReader:
         if isinstance(row, LogRow):
             self.seen.add(row.event.contact_id)
 
-    def _frame(self, text: str, first_line: int) -> pl.DataFrame:
-        """The block's lines split into the header's columns, with line numbers."""
-        n = len(self.header)
+    def _lines(self, text: str, first_line: int) -> pl.DataFrame:
+        """The block's lines that are not blank, with their numbers and sizes."""
         lines = pl.Series("text", [text]).str.strip_suffix("\n").str.split("\n").explode()
-        frame = pl.DataFrame(
+        return pl.DataFrame(
             {
                 "line": pl.int_range(
                     first_line, first_line + len(lines), eager=True, dtype=pl.Int64
@@ -277,6 +281,10 @@ class BulkReader:
                 "raw_bytes": lines.str.len_bytes() + 1,
             }
         ).filter(pl.col("text").str.strip_chars() != "")
+
+    def _split(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The lines split into the header's columns; ``plain`` says which need no more."""
+        n = len(self.header)
         fields = frame["text"].str.splitn(self.delimiter, n).struct.rename_fields(self.header)
         frame = frame.with_columns(fields.struct.unnest())
         last = self.header[-1]
@@ -394,6 +402,7 @@ class BulkReader:
             pl.col("_type").sort_by("line").first().alias("first_type"),
             pl.col("_is_received").sum().alias("received"),
             pl.col("_is_closed").sum().alias("closed"),
+            (pl.col("_type") == "answered").any().alias("answered"),
             pl.col("_type").sort_by(["_occ", "_rank", "line"]).last().alias("last_type"),
             pl.col("_occ").filter(pl.col("_type") == "received").min().alias("received_at"),
             pl.col("_occ").min().alias("first_at"),
@@ -418,7 +427,10 @@ class BulkReader:
         if final or latest is None:
             waiting = pl.lit(False)
         else:
-            waiting = (pl.col("closed") == 0) & (pl.col("last_at") > latest - _QUIET_US)  # type: ignore[operator]
+            # Held back while more events may come: a closed contact gets none
+            # (but a reopening), an answered one its closure, soon after.
+            quiet = pl.when(pl.col("answered")).then(_ANSWERED_QUIET_US).otherwise(_QUIET_US)
+            waiting = (pl.col("closed") == 0) & (pl.col("last_at") > latest - quiet)
         groups = groups.with_columns(
             pl.when(~plain_contact)
             .then(pl.lit("slow"))
@@ -446,7 +458,7 @@ class BulkReader:
         return (carried if carried.height else None), out
 
     def _carried_columns(self, frame: pl.DataFrame) -> list[str]:
-        return ["line", "text", "raw_bytes", *self.header, "plain"]
+        return ["line", "text", "raw_bytes"]  # split again with the next block
 
     def _classify(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Each distinct classification read once by the ordinary reader: its template, or none."""

@@ -59,7 +59,7 @@ def add_parsers(commands: Any) -> None:
         type=int,
         default=None,
         metavar="LINES",
-        help="lines read at a time by the columnar replay (default: 400,000; "
+        help="lines read at a time by the columnar replay (default: 200,000; "
         "about 1 KiB of memory each)",
     )
     r.add_argument("--sites", type=Path, help="site register (CSV: id,name) to record first")

@@ -104,7 +104,7 @@ def replay(
     requesters pseudonymised, the mapping names a date format or an
     encoding other than UTF-8, or the store already holds contacts (a
     replay run again checks every row against the store).  It reads
-    ``block_lines`` lines at a time (400,000 by default, about 1 KiB of
+    ``block_lines`` lines at a time (200,000 by default, about 1 KiB of
     memory each, with the rows of contacts held back from earlier blocks).
     """
     previous = engine.recent_contacts, engine.projection_contacts
