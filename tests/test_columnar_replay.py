@@ -63,7 +63,7 @@ def _same(
     record_bulk = SlaEngine._record_bulk
 
     def counted(engine: SlaEngine, stored: Any, contacts: Any) -> None:
-        stored_in_bulk.append(len(stored))
+        stored_in_bulk.append(len(stored))  # StoredColumns
         record_bulk(engine, stored, contacts)
 
     monkeypatch.setattr(SlaEngine, "_record_bulk", counted)

@@ -44,7 +44,6 @@ from typing import Any
 
 import attrs
 import polars as pl
-from eventsourcing.persistence import StoredEvent
 
 from ._catalogue import EngagementKind
 from ._contact import (
@@ -55,7 +54,7 @@ from ._contact import (
     ContactEvent,
     _order,
 )
-from ._engine import Projected, SlaEngine
+from ._engine import Projected, SlaEngine, StoredColumns
 from ._errors import SlaEngineError
 from ._logs import (
     FIELDS,
@@ -561,31 +560,30 @@ class BulkReader:
                 for name, column in (("us", "_occ"), ("line", "line"), ("text", occurred))
             ],
         )  # fmt: skip
+        assert tuple(contacts.columns) == _SUMMARY  # noqa: S101 - the positions used below
         rows_wanted = self.evaluator.rows_possible
         history_of = _Histories(fast, self.columns, self._by_id, now)
         projected: dict[str, Projected] = {}
         offset = 0
-        names = contacts.columns
-        for values in contacts.iter_rows():
-            contact = dict(zip(names, values, strict=True))
-            cid, version = contact["_cid"], contact["version"]
-            template = self._by_id[contact["tpl"]]
-            rows = (
-                self.evaluator.rows(cid, template.classification, contact) if rows_wanted else None
-            )
+        by_id = self._by_id
+        for contact in contacts.iter_rows():
+            cid, version, template_id = contact[0], contact[1], contact[2]
+            rows = None
+            if rows_wanted:
+                rows = self.evaluator.rows(cid, by_id[template_id].classification, contact)
             if rows is None:
                 history = history_of(offset, version)
                 projected[cid] = Projected(
-                    version, contact["as_of_us"], history, self.evaluator.evaluate(history)
+                    version, contact[_AS_OF_US], history, self.evaluator.evaluate(history)
                 )
             else:
-                projected[cid] = Projected(version, contact["as_of_us"], rows=rows)
+                projected[cid] = Projected(version, contact[_AS_OF_US], rows=rows)
             offset += version
             self.seen.add(cid)
         self.engine._record_bulk(stored, projected)
         return fast.height
 
-    def _stored_events(self, fast: pl.DataFrame, now: dt.datetime) -> list[StoredEvent]:
+    def _stored_events(self, fast: pl.DataFrame, now: dt.datetime) -> StoredColumns:
         """The stored events, their state assembled around each template's values."""
         recorded = self.columns.get("recorded_at")
         recorded_text = (
@@ -622,16 +620,12 @@ class BulkReader:
             .alias("state"),
             "_topic",
         )
-        return [
-            StoredEvent(originator_id=c, originator_version=v, topic=t, state=b)
-            for c, v, t, b in zip(
-                fast["_cid"].to_list(),
-                fast["_version"].to_list(),
-                state["_topic"].to_list(),
-                state["state"].to_list(),
-                strict=True,
-            )
-        ]
+        return StoredColumns(
+            fast["_cid"].to_list(),
+            fast["_version"].to_list(),
+            state["_topic"].to_list(),
+            state["state"].to_list(),
+        )
 
 
 class _RowEvaluator(PlainEvaluator):
@@ -654,15 +648,17 @@ class _RowEvaluator(PlainEvaluator):
         self._elapsed_text: dict[tuple[str, int, int], str] = {}
 
     def rows(
-        self, cid: str, classification: tuple[Any, ...], contact: dict[str, Any]
+        self, cid: str, classification: tuple[Any, ...], contact: tuple[Any, ...]
     ) -> ViewRows | None:
+        """The view rows of a contact, from its summary (:data:`_SUMMARY`), or ``None``."""
         plans = self._row_plans.get(classification, _NONE)
         if plans is _NONE:
             plans = self._row_plans[classification] = self._plan_rows(classification)
         if plans is None:
             return None
         out = ViewRows()
-        start_us = contact["start_us"]
+        start_us = contact[_START_US]
+        common = (cid, contact[_AS_OF_TEXT], contact[_START_TEXT])
         for plan in plans:
             start_day = self._day(plan.tz, start_us)
             deadline = self._row_deadlines.get((plan.id, start_day))
@@ -670,15 +666,14 @@ class _RowEvaluator(PlainEvaluator):
                 deadline = self._row_deadlines[(plan.id, start_day)] = plan.deadline(start_us)
             expires_us, attention_us, fragment = deadline
             stop_us = stop_line = stop_text = None
-            for t in plan.stop:
-                us = contact[f"{t}:us"]
+            for i in plan.stop_at:  # the first of the stop events (by time, then line)
+                us = contact[i]
                 if us is not None and (
-                    stop_us is None or (us, contact[f"{t}:line"]) < (stop_us, stop_line)
+                    stop_us is None or (us, contact[i + 1]) < (stop_us, stop_line)
                 ):
-                    stop_us, stop_line, stop_text = us, contact[f"{t}:line"], contact[f"{t}:text"]
-            common = (cid, contact["as_of_text"], contact["start_text"])
+                    stop_us, stop_line, stop_text = us, contact[i + 1], contact[i + 2]
             if stop_us is None:
-                data = plan.running.fill((*common, fragment))
+                data = plan.running % (*common, fragment)
                 out.append((cid, plan.id, 0, attention_us, expires_us, data))
                 continue
             stop_day = self._day(plan.tz, stop_us)
@@ -688,7 +683,7 @@ class _RowEvaluator(PlainEvaluator):
                     start_us, stop_us
                 )
             template = plan.met if stop_us < expires_us else plan.late
-            data = template.fill((*common, stop_text, fragment, elapsed))
+            data = template % (*common, stop_text, fragment, elapsed)
             out.append((cid, plan.id, 0, None, None, data))
         return out
 
@@ -762,10 +757,12 @@ class _RowPlan:
     engagement: Any
     calendar: Any
     tz: dt.tzinfo
-    stop: tuple[str, ...]
-    running: _Pieces
-    met: _Pieces
-    late: _Pieces
+    #: The stop types' positions in a contact's summary (:data:`_SUMMARY`).
+    stop_at: tuple[int, ...]
+    #: %-formats of the encoded timer, by state.
+    running: str
+    met: str
+    late: str
 
     @classmethod
     def make(cls, engagement: Any, calendar: Any, fields: dict[str, Any]) -> _RowPlan | None:
@@ -800,13 +797,13 @@ class _RowPlan:
                 head, text = text.split(cut)
                 parts.append(head)
             parts.append(text)
-            templates[state] = _Pieces(tuple(parts))
+            templates[state] = _format(parts)
         return cls(
             engagement.id,
             engagement,
             calendar,
             calendar.tz,
-            tuple(t.value for t in engagement.stop if t in PLAIN_TYPES),
+            tuple(_SUMMARY.index(f"{t.value}:us") for t in engagement.stop if t in PLAIN_TYPES),
             templates[TimerState.RUNNING],
             templates[TimerState.MET],
             templates[TimerState.LATE],
@@ -833,22 +830,25 @@ class _RowPlan:
         return _encode_json(value)
 
 
-@attrs.frozen
-class _Pieces:
-    """A template cut around its values: ``fill(values)`` puts each back between two pieces."""
-
-    pieces: tuple[str, ...]
-
-    def fill(self, values: tuple[str, ...]) -> str:
-        out = [self.pieces[0]]
-        for value, piece in zip(values, self.pieces[1:], strict=True):
-            out.append(value)
-            out.append(piece)
-        return "".join(out)
+def _format(pieces: list[str]) -> str:
+    """A %-format putting a value between each two pieces (their own % escaped)."""
+    return "%s".join(piece.replace("%", "%%") for piece in pieces)
 
 
 #: The types that can stop a plain contact's timers (all but ``received``).
 _STOPPING = sorted(PLAIN_TYPES, key=lambda t: t.value)
+#: A contact's summary, one tuple per contact, in this order.
+_SUMMARY = (
+    "_cid",
+    "version",
+    "tpl",
+    "start_us",
+    "start_text",
+    "as_of_text",
+    "as_of_us",
+    *[f"{t.value}:{name}" for t in _STOPPING for name in ("us", "line", "text")],
+)
+_START_US, _START_TEXT, _AS_OF_TEXT, _AS_OF_US = 3, 4, 5, 6
 
 
 class _Histories:

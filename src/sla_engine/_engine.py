@@ -125,6 +125,27 @@ class RecordResult(Outcomes[Rejected]):
 
 
 @attrs.frozen
+class StoredColumns:
+    """Stored events as columns (the columnar replay): ids, versions, topics, states."""
+
+    originator_ids: list[str]
+    originator_versions: list[int]
+    topics: list[str]
+    states: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def rows(self) -> Iterator[tuple[str, int, str, bytes]]:
+        return zip(
+            self.originator_ids, self.originator_versions, self.topics, self.states, strict=True
+        )
+
+    def events(self) -> list[StoredEvent]:
+        return [StoredEvent(*row) for row in self.rows()]
+
+
+@attrs.frozen
 class Projected:
     """A contact stored without an aggregate (the columnar replay), waiting for the view.
 
@@ -450,9 +471,7 @@ class SlaEngine(SiteRecording, Application[str]):
         """Bring the timer view up to the last recorded event (queries do it themselves)."""
         self._catch_up()
 
-    def _record_bulk(
-        self, stored: Sequence[StoredEvent], contacts: Mapping[str, Projected]
-    ) -> None:
+    def _record_bulk(self, stored: StoredColumns, contacts: Mapping[str, Projected]) -> None:
         """Store new contacts' events, encoded already, in one transaction (the columnar replay).
 
         The view is brought up to date as after ``record_many(project=False)``.
@@ -460,13 +479,13 @@ class SlaEngine(SiteRecording, Application[str]):
         recorder = self.recorder
         try:
             if isinstance(recorder, SQLiteAggregateRecorder):
-                # The aggregate recorder's executemany, in the recorder's own
-                # transaction: the application recorder runs one INSERT per
-                # event to return notification ids, which this does not use.
+                # The recorder's own statement in its own transaction, all rows in
+                # one executemany: its insert_events runs one INSERT per event to
+                # return notification ids, which this does not use.
                 with recorder.datastore.transaction(commit=True) as cursor:
-                    SQLiteAggregateRecorder._insert_events(recorder, cursor, stored)
+                    cursor.executemany(recorder.insert_events_statement, stored.rows())
             else:
-                recorder.insert_events(stored)
+                recorder.insert_events(stored.events())
         except IntegrityError:
             raise SlaEngineError(
                 "another process recorded some of these contacts during the replay: nothing of "
