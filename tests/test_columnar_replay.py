@@ -274,3 +274,40 @@ def test_a_gzip_log_and_json_lines(tmp_path: Path) -> None:
     summary = replay(engine, [gz, jl], columnar=True)
     assert (summary.rows, summary.recorded, summary.rejected) == (4, 4, 0)
     assert [e.type.value for e in engine.history("A")] == ["received", "answered", "closed"]
+
+
+def test_a_report_counts_the_view_as_stored_as_it_counts_timer_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The review read from a database view's rows equals the review of its Timer objects."""
+    log = tmp_path / "log.csv"
+    generate_log(
+        log,
+        contacts=500,
+        seed=8,
+        calendar_spec="fr",
+        start=dt.date(2025, 8, 25),
+        end=dt.date(2026, 1, 30),
+        malformed=0.02,
+    )
+    store = tmp_path / "store.db"
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    replay(engine, [log])
+    last = engine.last_event_at()
+    assert last is not None
+    cases = [
+        {},
+        {"by": ["engagement", "channel", "category", "service", "month", "school-year"]},
+        {"start": dt.date(2025, 10, 1), "end": dt.date(2025, 12, 31), "by": ["month"]},
+        {"as_of": last + dt.timedelta(days=40), "lang": "en"},
+    ]
+    for case in cases:
+        from_rows = build_report(engine, **case)  # type: ignore[arg-type]
+        with monkeypatch.context() as patch:
+            patch.setattr(engine.view, "timer_records", lambda: None)
+            from_timers = build_report(engine, **case)  # type: ignore[arg-type]
+        assert from_rows == from_timers, case
+        states = {e["id"]: e for e in from_rows["engagements"]}
+        assert sum(e["overdue"] + e["pending"] for e in states.values()) > 0
+        assert sum(e["late"] for e in states.values()) > 0
+    engine.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import math
@@ -25,6 +26,7 @@ from typing import Any
 from . import __version__
 from ._calendar import Calendar
 from ._catalogue import Catalogue
+from ._delay import Delay
 from ._engine import SlaEngine
 from ._obligations import obligation_target
 from ._timers import Timer, TimerState, evaluate_contact
@@ -44,10 +46,15 @@ def _start_day(started_at: dt.datetime, cal: Calendar | None) -> dt.date:
     return started_at.astimezone(cal.tz if cal is not None else started_at.tzinfo).date()
 
 
-def _bucket(state: TimerState) -> str:
-    if state in (TimerState.RUNNING, TimerState.AT_RISK, TimerState.PAUSED):
-        return "pending"
-    return state.value
+_PENDING = frozenset({TimerState.RUNNING.value, TimerState.AT_RISK.value, TimerState.PAUSED.value})
+#: The states :meth:`Timer.at` works out again at a given instant.
+_AGEING = frozenset({TimerState.RUNNING.value, TimerState.AT_RISK.value, TimerState.OVERDUE.value})
+_instant = functools.lru_cache(maxsize=4096)(dt.datetime.fromisoformat)
+
+
+@functools.lru_cache(maxsize=256)
+def _unit(target: str) -> str:
+    return Delay.parse(target).unit.value
 
 
 def _figures(counts: Counter[str]) -> dict[str, Any]:
@@ -91,11 +98,13 @@ def report_timers(
     catalogue: Catalogue | None = None,
     calendar_spec: Calendar | None = None,
     as_of: dt.datetime | None = None,
-) -> tuple[Iterable[Timer], dt.datetime | None, bool]:
+) -> tuple[Iterable[Timer | dict[str, Any]], dt.datetime | None, bool]:
     """The timers a report counts, the as-of instant used, and whether it is a what-if.
 
     From the live view, the timers come one page at a time: a report over
-    millions of contacts never holds them all.
+    millions of contacts never holds them all; from a view in a database,
+    as they are stored (:meth:`Timer.to_dict`), not as :class:`Timer`
+    objects, which would only be built to be counted.
     """
     what_if = catalogue is not None or calendar_spec is not None
     if not what_if:
@@ -107,6 +116,9 @@ def report_timers(
         if last is None or instant >= last:
             # Nothing happened after ``instant``: the live view, as it stands then.
             at = instant
+            records = engine.view.timer_records()
+            if records is not None:
+                return records, instant, False
             return (
                 (t.at(at, engine.calendar_for(t.calendar_key)) for t in engine.view.all_timers()),
                 instant,
@@ -142,37 +154,79 @@ class _Tally:
         self.breaches: list[tuple[str, str, int, str, str | None, str | None]] = []
 
     def add(self, t: Timer, day: dt.date) -> None:
-        bucket = _bucket(t.state)
-        engagement = t.engagement_id
+        self.add_values(
+            t.engagement_id,
+            t.state.value,
+            t.elapsed,
+            None if t.target is None else t.target.unit.value,
+            (t.channel, t.category, t.service, t.site),
+            day,
+            (
+                t.contact_id,
+                t.cycle,
+                None if t.due_date is None else t.due_date.isoformat(),
+                None if t.stopped_at is None else t.stopped_at.isoformat(),
+            ),
+        )
+
+    def add_record(self, record: dict[str, Any], at: dt.datetime, day: dt.date) -> None:
+        """A timer of the view as stored (:meth:`Timer.to_dict`), as it stands at ``at``.
+
+        What :meth:`Timer.at` then :meth:`add` do, without building the timer twice.
+        """
+        state = record["state"]
+        if state in _AGEING:
+            expires = record["expires_at"]
+            if expires is not None and at >= _instant(expires):
+                state = "overdue"
+            elif any(at >= _instant(w) for w in record["warnings"]):
+                state = "at_risk"
+            else:
+                state = "running"
+        target = record["target"]
+        self.add_values(
+            record["engagement_id"],
+            state,
+            record["elapsed"],
+            None if target is None else _unit(target),
+            (record["channel"], record["category"], record["service"], record.get("site")),
+            day,
+            (record["contact_id"], record["cycle"], record["due_date"], record["stopped_at"]),
+        )
+
+    def add_values(
+        self,
+        engagement: str,
+        state: str,
+        elapsed: Any,
+        unit: str | None,
+        classification: tuple[str | None, str | None, str | None, str | None],
+        day: dt.date,
+        breach: tuple[str, int, str | None, str | None],
+    ) -> None:
+        bucket = "pending" if state in _PENDING else state
         self.by_engagement[engagement][bucket] += 1
-        if t.state in (TimerState.MET, TimerState.LATE) and t.elapsed is not None:
-            self.elapsed[engagement][t.elapsed] += 1
-        if t.target is not None:
-            self.units[engagement].add(t.target.unit.value)
+        if state in ("met", "late") and elapsed is not None:
+            self.elapsed[engagement][elapsed] += 1
+        if unit is not None:
+            self.units[engagement].add(unit)
         month = f"{day.year:04d}-{day.month:02d}"
         if self.dimensions:
+            channel, category, service, site = classification
             values = {
                 "engagement": engagement,
-                "channel": t.channel,
-                "category": t.category,
-                "service": t.service,
-                "site": t.site,
+                "channel": channel,
+                "category": category,
+                "service": service,
+                "site": site,
                 "month": month,
                 "school-year": _school_year(day),
             }
             self.groups[tuple((name, values[name]) for name in self.dimensions)][bucket] += 1
         self.trend[(engagement, month)][bucket] += 1
-        if t.state in (TimerState.LATE, TimerState.OVERDUE):
-            self.breaches.append(
-                (
-                    engagement,
-                    t.contact_id,
-                    t.cycle,
-                    t.state.value,
-                    None if t.due_date is None else t.due_date.isoformat(),
-                    None if t.stopped_at is None else t.stopped_at.isoformat(),
-                )
-            )
+        if state in ("late", "overdue"):
+            contact_id, cycle, due_date, stopped_at = breach
+            self.breaches.append((engagement, contact_id, cycle, state, due_date, stopped_at))
 
 
 def build_report(
@@ -206,13 +260,23 @@ def build_report(
     calendars: dict[str | None, Calendar] = {}
     tally = _Tally(dimensions)
     for t in timers:
-        if t.started_at is None:
+        if isinstance(t, dict):  # a timer of the view, as stored
+            started_at, key = t["started_at"], t["calendar_key"]
+        else:
+            started_at, key = t.started_at, t.calendar_key
+        if started_at is None:
             continue
-        cal = calendars.get(t.calendar_key)
+        cal = calendars.get(key)
         if cal is None:
-            cal = calendar_spec or engine.calendar_for(t.calendar_key)
-            calendars[t.calendar_key] = cal
-        day = _start_day(t.started_at, cal)
+            cal = calendar_spec or engine.calendar_for(key)
+            calendars[key] = cal
+        if isinstance(t, dict):
+            assert instant is not None  # noqa: S101 - a view's timers come with their as_of
+            day = _start_day(_instant(started_at), cal)
+            if (start is None or day >= start) and (end is None or day <= end):
+                tally.add_record(t, instant, day)
+            continue
+        day = _start_day(started_at, cal)
         if (start is None or day >= start) and (end is None or day <= end):
             tally.add(t, day)
 

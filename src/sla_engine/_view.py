@@ -99,11 +99,7 @@ class TimerView:
         return "enc:" + base64.b64encode(self.cipher.encrypt(data.encode("utf-8"))).decode()
 
     def _decode(self, text: str) -> Timer:
-        if text.startswith("enc:"):
-            if self.cipher is None:
-                raise SlaEngineError("the timer view is encrypted: give the engine its cipher key")
-            text = self.cipher.decrypt(base64.b64decode(text[4:])).decode("utf-8")
-        return timer_from_dict(json.loads(text))
+        return timer_from_dict(self._record(text))
 
     def _rows(self, batch: Sequence[ContactTimers]) -> list[tuple[Any, ...]]:
         encode = None if self.cipher is None else self._encode
@@ -161,6 +157,18 @@ class TimerView:
 
     def all_timers(self) -> Iterator[Timer]:
         raise NotImplementedError
+
+    def timer_records(self) -> Iterator[dict[str, Any]] | None:
+        """Every timer as stored (:meth:`Timer.to_dict`), or ``None`` if the view keeps objects."""
+        return None
+
+    def _record(self, text: str) -> dict[str, Any]:
+        if text.startswith("enc:"):
+            if self.cipher is None:
+                raise SlaEngineError("the timer view is encrypted: give the engine its cipher key")
+            text = self.cipher.decrypt(base64.b64decode(text[4:])).decode("utf-8")
+        record: dict[str, Any] = json.loads(text)
+        return record
 
     def clear(self) -> None:
         """Forget every timer and tracking position (before a rebuild)."""
@@ -369,13 +377,19 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         )
 
     def all_timers(self) -> Iterator[Timer]:
+        return (timer_from_dict(record) for record in self._records())
+
+    def timer_records(self) -> Iterator[dict[str, Any]]:
+        return self._records()
+
+    def _records(self) -> Iterator[dict[str, Any]]:
         # Read in pages inside one read transaction (one snapshot of the view):
         # a view of millions of timers is never held in memory at once.
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT data FROM {_SQLITE_TABLE} ORDER BY contact_id, engagement_id, cycle")
             while rows := c.sqlite_cursor.fetchmany(_PAGE):
                 for row in rows:
-                    yield self._decode(row[0])
+                    yield self._record(row[0])
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
 from ._errors import SlaEngineError
-from ._timers import Timer
+from ._timers import Timer, timer_from_dict
 from ._view import ContactTimers, TimerView, microseconds
 
 __all__ = ["PostgresTimerView"]
@@ -152,6 +152,12 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         )
 
     def all_timers(self) -> Iterator[Timer]:
+        return (timer_from_dict(record) for record in self._records())
+
+    def timer_records(self) -> Iterator[dict[str, Any]]:
+        return self._records()
+
+    def _records(self) -> Iterator[dict[str, Any]]:
         # Keyset pages: a view of millions of timers is never held in memory at once.
         page = 5000
         query = SQL(
@@ -165,7 +171,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
                 c.execute(query, (*after, page))
                 rows = c.fetchall()
             for row in rows:
-                yield self._decode(row["data"])
+                yield self._record(row["data"])
             if len(rows) < page:
                 return
             last = rows[-1]
