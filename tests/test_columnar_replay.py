@@ -290,6 +290,13 @@ def test_a_report_counts_the_view_as_stored_as_it_counts_timer_objects(
         end=dt.date(2026, 1, 30),
         malformed=0.02,
     )
+    # Taken on the evening of the last day of arrivals: timers still running, some
+    # at risk, some expiring within hours (the generator runs on for weeks after).
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    log.write_text(
+        lines[0] + "".join(x for x in lines[1:] if x.split(",")[3][:10] <= "2026-01-30"),
+        encoding="utf-8",
+    )
     store = tmp_path / "store.db"
     engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
     replay(engine, [log])
@@ -300,6 +307,8 @@ def test_a_report_counts_the_view_as_stored_as_it_counts_timer_objects(
         {"by": ["engagement", "channel", "category", "service", "month", "school-year"]},
         {"start": dt.date(2025, 10, 1), "end": dt.date(2025, 12, 31), "by": ["month"]},
         {"as_of": last + dt.timedelta(days=40), "lang": "en"},
+        # Timers expiring within the day after the last event: some overdue, some not.
+        {"as_of": last + dt.timedelta(hours=20)},
     ]
     for case in cases:
         from_rows = build_report(engine, **case)  # type: ignore[arg-type]
