@@ -20,25 +20,24 @@ delays are kept: they change none of the figures compared.
 Contenders, in one process, their repeats interleaved; each figure is
 the best of ``--repeats`` runs:
 
-- ``sla-engine sqlite``: ``replay(..., jobs=2)`` into a new SQLite file (the
-  log read and checked in a second process), then ``build_report(...)`` on
-  the store opened again (as ``sla-engine replay`` then ``sla-engine report``
-  do);
+- ``sla-engine sqlite``: ``replay(...)`` (the columnar replay, the default)
+  into a new SQLite file, then ``build_report(...)`` on the store opened
+  again (as ``sla-engine replay`` then ``sla-engine report`` do);
 - ``sla-engine memory``: the same with ``store="memory"``;
-- ``sla-engine sqlite-1`` and ``memory-1`` (on demand): the same with
-  ``jobs=1``, everything in one process;
+- ``sla-engine sqlite-rows`` and ``memory-rows`` (on demand): the same with
+  ``columnar=False``, every row read and recorded one at a time (the design
+  before the columnar replay), in one process;
 - ``polars baseline``: :func:`baseline_polars.baseline_figures`, which reads
   the CSV itself.
 
 Every run of every contender is checked: total, met, late, overdue and
 pending per engagement, and the as-of instant, must be exactly those of the
 baseline, or the benchmark stops with the differences.  CPU time (the whole
-process's, every thread's: Polars runs on both cores) is shown beside the
-wall time, which is what the figures use; it leaves out the reading
-process of ``jobs=2``.  Peak memory is the process's peak resident set while
+process's, every thread's: Polars runs on both cores, for the baseline and
+for the columnar replay's reading) is shown beside the wall time, which is
+what the figures use.  Peak memory is the process's peak resident set while
 the contender runs (Linux: reset through ``/proc/self/clear_refs`` before
-each run; it includes the interpreter and the libraries already loaded, and
-leaves out the reading process, whose chunks in flight are bounded).
+each run; it includes the interpreter and the libraries already loaded).
 
 """
 
@@ -194,12 +193,13 @@ def run_engine(
     *,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
+    columnar: bool | None = None,
 ) -> dict[str, Any]:
     """Replay ``log`` into a new store and build the review: figures, as-of and timings."""
     catalogue = sla_engine.parse_catalogue(CATALOGUE, source="bench_replay")
     started = time.perf_counter()
     engine = sla_engine.SlaEngine(catalogue, CALENDAR, store=store)
-    summary = replay(engine, [log], progress=progress, jobs=jobs)
+    summary = replay(engine, [log], progress=progress, jobs=jobs, columnar=columnar)
     replayed = time.perf_counter()
     if store != "memory":
         # As `sla-engine report` does: open the store again, with the rules it recorded.
@@ -260,7 +260,7 @@ def environment() -> dict[str, Any]:
 
 #: "sqlite" and "memory" read the log in a second process (replay's jobs=2);
 #: "-1": in the recording process.
-CONTENDERS = ("sqlite", "sqlite-1", "memory", "memory-1", "polars")
+CONTENDERS = ("sqlite", "sqlite-rows", "memory", "memory-rows", "polars")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contenders",
         default="sqlite,memory,polars",
-        help="comma-separated subset of sqlite,memory,sqlite-1,memory-1,polars (the "
-        "baseline always runs; '-1': the log read in the recording process, not a second one)",
+        help="comma-separated subset of sqlite,memory,sqlite-rows,memory-rows,polars (the "
+        "baseline always runs; '-rows': the replay row by row, as before the columnar path)",
     )
     parser.add_argument("--workdir", type=Path, help="where the log and stores go (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -377,13 +377,15 @@ def _run_contenders(
             else:
                 name = f"sla-engine {contender}"
                 store = "memory"
-                jobs = 1 if contender.endswith("-1") else 2
+                columnar = not contender.endswith("-rows")
                 if contender.startswith("sqlite"):
                     db = workdir / f"store-{attempt}.db"
                     db.unlink(missing_ok=True)
                     store = str(db)
                 result, seconds, cpu, peak = measured(
-                    lambda store=store, jobs=jobs: run_engine(log_path, store, jobs=jobs)
+                    lambda store=store, columnar=columnar: run_engine(
+                        log_path, store, jobs=1, columnar=columnar
+                    )
                 )
                 figures, as_of = result["figures"], result["as_of"]
                 summary = result["summary"]
