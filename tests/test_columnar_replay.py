@@ -26,6 +26,11 @@ from sla_engine._generate import generate_log
 from sla_engine._replay import replay
 from sla_engine._report import build_report
 
+from .postgres_server import database_fixture, postgres_url
+
+pg_rows = database_fixture("pg_rows", scope="function")
+pg_columns = database_fixture("pg_columns", scope="function")
+
 NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 
 
@@ -320,3 +325,41 @@ def test_a_report_counts_the_view_as_stored_as_it_counts_timer_objects(
         assert sum(e["overdue"] + e["pending"] for e in states.values()) > 0
         assert sum(e["late"] for e in states.values()) > 0
     engine.close()
+
+
+def test_postgresql_gets_the_same_events_timers_and_review(
+    tmp_path: Path, pg_rows: dict[str, str], pg_columns: dict[str, str]
+) -> None:
+    log = tmp_path / "log.csv"
+    generate_log(
+        log,
+        contacts=300,
+        seed=5,
+        calendar_spec="fr",
+        start=dt.date(2025, 3, 3),
+        end=dt.date(2025, 6, 27),
+        malformed=0.03,
+    )
+    results = []
+    for database, columnar in ((pg_rows, False), (pg_columns, True)):
+        engine = SlaEngine(
+            "marianne-besancon", "fr", store=postgres_url(database), clock=lambda: NOW
+        )
+        rejects = io.StringIO()
+        summary = replay(engine, [log], rejects=rejects, columnar=columnar)
+        histories = sorted(
+            (h[0].contact_id, [(e, e.recorded_at) for e in h]) for h in engine.histories()
+        )
+        timers = sorted(
+            (t.to_dict() for t in engine.all_timers(now=NOW)),
+            key=lambda t: (t["contact_id"], t["engagement_id"], t["cycle"]),
+        )
+        report = build_report(engine)
+        report.pop("generated_at", None)
+        results.append(
+            (summary.rows, summary.recorded, summary.rejected, histories, timers, report,
+             sorted(rejects.getvalue().splitlines()))
+        )  # fmt: skip
+        engine.close()
+    assert results[0] == results[1]
+    assert results[0][1] > 700
