@@ -234,14 +234,14 @@ class BulkReader:
                         carried = None
                     yield from self._rest([io.BytesIO(header_raw), io.BytesIO(data), stream], line)
                     return
-                lines = self._lines(text, line)
+                frame = self._prepare(self._split(self._lines(text, line)))
                 line += count
                 if carried is not None:
-                    lines = pl.concat([carried, lines], how="vertical")
-                carried, out = self._block(self._split(lines), final=False)
+                    frame = pl.concat([carried, frame], how="vertical")
+                carried, out = self._block(frame, final=False)
                 yield from out
             if carried is not None:
-                _, out = self._block(self._split(carried), final=True)
+                _, out = self._block(carried, final=True)
                 yield from out
 
     def _rest(self, streams: list[Any], first_line: int) -> Iterator[LogRow | RejectedRow]:
@@ -320,9 +320,12 @@ class BulkReader:
 
     # -- one block -------------------------------------------------------------------
 
-    def _block(
-        self, frame: pl.DataFrame, *, final: bool
-    ) -> tuple[pl.DataFrame | None, list[LogRow | RejectedRow | int]]:
+    def _prepare(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A block's new lines, split, checked row by row and classified (once per line).
+
+        Keeps only what the later steps read (:meth:`_kept`), so that rows held
+        back to the next block are not split, parsed and classified again.
+        """
         col = self.columns
 
         def get(name: str) -> pl.Expr:
@@ -383,6 +386,32 @@ class BulkReader:
             (pl.col("_type") == "closed").cast(pl.Int8).alias("_is_closed"),
             pl.when(pl.col("_type") == "received").then(0).otherwise(1).alias("_rank"),
         )
+        return frame.select(self._kept())
+
+    def _kept(self) -> list[str]:
+        texts = [self.columns[n] for n in ("occurred_at", "recorded_at") if n in self.columns]
+        return [
+            "line",
+            "text",
+            "raw_bytes",
+            *texts,
+            "_cid",
+            "_eid",
+            "_occ",
+            "_rec",
+            "_tpl",
+            "_type",
+            "_is_received",
+            "_is_closed",
+            "_rank",
+            "plain",
+        ]
+
+    def _block(
+        self, frame: pl.DataFrame, *, final: bool
+    ) -> tuple[pl.DataFrame | None, list[LogRow | RejectedRow | int]]:
+        """Route a block's contacts (with those held back): stored here, held back, or not plain."""
+        now = self.clock()
 
         # Rows that are not plain are read by the ordinary reader now: it gives
         # their exact contact (or rejects them), and their contact leaves the path.
@@ -441,7 +470,7 @@ class BulkReader:
         frame = frame.join(groups.select("_cid", "_route"), on="_cid", how="left", nulls_equal=True)
         frame = frame.with_columns(pl.col("_route").fill_null("slow"))
 
-        carried = frame.filter(pl.col("_route") == "wait").select(self._carried_columns(frame))
+        carried = frame.filter(pl.col("_route") == "wait").select(self._kept())
         # Versions follow the log's order within a contact, as the row path records them.
         fast = frame.filter(pl.col("_route") == "fast").sort(["_cid", "line"])
         stored = self._record(fast, now)
@@ -455,9 +484,6 @@ class BulkReader:
             out.append(row)
         out.append(stored)
         return (carried if carried.height else None), out
-
-    def _carried_columns(self, frame: pl.DataFrame) -> list[str]:
-        return ["line", "text", "raw_bytes"]  # split again with the next block
 
     def _classify(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Each distinct classification read once by the ordinary reader: its template, or none."""
