@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'1st 10th':>9} {'last 10th':>9}"
     )
     for row in rows:
-        tenths = row["tenths_us_per_event"] or [float("nan")]
+        tenths = row["tenths_us_per_event"]
+        first, last = (f"{tenths[0]:.1f}", f"{tenths[-1]:.1f}") if tenths else ("—", "—")
         peak = row["peak_rss_mib"]
         print(
             f"{row['events']:>10,} {row['store']:<7} {row['replay_seconds']:>9.1f} "
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['vs_smallest']:>10.2f} {row['cpu_us_per_event']:>7.1f} "
             f"{row['cpu_vs_smallest']:>10.2f} {row['replay_us_per_event']:>9.1f} "
             f"{row['report_us_per_event']:>9.1f} "
-            f"{'—' if peak is None else f'{peak:,.0f}':>9} {tenths[0]:>9.1f} {tenths[-1]:>9.1f}"
+            f"{'—' if peak is None else f'{peak:,.0f}':>9} {first:>9} {last:>9}"
         )
     print()
     print("replay µs per event of each tenth of the log (wall / CPU), largest size of each store:")

@@ -330,9 +330,18 @@ def _common(
 ) -> dict[str, Any]:
     return {
         "contact_id": events[0].contact_id,
+        "as_of": events[-1].occurred_at,
+        **_engagement_fields(engagement, catalogue, cls),
+    }
+
+
+def _engagement_fields(
+    engagement: Engagement, catalogue: Catalogue, cls: _Classification
+) -> dict[str, Any]:
+    """What every timer of an engagement for contacts of one classification shares."""
+    return {
         "engagement_id": engagement.id,
         "kind": engagement.kind.value,
-        "as_of": events[-1].occurred_at,
         "catalogue": catalogue.id,
         "catalogue_version": f"{catalogue.version} ({catalogue.fingerprint})",
         "channel": cls.channel,
@@ -699,14 +708,7 @@ class PlainEvaluator:
             key = engagement.calendar or catalogue.calendar
             cal = self.calendars(key)
             fields = {
-                "engagement_id": engagement.id,
-                "kind": engagement.kind.value,
-                "catalogue": catalogue.id,
-                "catalogue_version": f"{catalogue.version} ({catalogue.fingerprint})",
-                "channel": cls.channel,
-                "category": cls.category,
-                "priority": cls.priority,
-                "service": cls.service,
+                **_engagement_fields(engagement, catalogue, cls),
                 "calendar": cal.spec,
                 "calendar_version": cal.data_version,
                 "calendar_key": key,
