@@ -115,6 +115,28 @@ def test_a_generated_log_with_every_kind_of_bad_row(
     assert recorded * (0.5 if quiet_days else 0.2) < rows["stored_in_bulk"] < recorded
 
 
+@pytest.mark.parametrize("catalogue", ["qualicirco", "services-publics-plus", "eduform"])
+def test_every_shipped_catalogue_gives_the_same_view(
+    catalogue: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their engagements take every way through the columnar evaluation: view rows
+    filled from templates, timers of the plain evaluator, evaluate_contact itself."""
+    _hold_back(monkeypatch, 7)
+    log = tmp_path / "log.csv"
+    generate_log(
+        log,
+        contacts=250,
+        seed=21,
+        calendar_spec="fr",
+        start=dt.date(2025, 4, 22),
+        end=dt.date(2025, 7, 11),
+        malformed=0.02,
+    )
+    rows = _same(log, tmp_path, monkeypatch, catalogue=catalogue)
+    assert rows["view"]
+    assert 0 < rows["stored_in_bulk"] < rows["summary"][1]
+
+
 def test_contacts_the_columnar_path_must_leave_to_the_row_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
