@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from ._catalogue import EngagementKind
 from ._contact import (
     _STORED,
     CLOCK_TOLERANCE,
+    CONTACT_TOPICS,
     YEARS,
     Contact,
     ContactEvent,
@@ -92,16 +92,7 @@ _INSTANT = r"^\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d[+-](?:[01]\d|2
 _INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
 _CLASSIFICATION = ("type", "channel", "category", "priority", "service", "attributes")
 #: Types a plain contact may have: the aggregate's other rules never apply to them.
-_PLAIN_TYPES = frozenset(
-    {
-        EventType.RECEIVED,
-        EventType.ACKNOWLEDGED,
-        EventType.HOLDING_REPLY,
-        EventType.ESCALATED,
-        EventType.ANSWERED,
-        EventType.CLOSED,
-    }
-)
+_PLAIN_TYPES = PLAIN_TYPES | {EventType.RECEIVED}
 _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
@@ -123,15 +114,9 @@ def bulk_reason(engine: SlaEngine, mapping: LogMapping | None) -> str | None:
         mapping.time_format is not None or mapping.encoding.lower().replace("_", "-") != "utf-8"
     ):
         return "the mapping names a date format or an encoding"
-    if engine.recorder.select_notifications(start=None, limit=1, topics=_contact_topics()):
+    if engine.recorder.select_notifications(start=None, limit=1, topics=CONTACT_TOPICS):
         return "the store already holds contacts"
     return None
-
-
-def _contact_topics() -> tuple[str, ...]:
-    from ._contact import CONTACT_TOPICS
-
-    return CONTACT_TOPICS
 
 
 @attrs.frozen
@@ -144,12 +129,6 @@ class _Template:
     payload: dict[str, Any]
     #: What selects its engagements (of a ``received`` event).
     classification: tuple[str | None, str | None, str, str | None]
-
-
-@attrs.define
-class _Counts:
-    rows: int = 0
-    recorded: int = 0
 
 
 class BulkReader:
@@ -947,6 +926,3 @@ class _Concat(io.RawIOBase):
                 return len(data)
             self.streams.pop(0)
         return 0
-
-
-_ = json  # the stored bytes come from eventsourcing's transcoder, never from here
