@@ -600,11 +600,17 @@ class SlaEngine(SiteRecording, Application[str]):
             # there). An aggregate held in memory is used only if it is at least
             # that recent (another process may have recorded events for it since).
             versions: dict[str, int] = {}
+            # Contacts whose first event is in these pages: the view has no row of
+            # theirs yet (if another process projects them meanwhile, the view's
+            # primary key refuses the batch, which is then projected again).
+            new: set[str] = set()
             last = position
             while len(versions) < self.projection_contacts:
                 page = self._contact_notifications(last, self.projection_batch)
                 for _, originator_id, originator_version in page:
                     versions[originator_id] = originator_version
+                    if originator_version == 1:
+                        new.add(originator_id)
                 if page:
                     last = page[-1][0]
                 if len(page) < self.projection_batch:
@@ -629,11 +635,7 @@ class SlaEngine(SiteRecording, Application[str]):
                     latest = last_seen
             batch.sort(key=lambda item: item[0])  # one lock order for every process
             try:
-                self.view.replace(
-                    batch,
-                    Tracking(self.name, last),
-                    latest,
-                )
+                self.view.replace(batch, Tracking(self.name, last), latest, new=new)
             except (IntegrityError, OperationalError) as error:
                 # Another process projected an overlapping batch at the same time
                 # (its tracking won, or its rows, or a deadlock chose us). Go on

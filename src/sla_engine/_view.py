@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Cipher, Tracking
@@ -114,12 +114,18 @@ class TimerView:
         return rows
 
     def replace(
-        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+        self,
+        batch: Sequence[ContactTimers],
+        tracking: Tracking,
+        last_event: int | None = None,
+        *,
+        new: Collection[str] = (),
     ) -> None:
         """Replace the timers of each contact in ``batch`` and record ``tracking``, atomically.
 
         ``last_event`` (µs since the epoch) raises the view's latest event
-        instant, the default ``as_of`` of a report.
+        instant, the default ``as_of`` of a report.  ``new`` names contacts
+        the view has no timer of yet (nothing to delete before inserting).
         """
         raise NotImplementedError
 
@@ -190,7 +196,12 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         self._keys_by_id: dict[str, bytes] = {}
 
     def replace(
-        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+        self,
+        batch: Sequence[ContactTimers],
+        tracking: Tracking,
+        last_event: int | None = None,
+        *,
+        new: Collection[str] = (),
     ) -> None:
         with self._database_lock:
             self._assert_tracking_uniqueness(tracking)
@@ -288,10 +299,15 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         return statements
 
     def replace(
-        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+        self,
+        batch: Sequence[ContactTimers],
+        tracking: Tracking,
+        last_event: int | None = None,
+        *,
+        new: Collection[str] = (),
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
-            self._replace(c, batch)
+            self._replace(c, batch, new)
             if last_event is not None:
                 c.execute(
                     "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "
@@ -347,10 +363,12 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             row = c.fetchone()
             return None if row is None else int(row[0])
 
-    def _replace(self, c: SQLiteCursor, batch: Sequence[ContactTimers]) -> None:
+    def _replace(
+        self, c: SQLiteCursor, batch: Sequence[ContactTimers], new: Collection[str] = ()
+    ) -> None:
         c.executemany(
             f"DELETE FROM {_SQLITE_TABLE} WHERE contact_id = ?",
-            [(contact_id,) for contact_id, _ in batch],
+            [(contact_id,) for contact_id, _ in batch if contact_id not in new],
         )
         c.executemany(
             f"INSERT INTO {_SQLITE_TABLE} VALUES (?, ?, ?, ?, ?, ?)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -54,7 +54,12 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         ]
 
     def replace(
-        self, batch: Sequence[ContactTimers], tracking: Tracking, last_event: int | None = None
+        self,
+        batch: Sequence[ContactTimers],
+        tracking: Tracking,
+        last_event: int | None = None,
+        *,
+        new: Collection[str] = (),  # PostgreSQL deletes by contact anyway
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
             if last_event is not None:
