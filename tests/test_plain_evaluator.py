@@ -105,3 +105,18 @@ def test_an_answer_at_the_expiry_instant_is_late() -> None:
         timers = PlainEvaluator(catalogue, calendars).evaluate(history)
         assert timers == evaluate_contact(history, catalogue, calendars)
         assert {t.state.value for t in timers if t.engagement_id == "email-5"} == {state}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    catalogue=st.sampled_from(sorted(SHIPPED.values(), key=lambda c: c.id)),
+    contacts=st.lists(sla.contact_histories(max_events=8), min_size=1, max_size=5),
+)
+def test_any_history_gets_the_timers_of_evaluate_contact(
+    catalogue: Catalogue, contacts: list[list[object]]
+) -> None:
+    """Pauses, reopenings, reclassifications, complex flags: handed to evaluate_contact."""
+    calendars = resolver("fr")
+    evaluator = PlainEvaluator(catalogue, calendars)
+    for history in contacts:
+        assert evaluator.evaluate(history) == evaluate_contact(history, catalogue, calendars)  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ from ._privacy import Privacy, key_ref, pseudonym, unseal
 from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
 from ._time import require_aware
-from ._timers import Timer, evaluate_contact
+from ._timers import PlainEvaluator, Timer, evaluate_contact
 from ._view import ContactTimers, TimerView, ViewRows, microseconds
 from ._vocabulary import EventType
 
@@ -309,6 +309,8 @@ class SlaEngine(SiteRecording, Application[str]):
         self.conflicts = 0
 
         self._recent = _WorkingSet()
+        self._plain: PlainEvaluator | None = None
+        self._plain_rules: tuple[Catalogue, Calendar] | None = None
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact | Projected] = {}
         self._check_view_rules(self._remember_rules(rules))
@@ -679,6 +681,18 @@ class SlaEngine(SiteRecording, Application[str]):
     def _evaluate(
         self, history: Sequence[ContactEvent], as_of: dt.datetime | None = None
     ) -> list[Timer]:
+        if as_of is None:
+            # The view's timers: plain histories share their deadlines' arithmetic.
+            plain, rules = self._plain, self._plain_rules
+            if (
+                plain is None
+                or rules is None
+                or rules[0] is not self.catalogue
+                or rules[1] is not self.default_calendar
+            ):
+                plain = self._plain = PlainEvaluator(self.catalogue, self.calendar_for)
+                self._plain_rules = (self.catalogue, self.default_calendar)
+            return plain.evaluate(history)
         return evaluate_contact(history, self.catalogue, self.calendar_for, as_of)
 
     def rebuild_view(self) -> None:

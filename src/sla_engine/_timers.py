@@ -612,13 +612,17 @@ class PlainEvaluator:
         self._elapsed: dict[tuple[str, int, int], int | float] = {}
 
     def evaluate(self, events: Sequence[ContactEvent]) -> list[Timer]:
-        """The timers ``evaluate_contact(events, catalogue, calendars)`` gives."""
+        """The timers ``evaluate_contact(events, catalogue, calendars)`` gives, for any history."""
         first = events[0]
         key = (first.channel, first.category, first.priority or "normal", first.service)
         plans = self._plans.get(key, _UNPLANNED)
         if plans is _UNPLANNED:
             plans = self._plans[key] = self._plan(*key)
-        if plans is None or first.type is not EventType.RECEIVED:
+        if (
+            plans is None
+            or first.type is not EventType.RECEIVED
+            or any(e.type not in PLAIN_TYPES for e in events[1:])
+        ):
             return evaluate_contact(events, self.catalogue, self.calendars)
         timers: list[Timer] = []
         as_of = events[-1].occurred_at
