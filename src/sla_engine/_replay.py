@@ -100,9 +100,10 @@ def replay(
     lines at a time with Polars and records their plain contacts without
     building an aggregate per contact (:mod:`sla_engine._bulk`), the other
     rows going the ordinary way: the same events, timers and report, about
-    ten times faster.  It cannot when events are encrypted or compressed,
-    requesters pseudonymised, the mapping names a date format or an
-    encoding other than UTF-8, or the store already holds contacts (a
+    five times faster (``benchmarks/bench_replay.py``).  It cannot when
+    events are encrypted or compressed, requesters pseudonymised, the
+    mapping names a date format or an encoding other than UTF-8, or the
+    store already holds contacts (a
     replay run again checks every row against the store).  It reads
     ``block_lines`` lines at a time (200,000 by default, about 1 KiB of
     memory each, with the rows of contacts held back from earlier blocks).
