@@ -103,10 +103,10 @@ def replay(
     five times faster (``benchmarks/bench_replay.py``).  It cannot when
     events are encrypted or compressed, requesters pseudonymised, the
     mapping names a date format or an encoding other than UTF-8, or the
-    store already holds contacts (a
-    replay run again checks every row against the store).  It reads
-    ``block_lines`` lines at a time (200,000 by default, about 1 KiB of
-    memory each, with the rows of contacts held back from earlier blocks).
+    store already holds contacts (a replay run again checks every row
+    against the store).  It reads ``block_lines`` lines at a time (200,000
+    by default, about 1 KiB of memory each, with the rows of contacts held
+    back from earlier blocks).
     """
     previous = engine.recent_contacts, engine.projection_contacts
     engine.recent_contacts = max(previous[0], working_set)
