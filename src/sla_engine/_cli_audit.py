@@ -45,8 +45,8 @@ def add_parsers(commands: Any) -> None:
         "--jobs",
         type=int,
         choices=(1, 2),
-        help="2: read the logs in a second process (default: 2 for logs over 4 MiB "
-        "when a core is idle)",
+        help="row by row only: 2 reads the logs in a second process (default: 2 for logs "
+        "over 4 MiB when a core is idle)",
     )
     r.add_argument(
         "--row-by-row",
