@@ -37,14 +37,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import polars as pl
 
-from ._catalogue import EngagementKind
+from ._calendar import Calendar
+from ._catalogue import Catalogue, Engagement, EngagementKind
 from ._contact import (
     _STORED,
     CLOCK_TOLERANCE,
@@ -54,6 +55,7 @@ from ._contact import (
     ContactEvent,
     _order,
 )
+from ._delay import Delay
 from ._engine import Projected, SlaEngine, StoredColumns
 from ._errors import SlaEngineError
 from ._logs import (
@@ -68,6 +70,7 @@ from ._logs import (
 )
 from ._timers import (
     PLAIN_TYPES,
+    CalendarResolver,
     PlainEvaluator,
     Timer,
     TimerState,
@@ -644,12 +647,12 @@ class _RowEvaluator(PlainEvaluator):
     and from the deadline worked out once per start day.
     """
 
-    def __init__(self, catalogue: Any, calendars: Any, *, rows: bool) -> None:
+    def __init__(self, catalogue: Catalogue, calendars: CalendarResolver, *, rows: bool) -> None:
         super().__init__(catalogue, calendars)
         self.rows_possible = rows
         self._row_plans: dict[tuple[Any, ...], list[_RowPlan] | None] = {}
         self._row_deadlines: dict[tuple[str, int], tuple[int, int, str]] = {}
-        self._days: dict[tuple[Any, int], int] = {}
+        self._days: dict[tuple[dt.tzinfo, int], int] = {}
         self._elapsed_text: dict[tuple[str, int, int], str] = {}
 
     def rows(
@@ -742,7 +745,9 @@ _SENTINEL_EXPIRES = dt.datetime(1905, 1, 1, tzinfo=dt.UTC)
 _SENTINEL_ELAPSED = 987_654_321
 
 
-def _fragment(due: dt.date | None, expires: dt.datetime | None, warnings: Any) -> str:
+def _fragment(
+    due: dt.date | None, expires: dt.datetime | None, warnings: Sequence[dt.datetime]
+) -> str:
     """The encoded due date, expiry and warnings, as they sit inside an encoded timer."""
     text = _encode_json(
         {
@@ -759,9 +764,10 @@ class _RowPlan:
     """One engagement's encoded timers, cut around the values that differ between contacts."""
 
     id: str
-    engagement: Any
-    calendar: Any
+    engagement: Engagement
+    calendar: Calendar
     tz: dt.tzinfo
+    target: Delay
     #: The stop types' positions in a contact's summary (:data:`_SUMMARY`).
     stop_at: tuple[int, ...]
     #: %-formats of the encoded timer, by state.
@@ -770,7 +776,12 @@ class _RowPlan:
     late: str
 
     @classmethod
-    def make(cls, engagement: Any, calendar: Any, fields: dict[str, Any]) -> _RowPlan | None:
+    def make(
+        cls, engagement: Engagement, calendar: Calendar, fields: dict[str, Any]
+    ) -> _RowPlan | None:
+        target = engagement.target
+        if target is None:
+            return None
         templates = {}
         for state in (TimerState.RUNNING, TimerState.MET, TimerState.LATE):
             stopped = state is not TimerState.RUNNING
@@ -808,6 +819,7 @@ class _RowPlan:
             engagement,
             calendar,
             calendar.tz,
+            target,
             tuple(_SUMMARY.index(f"{t.value}:us") for t in engagement.stop if t in PLAIN_TYPES),
             templates[TimerState.RUNNING],
             templates[TimerState.MET],
@@ -818,7 +830,7 @@ class _RowPlan:
         """(expiry µs, attention µs of an open timer, encoded fragment) for a start that day."""
         started = _EPOCH + dt.timedelta(microseconds=start_us)
         due, expires, _, _, warnings = _deadline(
-            self.engagement, self.engagement.target, self.calendar, started, ()
+            self.engagement, self.target, self.calendar, started, ()
         )
         assert expires is not None  # noqa: S101 - a day-counted delay always expires
         expires_us = microseconds(expires)
@@ -828,7 +840,7 @@ class _RowPlan:
     def elapsed(self, start_us: int, stop_us: int) -> str:
         value = _elapsed(
             self.calendar,
-            self.engagement.target.unit,
+            self.target.unit,
             _EPOCH + dt.timedelta(microseconds=start_us),
             _EPOCH + dt.timedelta(microseconds=stop_us),
         )
