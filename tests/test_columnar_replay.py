@@ -391,3 +391,68 @@ def test_postgresql_gets_the_same_events_timers_and_review(
         engine.close()
     assert results[0] == results[1]
     assert results[0][1] > 700
+
+
+_HEADER = "event_id,contact_id,type,occurred_at,channel\n"
+_ROW = "a1,A,received,2025-03-03T09:00:00+01:00,email"
+_LONG = "a1,A,received,2025-03-03T09:00:00+01:00," + " " * (65536 - 45) + "email"
+# Found by a differential fuzzer: each of these was read one way by the columnar
+# reader and another by the ordinary one.
+AWKWARD = {
+    "a line of \\x1c, blank to str.strip": _HEADER + _ROW + "\n\x1c\n",
+    "a quote that opens a field after a stray one": _HEADER
+    + 'a"1,"A,received,2025-03-03T09:00:00+01:00,email\n'
+    + "b1,B,received,2025-03-03T09:00:00+01:00,email\n",
+    "a carriage return inside a field": "event_id,contact_id,type,occurred_at,channel,category,"
+    "service\n" + _ROW + ",\r,\n",
+    "a carriage return inside the header": "event_id,contact_id\r,type,occurred_at,channel\n"
+    + _ROW
+    + "\n",
+    "recorded in the year 9999": "event_id,contact_id,type,occurred_at,recorded_at,channel\n"
+    "a1,A,received,2025-03-03T09:00:00+01:00,9999-12-31T12:00:00+00:00,email\n",
+    "happened past 9999 in UTC": _HEADER + "a1,A,received,9999-12-31T23:00:00-05:00,email\n",
+    "a last line of 64 KiB without its newline": _HEADER + _LONG,
+    "a header over 64 KiB": _HEADER.rstrip("\n") + "," + "z" * 70000 + "\n" + _ROW + ",\n",
+    "a line over 64 KiB in the middle": _HEADER + _ROW + "\n" + _LONG + "xx\n" + "b" + _ROW[1:],
+}
+
+
+def _outcome(log: Path, store: Path, columnar: bool) -> Any:
+    try:
+        return _replayed(log, store, columnar=columnar, catalogue="marianne-besancon")
+    except SlaEngineError as error:
+        return f"{type(error).__name__}: {error}"
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD))
+def test_awkward_lines_are_read_the_same_way(name: str, tmp_path: Path) -> None:
+    assert len(_LONG.encode()) == 65536  # MAX_ROW_BYTES: a row of exactly that, no newline
+    log = tmp_path / "log.csv"
+    log.write_bytes(AWKWARD[name].encode())
+    rows = _outcome(log, tmp_path / "rows.db", columnar=False)
+    columns = _outcome(log, tmp_path / "columns.db", columnar=True)
+    assert rows == columns
+
+
+def test_a_damaged_gzip_log_is_reported_the_same_way(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv.gz"
+    generate_log(
+        log,
+        contacts=600,
+        seed=2,
+        calendar_spec="fr",
+        start=dt.date(2025, 3, 3),
+        end=dt.date(2025, 5, 30),
+    )
+    data = log.read_bytes()
+    log.write_bytes(data[: len(data) * 2 // 3])  # cut short
+    errors = []
+    for columnar in (False, True):
+        engine = SlaEngine(
+            "marianne-besancon", "fr", store=str(tmp_path / f"{columnar}.db"), clock=lambda: NOW
+        )
+        with pytest.raises(SlaEngineError, match="the compressed file is damaged after line") as e:
+            replay(engine, [log], columnar=columnar)
+        errors.append(str(e.value))
+        engine.close()
+    assert errors[0] == errors[1]

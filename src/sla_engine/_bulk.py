@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
+import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,13 +58,14 @@ from ._contact import (
 )
 from ._delay import Delay
 from ._engine import Projected, SlaEngine, StoredColumns
-from ._errors import SlaEngineError
+from ._errors import DataError, SlaEngineError
 from ._logs import (
     FIELDS,
     MAX_ROW_BYTES,
     LogMapping,
     LogRow,
     RejectedRow,
+    _ends_in_quotes,
     _open,
     _Rows,
     sniff_delimiter,
@@ -96,6 +98,9 @@ _INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S%:z"
 _CLASSIFICATION = ("type", "channel", "category", "priority", "service", "attributes")
 #: Types a plain contact may have: the aggregate's other rules never apply to them.
 _PLAIN_TYPES = PLAIN_TYPES | {EventType.RECEIVED}
+#: What Python's ``str.strip`` strips (Polars' default leaves out \x1c to \x1f): a
+#: line of these is blank to the ordinary reader.
+_PY_WHITESPACE = "".join(chr(c) for c in range(0x3100) if chr(c).isspace())
 _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
@@ -173,12 +178,17 @@ class BulkReader:
     def __iter__(self) -> Iterator[LogRow | RejectedRow | int]:
         stream = _open(self.path)
         with stream:
-            header_raw = stream.readline()
+            header_raw = self._readline(stream, 0)
             try:
                 header_text = header_raw.decode("utf-8").removeprefix("\ufeff")
             except UnicodeDecodeError:
                 header_text = '"'  # not a plain header: the row path says why
-            if '"' in header_text or not header_text.strip():
+            if (
+                '"' in header_text
+                or "\r" in header_text.rstrip("\r\n")
+                or not header_text.strip()
+                or len(header_raw) > MAX_ROW_BYTES
+            ):
                 yield from self._rest([io.BytesIO(header_raw), stream], 2)
                 return
             self.delimiter = self.mapping.delimiter or sniff_delimiter(header_text)
@@ -197,20 +207,18 @@ class BulkReader:
             carried: pl.DataFrame | None = None
             line = 2
             while True:
-                block = list(itertools.islice(stream, self.block_lines))
+                block, too_long = self._read_block(stream, line)
                 if not block:
                     break
                 count = len(block)
                 data = b"".join(block)
-                if not data.endswith(b"\n"):
-                    data += b"\n"
                 try:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError:
                     text = None
-                if text is None or _odd_quotes(text):
-                    # A quoted field over several lines, or bytes that are not
-                    # UTF-8: the row path reads from here on, line by line.
+                if text is None or too_long or self._quotes_span_lines(text):
+                    # A quoted field over several lines, bytes that are not UTF-8
+                    # or a line too long: the row path reads from here on.
                     if carried is not None:
                         yield from self._to_row_path(carried)
                         carried = None
@@ -225,6 +233,46 @@ class BulkReader:
             if carried is not None:
                 _, out = self._block(carried, final=True)
                 yield from out
+
+    def _readline(self, stream: Any, number: int) -> bytes:
+        """A line (at most one byte past the longest row), as the ordinary reader reads it."""
+        try:
+            line: bytes = stream.readline(MAX_ROW_BYTES + 1)
+        except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
+            raise DataError(
+                f"the compressed file is damaged after line {number} ({error}); "
+                "the rows before it were read",
+                source=self.source,
+                line=number + 1,
+            ) from None
+        return line
+
+    def _read_block(self, stream: Any, first_line: int) -> tuple[list[bytes], bool]:
+        """Up to ``block_lines`` lines; and whether the last one is too long to be a row."""
+        lines: list[bytes] = []
+        for number in range(first_line - 1, first_line - 1 + self.block_lines):
+            line = self._readline(stream, number)
+            if not line:
+                break
+            lines.append(line)
+            if len(line) > MAX_ROW_BYTES:
+                return lines, True
+        return lines, False
+
+    def _quotes_span_lines(self, text: str) -> bool:
+        """Whether a quoted field of ``text`` goes on past the end of its line.
+
+        A line whose only quotes enclose its last field cannot; any other line
+        with a quote is scanned as the ordinary reader scans it.
+        """
+        if '"' not in text:
+            return False
+        lines = pl.Series([text]).str.split("\n").explode().str.strip_suffix("\r")
+        quoted = lines.filter(lines.str.contains('"', literal=True))
+        delimiter = re.escape(self.delimiter)
+        last_field = rf'^(?:[^"]*{delimiter})?"(?:[^"]|"")*"$'
+        others = quoted.filter(~quoted.str.contains(last_field))
+        return any(_ends_in_quotes(line, self.delimiter, False) for line in others)
 
     def _rest(self, streams: list[Any], first_line: int) -> Iterator[LogRow | RejectedRow]:
         """The ordinary reader over ``streams`` (the header, then the lines from ``first_line``)."""
@@ -252,16 +300,21 @@ class BulkReader:
 
     def _lines(self, text: str, first_line: int) -> pl.DataFrame:
         """The block's lines that are not blank, with their numbers and sizes."""
+        ends_with_newline = text.endswith("\n")
         lines = pl.Series("text", [text]).str.strip_suffix("\n").str.split("\n").explode()
+        # Each line's size as read, its newline included (the last may have none).
+        newline = pl.Series([1] * len(lines), dtype=pl.Int64)
+        if not ends_with_newline:
+            newline[-1] = 0
         return pl.DataFrame(
             {
                 "line": pl.int_range(
                     first_line, first_line + len(lines), eager=True, dtype=pl.Int64
                 ),
                 "text": lines.str.strip_suffix("\r"),
-                "raw_bytes": lines.str.len_bytes() + 1,
+                "raw_bytes": lines.str.len_bytes().cast(pl.Int64) + newline,
             }
-        ).filter(pl.col("text").str.strip_chars() != "")
+        ).filter(pl.col("text").str.strip_chars(_PY_WHITESPACE) != "")
 
     def _split(self, frame: pl.DataFrame) -> pl.DataFrame:
         """The lines split into the header's columns; ``plain`` says which need no more."""
@@ -286,7 +339,9 @@ class BulkReader:
         # fields: the ordinary reader takes the line (and says what is wrong).
         # The ordinary reader refuses a line over MAX_ROW_BYTES (its newline included).
         short = pl.col("raw_bytes") <= MAX_ROW_BYTES
-        plain = short & complete & ~prefix_has_quote & (~has_quote | quoted_last)
+        # A carriage return inside a line is a line end to the csv module.
+        no_cr = ~pl.col("text").str.contains("\r", literal=True)
+        plain = short & no_cr & complete & ~prefix_has_quote & (~has_quote | quoted_last)
         if n > 1:
             plain = plain & ~(~has_quote & pl.col(last).str.contains(self.delimiter, literal=True))
         unquoted = (
@@ -911,14 +966,6 @@ class _Histories:
             )
         history.sort(key=_order)  # as the aggregate keeps it (a stable sort)
         return history
-
-
-def _odd_quotes(text: str) -> bool:
-    """Whether a line of ``text`` has an odd number of quotes (a field goes on to the next)."""
-    if '"' not in text:
-        return False
-    counts = pl.Series([text]).str.split("\n").explode().str.count_matches('"', literal=True)
-    return bool((counts % 2 == 1).any())
 
 
 class _Concat(io.RawIOBase):

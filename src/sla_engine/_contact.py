@@ -400,7 +400,8 @@ YEARS = (1803, 2100)
 
 def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
     """Refuse an event said to happen after it is recorded, or outside the calendars' years."""
-    if event.occurred_at > recorded_at + CLOCK_TOLERANCE:
+    # A difference, not a sum: a recording instant near year 9999 must not overflow.
+    if event.occurred_at - recorded_at > CLOCK_TOLERANCE:
         raise ContactRuleError(
             event.contact_id,
             event.event_id,
@@ -408,7 +409,10 @@ def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
             f"({recorded_at.isoformat()}): an event is recorded once it has happened",
             "in_future",
         )
-    year = event.occurred_at.astimezone(dt.UTC).year
+    try:
+        year = event.occurred_at.astimezone(dt.UTC).year
+    except OverflowError:  # past 9999-12-31 in UTC: out of range all the same
+        year = dt.MAXYEAR + 1
     if not YEARS[0] <= year <= YEARS[1]:
         raise ContactRuleError(
             event.contact_id,
