@@ -10,23 +10,18 @@ that found the awkward lines pinned in ``test_columnar_replay.py``.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sla_engine import SlaEngine, _bulk
-from sla_engine._errors import SlaEngineError
-from sla_engine._replay import replay
-from sla_engine._report import build_report
+from sla_engine import _bulk
 
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+from .replay_support import outcome
+
 HEADER = (
     "event_id,contact_id,type,occurred_at,recorded_at,channel,category,priority,service,attributes"
 )
@@ -157,34 +152,6 @@ def logs(draw: st.DrawFn) -> str:
     return bom + HEADER + newline + newline.join(lines) + end
 
 
-def _replay(log: Path, store: Path, **options: Any) -> dict[str, Any] | str:
-    engine = SlaEngine(options.pop("catalogue"), "fr", store=str(store), clock=lambda: NOW)
-    rejects = io.StringIO()
-    try:
-        summary = replay(engine, [log], rejects=rejects, batch_size=53, **options)
-    except SlaEngineError as error:
-        engine.close()
-        return f"{type(error).__name__}: {error}"
-    with sqlite3.connect(store) as db:
-        events = db.execute(
-            "SELECT originator_id, originator_version, topic, state FROM stored_events "
-            "ORDER BY originator_id, originator_version"
-        ).fetchall()
-        view = db.execute("SELECT * FROM sla_timers ORDER BY contact_id, engagement_id, cycle")
-        rows = view.fetchall()
-    report = build_report(engine)
-    report.pop("generated_at", None)
-    engine.close()
-    lines = rejects.getvalue().splitlines()
-    return {
-        "summary": (summary.rows, summary.recorded, summary.duplicates, summary.rejected),
-        "rejects": [lines[0], *sorted(lines[1:])],
-        "events": events,
-        "view": rows,
-        "report": report,
-    }
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     text=logs(),
@@ -200,8 +167,8 @@ def test_both_replays_agree_on_any_log(
         patch.setattr(_bulk, "_ANSWERED_QUIET_US", quiet_days // 2 * 86_400_000_000)
         log = Path(folder) / "log.csv"
         log.write_text(text, encoding="utf-8", newline="")
-        rows = _replay(log, Path(folder) / "rows.db", catalogue=catalogue, columnar=False)
-        columns = _replay(
+        rows = outcome(log, Path(folder) / "rows.db", catalogue=catalogue, columnar=False)
+        columns = outcome(
             log,
             Path(folder) / "columns.db",
             catalogue=catalogue,

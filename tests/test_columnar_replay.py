@@ -14,7 +14,6 @@ import datetime as dt
 import gzip
 import io
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -22,48 +21,20 @@ import pytest
 
 from sla_engine import SlaEngine, _bulk
 from sla_engine._errors import SlaEngineError
-from sla_engine._generate import generate_log
 from sla_engine._replay import replay
 from sla_engine._report import build_report
 
 from .postgres_server import database_fixture, postgres_url
+from .replay_support import NOW, generated, outcome, replayed
 
 pg_rows = database_fixture("pg_rows", scope="function")
 pg_columns = database_fixture("pg_columns", scope="function")
-
-NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
-
-
-def _replayed(log: Path, store: Path, *, columnar: bool, catalogue: str) -> dict[str, Any]:
-    engine = SlaEngine(catalogue, "fr", store=str(store), clock=lambda: NOW)
-    rejects = io.StringIO()
-    summary = replay(engine, [log], rejects=rejects, batch_size=53, columnar=columnar)
-    with sqlite3.connect(store) as db:
-        events = db.execute(
-            "SELECT originator_id, originator_version, topic, state FROM stored_events "
-            "ORDER BY originator_id, originator_version"
-        ).fetchall()
-        view = db.execute(
-            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
-            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
-        ).fetchall()
-    report = build_report(engine)
-    report.pop("generated_at", None)
-    lines = rejects.getvalue().splitlines()
-    engine.close()
-    return {
-        "summary": (summary.rows, summary.recorded, summary.duplicates, summary.rejected),
-        "rejects": [lines[0], *sorted(lines[1:])],
-        "events": events,
-        "view": view,
-        "report": json.dumps(report, sort_keys=True, default=str),
-    }
 
 
 def _same(
     log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalogue: str = "marianne-besancon"
 ) -> dict[str, Any]:
-    rows = _replayed(log, tmp_path / "rows.db", columnar=False, catalogue=catalogue)
+    rows = replayed(log, tmp_path / "rows.db", columnar=False, catalogue=catalogue)
     stored_in_bulk: list[int] = []
     record_bulk = SlaEngine._record_bulk
 
@@ -72,7 +43,7 @@ def _same(
         record_bulk(engine, stored, contacts)
 
     monkeypatch.setattr(SlaEngine, "_record_bulk", counted)
-    columns = _replayed(log, tmp_path / "columns.db", columnar=True, catalogue=catalogue)
+    columns = replayed(log, tmp_path / "columns.db", columnar=True, catalogue=catalogue)
     for key in rows:
         assert rows[key] == columns[key], key
     return rows | {"stored_in_bulk": sum(stored_in_bulk)}
@@ -96,19 +67,18 @@ def test_a_generated_log_with_every_kind_of_bad_row(
 ) -> None:
     _hold_back(monkeypatch, quiet_days)
     log = tmp_path / "log.csv.gz"
-    generated = generate_log(
+    written = generated(
         log,
         contacts=400,
         seed=seed,
-        calendar_spec="fr",
         start=dt.date(2025, 1, 6),
         end=dt.date(2025, 5, 30),
         malformed=0.08,
     )
     rows = _same(log, tmp_path, monkeypatch)
     total, recorded, _, rejected = rows["summary"]
-    assert total == generated.rows
-    assert rejected >= len(generated.corrupted) > 20
+    assert total == written.rows
+    assert rejected >= len(written.corrupted) > 20
     assert recorded > 900
     # Not all of it went the columnar way: pauses, reopenings, bad rows and, held
     # back for a week, contacts with events over more than a week's blocks.
@@ -123,11 +93,10 @@ def test_every_shipped_catalogue_gives_the_same_view(
     filled from templates, timers of the plain evaluator, evaluate_contact itself."""
     _hold_back(monkeypatch, 7)
     log = tmp_path / "log.csv"
-    generate_log(
+    generated(
         log,
         contacts=250,
         seed=21,
-        calendar_spec="fr",
         start=dt.date(2025, 4, 22),
         end=dt.date(2025, 7, 11),
         malformed=0.02,
@@ -314,11 +283,10 @@ def test_a_report_counts_the_view_as_stored_as_it_counts_timer_objects(
 ) -> None:
     """The review read from a database view's rows equals the review of its Timer objects."""
     log = tmp_path / "log.csv"
-    generate_log(
+    generated(
         log,
         contacts=500,
         seed=8,
-        calendar_spec="fr",
         start=dt.date(2025, 8, 25),
         end=dt.date(2026, 1, 30),
         malformed=0.02,
@@ -359,11 +327,10 @@ def test_postgresql_gets_the_same_events_timers_and_review(
     tmp_path: Path, pg_rows: dict[str, str], pg_columns: dict[str, str]
 ) -> None:
     log = tmp_path / "log.csv"
-    generate_log(
+    generated(
         log,
         contacts=300,
         seed=5,
-        calendar_spec="fr",
         start=dt.date(2025, 3, 3),
         end=dt.date(2025, 6, 27),
         malformed=0.03,
@@ -417,30 +384,22 @@ AWKWARD = {
 }
 
 
-def _outcome(log: Path, store: Path, columnar: bool) -> Any:
-    try:
-        return _replayed(log, store, columnar=columnar, catalogue="marianne-besancon")
-    except SlaEngineError as error:
-        return f"{type(error).__name__}: {error}"
-
-
 @pytest.mark.parametrize("name", sorted(AWKWARD))
 def test_awkward_lines_are_read_the_same_way(name: str, tmp_path: Path) -> None:
     assert len(_LONG.encode()) == 65536  # MAX_ROW_BYTES: a row of exactly that, no newline
     log = tmp_path / "log.csv"
     log.write_bytes(AWKWARD[name].encode())
-    rows = _outcome(log, tmp_path / "rows.db", columnar=False)
-    columns = _outcome(log, tmp_path / "columns.db", columnar=True)
+    rows = outcome(log, tmp_path / "rows.db", catalogue="marianne-besancon", columnar=False)
+    columns = outcome(log, tmp_path / "columns.db", catalogue="marianne-besancon", columnar=True)
     assert rows == columns
 
 
 def test_a_damaged_gzip_log_is_reported_the_same_way(tmp_path: Path) -> None:
     log = tmp_path / "log.csv.gz"
-    generate_log(
+    generated(
         log,
         contacts=600,
         seed=2,
-        calendar_spec="fr",
         start=dt.date(2025, 3, 3),
         end=dt.date(2025, 5, 30),
     )

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ import attrs
 import polars as pl
 
 from ._calendar import Calendar
-from ._catalogue import Catalogue, Engagement, EngagementKind
+from ._catalogue import Catalogue, Engagement
 from ._contact import (
     _STORED,
     CLOCK_TOLERANCE,
@@ -58,7 +58,7 @@ from ._contact import (
 )
 from ._delay import Delay
 from ._engine import Projected, SlaEngine, StoredColumns
-from ._errors import DataError, SlaEngineError
+from ._errors import SlaEngineError
 from ._logs import (
     FIELDS,
     MAX_ROW_BYTES,
@@ -105,6 +105,9 @@ _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: The calendars' years (check_instant's rule), in µs since the epoch.
+_FIRST_US = microseconds(dt.datetime(YEARS[0], 1, 1, tzinfo=dt.UTC))
+_PAST_LAST_US = microseconds(dt.datetime(YEARS[1] + 1, 1, 1, tzinfo=dt.UTC))
 # Sentinels put in a template event, then cut out of its stored bytes.
 _SENTINEL_ID = "sla-engine-bulk-sentinel"
 _SENTINEL_RECORDED = dt.datetime(1902, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
@@ -150,7 +153,7 @@ class BulkReader:
     def __init__(
         self,
         engine: SlaEngine,
-        path: str | Path,
+        path: str | os.PathLike[str],
         mapping: LogMapping | None,
         assume_tz: str | None,
         seen: set[str],
@@ -162,7 +165,7 @@ class BulkReader:
         self.block_lines = BLOCK_LINES if block_lines is None else block_lines
         self.engine = engine
         self.path = Path(path)
-        self.source = str(path)
+        self.source = str(path)  # as read_log names it, in the rejects
         self.mapping = mapping or LogMapping()
         self.rows = _Rows(self.source, self.mapping, assume_tz)
         #: Contacts stored (or sent to the row path) by this replay: later rows go there too.
@@ -178,7 +181,8 @@ class BulkReader:
     def __iter__(self) -> Iterator[LogRow | RejectedRow | int]:
         stream = _open(self.path)
         with stream:
-            header_raw = self._readline(stream, 0)
+            # Read as the ordinary reader reads (at most a byte past the longest row).
+            header_raw = self.rows._readline(stream, 0)
             try:
                 header_text = header_raw.decode("utf-8").removeprefix("\ufeff")
             except UnicodeDecodeError:
@@ -234,24 +238,11 @@ class BulkReader:
                 _, out = self._block(carried, final=True)
                 yield from out
 
-    def _readline(self, stream: Any, number: int) -> bytes:
-        """A line (at most one byte past the longest row), as the ordinary reader reads it."""
-        try:
-            line: bytes = stream.readline(MAX_ROW_BYTES + 1)
-        except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
-            raise DataError(
-                f"the compressed file is damaged after line {number} ({error}); "
-                "the rows before it were read",
-                source=self.source,
-                line=number + 1,
-            ) from None
-        return line
-
     def _read_block(self, stream: Any, first_line: int) -> tuple[list[bytes], bool]:
         """Up to ``block_lines`` lines; and whether the last one is too long to be a row."""
         lines: list[bytes] = []
         for number in range(first_line - 1, first_line - 1 + self.block_lines):
-            line = self._readline(stream, number)
+            line = self.rows._readline(stream, number)
             if not line:
                 break
             lines.append(line)
@@ -403,21 +394,14 @@ class BulkReader:
             ).alias("plain")
         )
         frame = self._classify(frame)
-        now = self.clock()
-        now_us = (now - _EPOCH) // dt.timedelta(microseconds=1)
-        lo_us = (dt.datetime(YEARS[0], 1, 1, tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
-            microseconds=1
-        )
-        hi_us = (dt.datetime(YEARS[1] + 1, 1, 1, tzinfo=dt.UTC) - _EPOCH) // dt.timedelta(
-            microseconds=1
-        )
+        now_us = microseconds(self.clock())
         frame = frame.with_columns(
             (
                 pl.col("plain")
                 & pl.col("_tpl").is_not_null()
                 & (pl.col("_occ") <= pl.col("_rec").fill_null(now_us) + _TOLERANCE_US)
-                & (pl.col("_occ") >= lo_us)
-                & (pl.col("_occ") < hi_us)
+                & (pl.col("_occ") >= _FIRST_US)
+                & (pl.col("_occ") < _PAST_LAST_US)
             ).alias("plain"),
             (pl.col("_type") == "received").cast(pl.Int8).alias("_is_received"),
             (pl.col("_type") == "closed").cast(pl.Int8).alias("_is_closed"),
@@ -582,11 +566,11 @@ class BulkReader:
         sentinel = _SENTINEL_ID.encode()
         if not all(state.count(s) == 1 for s in (recorded, occurred, sentinel)):
             return None
+        if not state.index(recorded) < state.index(sentinel) < state.index(occurred):
+            return None
         head, rest = state.split(recorded)
         middle, rest = rest.split(sentinel)
         tail_a, tail_b = rest.split(occurred)
-        if not (state.index(recorded) < state.index(sentinel) < state.index(occurred)):
-            return None
         return _Template(
             event.type,
             stored.topic,
@@ -714,9 +698,9 @@ class _RowEvaluator(PlainEvaluator):
         self, cid: str, classification: tuple[Any, ...], contact: tuple[Any, ...]
     ) -> ViewRows | None:
         """The view rows of a contact, from its summary (:data:`_SUMMARY`), or ``None``."""
-        plans = self._row_plans.get(classification, _NONE)
-        if plans is _NONE:
-            plans = self._row_plans[classification] = self._plan_rows(classification)
+        if classification not in self._row_plans:
+            self._row_plans[classification] = self._plan_rows(classification)
+        plans = self._row_plans[classification]
         if plans is None:
             return None
         out = ViewRows()
@@ -755,30 +739,21 @@ class _RowEvaluator(PlainEvaluator):
         hour = us // _HOUR_US
         offset = self._days.get((tz, hour))
         if offset is None:
-            start = _EPOCH + dt.timedelta(microseconds=hour * _HOUR_US)
+            start = _at(hour * _HOUR_US)
             first = start.astimezone(tz).utcoffset()
             last = (start + dt.timedelta(microseconds=_HOUR_US - 1)).astimezone(tz).utcoffset()
             if first is None or first != last:  # an offset that changes within the hour
-                instant = _EPOCH + dt.timedelta(microseconds=us)
-                return instant.astimezone(tz).toordinal()
+                return _at(us).astimezone(tz).toordinal()
             offset = self._days[(tz, hour)] = first // dt.timedelta(microseconds=1)
         return (us + offset) // _DAY_US + _EPOCH_ORDINAL
 
     def _plan_rows(self, classification: tuple[Any, ...]) -> list[_RowPlan] | None:
-        plans = self._plans.get(classification)
-        if plans is None and classification not in self._plans:
-            plans = self._plans[classification] = self._plan(*classification)
+        plans = self.plans(classification)
         if plans is None:
             return None
         out = []
         for plan in plans:
-            engagement = plan.engagement
-            if (
-                plan.calendar is None
-                or engagement.kind is not EngagementKind.RESPONSE
-                or engagement.target is None
-                or engagement.target.unit.is_hours
-            ):
+            if plan.calendar is None:  # a measure: timers of the plain evaluator
                 return None
             row_plan = _RowPlan.make(plan.engagement, plan.calendar, plan.fields)
             if row_plan is None:
@@ -787,7 +762,6 @@ class _RowEvaluator(PlainEvaluator):
         return out
 
 
-_NONE: Any = object()
 _HOUR_US = 3_600_000_000
 _DAY_US = 86_400_000_000
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
@@ -835,7 +809,7 @@ class _RowPlan:
         cls, engagement: Engagement, calendar: Calendar, fields: dict[str, Any]
     ) -> _RowPlan | None:
         target = engagement.target
-        if target is None:
+        if target is None or target.unit.is_hours:  # hours: no deadline per start day
             return None
         templates = {}
         for state in (TimerState.RUNNING, TimerState.MET, TimerState.LATE):
@@ -883,9 +857,8 @@ class _RowPlan:
 
     def deadline(self, start_us: int) -> tuple[int, int, str]:
         """(expiry µs, attention µs of an open timer, encoded fragment) for a start that day."""
-        started = _EPOCH + dt.timedelta(microseconds=start_us)
         due, expires, _, _, warnings = _deadline(
-            self.engagement, self.target, self.calendar, started, ()
+            self.engagement, self.target, self.calendar, _at(start_us), ()
         )
         assert expires is not None  # noqa: S101 - a day-counted delay always expires
         expires_us = microseconds(expires)
@@ -893,13 +866,13 @@ class _RowPlan:
         return expires_us, attention_us, _fragment(due, expires, warnings)
 
     def elapsed(self, start_us: int, stop_us: int) -> str:
-        value = _elapsed(
-            self.calendar,
-            self.target.unit,
-            _EPOCH + dt.timedelta(microseconds=start_us),
-            _EPOCH + dt.timedelta(microseconds=stop_us),
-        )
+        value = _elapsed(self.calendar, self.target.unit, _at(start_us), _at(stop_us))
         return _encode_json(value)
+
+
+def _at(us: int) -> dt.datetime:
+    """The instant ``us`` µs after the epoch, in UTC (the inverse of ``microseconds``)."""
+    return _EPOCH + dt.timedelta(microseconds=us)
 
 
 def _format(pieces: list[str]) -> str:

@@ -211,6 +211,20 @@ def _open(path: Path) -> BinaryIO:
     return raw
 
 
+def _head(stream: BinaryIO) -> bytes:
+    return stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+
+
+def is_csv_log(path: str | os.PathLike[str]) -> bool:
+    """Whether :func:`read_log` reads ``path`` as CSV (not when it cannot read it at all)."""
+    file = Path(path)
+    try:
+        with _open(file) as stream:
+            return not _is_json_lines(file, _head(stream))
+    except (OSError, EOFError, zlib.error):
+        return False  # read_log says what is wrong, with the path
+
+
 def _is_json_lines(path: Path, head: bytes) -> bool:
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson", ".json")):
@@ -235,7 +249,7 @@ def read_log(
         raise DataError(f"cannot open the log: {error.strerror}", source=source) from None
     with stream:
         try:
-            head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
+            head = _head(stream)
         except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
             raise DataError(f"cannot read the compressed log: {error}", source=source) from None
 

@@ -10,9 +10,7 @@ import subprocess
 import sys
 import time
 import typing
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 import attrs
@@ -21,7 +19,7 @@ from ._bulk import BulkReader, bulk_reason
 from ._contact import ContactEvent, ContactRuleError
 from ._engine import Rejected, SlaEngine
 from ._errors import SlaEngineError
-from ._logs import LogMapping, LogRow, RejectedRow, _is_json_lines, _open, read_log
+from ._logs import LogMapping, LogRow, RejectedRow, is_csv_log, read_log
 from ._vocabulary import EventType
 
 __all__ = ["ReplaySummary", "replay"]
@@ -256,21 +254,13 @@ def _columnar_rows(
 ) -> Iterator[LogRow | RejectedRow | int]:
     seen: set[str] = set()  # contacts recorded so far: their later rows go the ordinary way
     for path in paths:
-        file = Path(path)
-        try:
-            with _open(file) as stream:
-                head = stream.peek(512)[:512] if hasattr(stream, "peek") else b""
-            json_lines = _is_json_lines(file, head)
-        except (OSError, EOFError, zlib.error):
-            json_lines = True  # the ordinary reader says what is wrong, with the path
-        if json_lines:
-            rows = read_log(path, mapping=mapping, assume_tz=assume_tz)
-            for row in rows:
-                if isinstance(row, LogRow):
-                    seen.add(row.event.contact_id)
-                yield row
-        else:
-            yield from BulkReader(engine, file, mapping, assume_tz, seen, engine.clock, block_lines)
+        if is_csv_log(path):
+            yield from BulkReader(engine, path, mapping, assume_tz, seen, engine.clock, block_lines)
+            continue
+        for row in read_log(path, mapping=mapping, assume_tz=assume_tz):
+            if isinstance(row, LogRow):
+                seen.add(row.event.contact_id)
+            yield row
 
 
 def _idle_cores() -> float:

@@ -42,6 +42,14 @@ def _school_year(day: dt.date) -> str:
     return f"{first}-{first + 1}"
 
 
+def _start(timer: Timer | dict[str, Any]) -> tuple[dt.datetime | None, str | None]:
+    """When a timer started, and the calendar it counts in (a Timer, or one as stored)."""
+    if isinstance(timer, dict):
+        text = timer["started_at"]  # one contact's: not worth the cache of expiries
+        return (None if text is None else dt.datetime.fromisoformat(text)), timer["calendar_key"]
+    return timer.started_at, timer.calendar_key
+
+
 def _start_day(started_at: dt.datetime, cal: Calendar | None) -> dt.date:
     return started_at.astimezone(cal.tz if cal is not None else started_at.tzinfo).date()
 
@@ -260,24 +268,20 @@ def build_report(
     calendars: dict[str | None, Calendar] = {}
     tally = _Tally(dimensions)
     for t in timers:
-        if isinstance(t, dict):  # a timer of the view, as stored
-            started_at, key = t["started_at"], t["calendar_key"]
-        else:
-            started_at, key = t.started_at, t.calendar_key
+        started_at, key = _start(t)
         if started_at is None:
             continue
         cal = calendars.get(key)
         if cal is None:
             cal = calendar_spec or engine.calendar_for(key)
             calendars[key] = cal
+        day = _start_day(started_at, cal)
+        if (start is not None and day < start) or (end is not None and day > end):
+            continue
         if isinstance(t, dict):
             assert instant is not None  # noqa: S101 - a view's timers come with their as_of
-            day = _start_day(_instant(started_at), cal)
-            if (start is None or day >= start) and (end is None or day <= end):
-                tally.add_record(t, instant, day)
-            continue
-        day = _start_day(started_at, cal)
-        if (start is None or day >= start) and (end is None or day <= end):
+            tally.add_record(t, instant, day)
+        else:
             tally.add(t, day)
 
     engagements = []

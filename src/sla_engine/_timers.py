@@ -614,10 +614,9 @@ class PlainEvaluator:
     def evaluate(self, events: Sequence[ContactEvent]) -> list[Timer]:
         """The timers ``evaluate_contact(events, catalogue, calendars)`` gives, for any history."""
         first = events[0]
-        key = (first.channel, first.category, first.priority or "normal", first.service)
-        plans = self._plans.get(key, _UNPLANNED)
-        if plans is _UNPLANNED:
-            plans = self._plans[key] = self._plan(*key)
+        plans = self.plans(
+            (first.channel, first.category, first.priority or "normal", first.service)
+        )
         if (
             plans is None
             or first.type is not EventType.RECEIVED
@@ -687,6 +686,13 @@ class PlainEvaluator:
                 )
             )
         return timers
+
+    def plans(self, classification: tuple[str | None, ...]) -> tuple[_Plan, ...] | None:
+        """The engagements of a classification, or ``None`` if one is not covered (memoised)."""
+        plans = self._plans.get(classification, _UNPLANNED)
+        if plans is _UNPLANNED:
+            plans = self._plans[classification] = self._plan(*classification)
+        return plans  # type: ignore[no-any-return]
 
     def _plan(
         self, channel: str | None, category: str | None, priority: str | None, service: str | None

@@ -1,0 +1,73 @@
+"""Replaying one log into a new SQLite store and reading back all it left (for the replay tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sla_engine import SlaEngine
+from sla_engine._errors import SlaEngineError
+from sla_engine._generate import GeneratedLog, generate_log
+from sla_engine._replay import replay
+from sla_engine._report import build_report
+
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+
+
+def generated(
+    log: Path, *, contacts: int, seed: int, start: dt.date, end: dt.date, malformed: float = 0.0
+) -> GeneratedLog:
+    """A generated log on calendar ``fr``."""
+    return generate_log(
+        log,
+        contacts=contacts,
+        seed=seed,
+        calendar_spec="fr",
+        start=start,
+        end=end,
+        malformed=malformed,
+    )
+
+
+def replayed(log: Path, store: Path, *, catalogue: str, **options: Any) -> dict[str, Any]:
+    """Replay ``log`` (``options`` go to ``replay``); its counts, rejects, events, view, review.
+
+    The rejects are sorted (the two replays list them in different orders),
+    the events by contact and version (they append different contacts' events
+    in different orders).
+    """
+    engine = SlaEngine(catalogue, "fr", store=str(store), clock=lambda: NOW)
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, batch_size=53, **options)
+    with sqlite3.connect(store) as db:
+        events = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY originator_id, originator_version"
+        ).fetchall()
+        view = db.execute(
+            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
+            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
+        ).fetchall()
+    report = build_report(engine)
+    report.pop("generated_at", None)
+    lines = rejects.getvalue().splitlines()
+    engine.close()
+    return {
+        "summary": (summary.rows, summary.recorded, summary.duplicates, summary.rejected),
+        "rejects": [lines[0], *sorted(lines[1:])],
+        "events": events,
+        "view": view,
+        "report": json.dumps(report, sort_keys=True, default=str),
+    }
+
+
+def outcome(log: Path, store: Path, **options: Any) -> dict[str, Any] | str:
+    """What :func:`replayed` gives, or the error the replay stopped with."""
+    try:
+        return replayed(log, store, **options)
+    except SlaEngineError as error:
+        return f"{type(error).__name__}: {error}"
