@@ -57,7 +57,7 @@ from ._contact import (
     _order,
 )
 from ._delay import Delay
-from ._engine import Projected, SlaEngine, StoredColumns
+from ._engine import EncodedTimers, Projected, SlaEngine, StoredColumns
 from ._errors import SlaEngineError
 from ._logs import (
     FIELDS,
@@ -159,6 +159,9 @@ class BulkReader:
         seen: set[str],
         clock: Callable[[], dt.datetime],
         block_lines: int | None = None,
+        *,
+        store: Callable[[StoredColumns, dict[str, Projected] | EncodedTimers], None] | None = None,
+        view_rows: bool | None = None,
     ) -> None:
         if block_lines is not None and block_lines < 1:
             raise SlaEngineError(f"a block holds at least one line, not {block_lines}")
@@ -172,9 +175,14 @@ class BulkReader:
         self.seen = seen
         self.clock = clock
         self.templates: dict[tuple[str | None, ...], _Template | None] = {}
-        self.evaluator = _RowEvaluator(
-            engine.catalogue, engine.calendar_for, rows=not isinstance(engine.view, MemoryTimerView)
-        )
+        #: Where each block's plain contacts go (another process's engine, for a
+        #: reading process); by default the engine's own store.
+        self.store = engine._record_bulk if store is None else store
+        if view_rows is None:
+            view_rows = not isinstance(engine.view, MemoryTimerView)
+        #: Whether the view keeps encoded rows (every timer is sent as one), or objects.
+        self.view_rows = view_rows
+        self.evaluator = _RowEvaluator(engine.catalogue, engine.calendar_for, rows=view_rows)
 
     # -- lines -----------------------------------------------------------------------
 
@@ -608,27 +616,45 @@ class BulkReader:
             ],
         )  # fmt: skip
         assert tuple(contacts.columns) == _SUMMARY  # noqa: S101 - the positions used below
-        rows_wanted = self.evaluator.rows_possible
         history_of = _Histories(fast, self.columns, self._by_id, now)
+        if self.view_rows:
+            self.store(stored, self._encoded(contacts, history_of))
+            return fast.height
         projected: dict[str, Projected] = {}
         offset = 0
+        for contact in contacts.iter_rows():
+            cid, version = contact[0], contact[1]
+            history = history_of(offset, version)
+            projected[cid] = Projected(
+                version, contact[_AS_OF_US], history, self.evaluator.evaluate(history)
+            )
+            offset += version
+            self.seen.add(cid)
+        self.store(stored, projected)
+        return fast.height
+
+    def _encoded(self, contacts: pl.DataFrame, history_of: _Histories) -> EncodedTimers:
+        """Every timer of the block's contacts (``contacts``: their summaries) as view rows."""
+        rows_possible = self.evaluator.rows_possible
         by_id = self._by_id
+        encoded = ViewRows()
+        versions: dict[str, int] = {}
+        offset = 0
         for contact in contacts.iter_rows():
             cid, version, template_id = contact[0], contact[1], contact[2]
             rows = None
-            if rows_wanted:
+            if rows_possible:
                 rows = self.evaluator.rows(cid, by_id[template_id].classification, contact)
             if rows is None:
-                history = history_of(offset, version)
-                projected[cid] = Projected(
-                    version, contact[_AS_OF_US], history, self.evaluator.evaluate(history)
-                )
+                timers = self.evaluator.evaluate(history_of(offset, version))
+                encoded += [timer_row(t) for t in timers]
             else:
-                projected[cid] = Projected(version, contact[_AS_OF_US], rows=rows)
+                encoded += rows
+            versions[cid] = version
             offset += version
-            self.seen.add(cid)
-        self.engine._record_bulk(stored, projected)
-        return fast.height
+        self.seen.update(versions)
+        last_us: int | None = contacts["as_of_us"].max()  # type: ignore[assignment]
+        return EncodedTimers(versions, encoded, last_us)
 
     def _stored_events(self, fast: pl.DataFrame, now: dt.datetime) -> StoredColumns:
         """The stored events, their state assembled around each template's values."""

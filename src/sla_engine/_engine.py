@@ -12,6 +12,7 @@ import collections
 import datetime as dt
 import os
 import random
+import sqlite3
 import time
 import typing
 import urllib.parse
@@ -27,7 +28,11 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
-from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder
+from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+)
 from eventsourcing.utils import resolve_topic
 
 from ._calendar import Calendar, calendar
@@ -49,7 +54,7 @@ from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
 from ._time import require_aware
 from ._timers import PlainEvaluator, Timer, evaluate_contact
-from ._view import ContactTimers, TimerView, ViewRows, microseconds
+from ._view import ContactTimers, SQLiteTimerView, TimerView, ViewRows, microseconds
 from ._vocabulary import EventType
 
 __all__ = ["Alert", "EscalationPolicy", "RecordResult", "SlaEngine", "WhatIf", "system_clock"]
@@ -165,6 +170,29 @@ class Projected:
 
 
 @attrs.frozen
+class EncodedTimers:
+    """A block of new contacts' timers, encoded already as view rows (by a reading process)."""
+
+    #: Each contact's last version.
+    versions: dict[str, int]
+    #: Every timer of theirs, as view rows.
+    rows: ViewRows
+    #: Their last event's instant, µs since the epoch.
+    last_us: int | None
+
+    def projected(self) -> dict[str, Projected]:
+        """The same timers contact by contact (for a catch-up)."""
+        by_contact: dict[str, ViewRows] = {contact_id: ViewRows() for contact_id in self.versions}
+        for row in self.rows:
+            by_contact[row[0]].append(row)
+        last_us = 0 if self.last_us is None else self.last_us
+        return {
+            contact_id: Projected(version, last_us, rows=by_contact[contact_id])
+            for contact_id, version in self.versions.items()
+        }
+
+
+@attrs.frozen
 class Alert:
     """A timer that crossed a warning threshold or expired."""
 
@@ -261,6 +289,7 @@ class SlaEngine(SiteRecording, Application[str]):
     ) -> None:
         settings = store_env(store)
         _check_sqlite_folder(settings)
+        _create_sqlite_file(settings)
         if cipher_key is not None:
             # AES-GCM on every stored event (eventsourcing's cipher, with the
             # cryptography package); without the key the store is unreadable.
@@ -473,12 +502,23 @@ class SlaEngine(SiteRecording, Application[str]):
         """Bring the timer view up to the last recorded event (queries do it themselves)."""
         self._catch_up()
 
-    def _record_bulk(self, stored: StoredColumns, contacts: Mapping[str, Projected]) -> None:
+    def _record_bulk(
+        self, stored: StoredColumns, contacts: Mapping[str, Projected] | EncodedTimers
+    ) -> None:
         """Store new contacts' events, encoded already, in one transaction (the columnar replay).
 
-        The view is brought up to date as after ``record_many(project=False)``.
+        On SQLite, their timers and the view's tracking record are written in
+        the same transaction when the view has projected every earlier event
+        (exactly once, as a catch-up would, without reading the events back);
+        otherwise the view is brought up to date as after
+        ``record_many(project=False)``.
         """
         recorder = self.recorder
+        fused = isinstance(recorder, SQLiteApplicationRecorder) and isinstance(
+            self.view, SQLiteTimerView
+        )
+        if fused and self._unprojected:
+            self._catch_up()  # the row path's contacts first: the view must be at the log's end
         try:
             if isinstance(recorder, SQLiteAggregateRecorder):
                 # The recorder's own statement in its own transaction, all rows in
@@ -486,6 +526,8 @@ class SlaEngine(SiteRecording, Application[str]):
                 # return notification ids, which this does not use.
                 with recorder.datastore.transaction(commit=True) as cursor:
                     cursor.executemany(recorder.insert_events_statement, stored.rows())
+                    if fused and self._project_stored(cursor, len(stored), contacts):
+                        return
             else:
                 recorder.insert_events(stored.events())
         except IntegrityError:
@@ -494,9 +536,48 @@ class SlaEngine(SiteRecording, Application[str]):
                 "this block was recorded; replay the log again (rows already recorded are then "
                 "counted as duplicates)"
             ) from None
-        self._unprojected.update(contacts)
+        self._unprojected.update(
+            contacts.projected() if isinstance(contacts, EncodedTimers) else contacts
+        )
         if len(self._unprojected) >= self.projection_contacts:
             self._catch_up()
+
+    def _project_stored(
+        self, cursor: SQLiteCursor, count: int, contacts: Mapping[str, Projected] | EncodedTimers
+    ) -> bool:
+        """Write the timers of the ``count`` events just inserted, in their transaction.
+
+        Only when no contact event before them waits for the view (the write
+        lock is held: nothing can be inserted meanwhile); whether it did.
+        """
+        recorder = self.recorder
+        view = self.view
+        assert isinstance(recorder, SQLiteApplicationRecorder)  # noqa: S101 - checked by the caller
+        assert isinstance(view, SQLiteTimerView)  # noqa: S101
+        table = recorder.events_table_name
+        cursor.execute(f"SELECT MAX(rowid) FROM {table}")  # noqa: S608 - the recorder's name
+        last = int(cursor.fetchone()[0])
+        # SQLite numbers new rows one past the largest rowid: this insert's rows
+        # are the `count` last ones.
+        first = last - count + 1
+        position = view._max_tracking_id(self.name, cursor) or 0
+        topics = ",".join("?" * len(CONTACT_TOPICS))
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE rowid>? AND rowid<? "  # noqa: S608
+            f"AND topic IN ({topics}) LIMIT 1",
+            (position, first, *CONTACT_TOPICS),
+        )
+        if cursor.fetchone() is not None:
+            return False  # another process's events: the ordinary catch-up projects both
+        if isinstance(contacts, EncodedTimers):
+            # Every contact is new: no row of theirs to delete first.
+            batch: list[ContactTimers] = [("", contacts.rows)]
+            view.write(cursor, batch, Tracking(self.name, last), contacts.last_us, new={""})
+            return True
+        batch = [(cid, _projected_timers(p, self._evaluate)) for cid, p in contacts.items()]
+        latest = max((p.last_us for p in contacts.values()), default=None)
+        view.write(cursor, batch, Tracking(self.name, last), latest, new=contacts)
+        return True
 
     def _forget_unsaved(self) -> None:
         self._recent.clear()
@@ -1002,6 +1083,32 @@ def _check_sqlite_folder(settings: Mapping[str, str]) -> None:
         raise SlaEngineError(
             f"cannot open the store {name!r}: the folder {folder!r} does not exist"
         )
+
+
+#: The page size of a SQLite store this engine creates: a stored event is about
+#: 300 bytes and a timer 650; with pages four times SQLite's default, a replay
+#: writes about 10 % faster (``benchmarks/bench_replay.py``) and a file is no larger.
+SQLITE_PAGE_SIZE = 16384
+
+
+def _create_sqlite_file(settings: Mapping[str, str]) -> None:
+    """Create a new SQLite store's file with :data:`SQLITE_PAGE_SIZE` (eventsourcing opens it next).
+
+    The page size of a file in WAL mode is fixed when its first page is
+    written: it must be chosen before eventsourcing sets that mode.
+    """
+    name = settings.get("SQLITE_DBNAME")
+    if name is None or name == ":memory:" or name.startswith("file:"):
+        return
+    if os.path.exists(name) and os.path.getsize(name) > 0:
+        return
+    connection = sqlite3.connect(name, isolation_level=None)
+    try:
+        # On an empty file only: a file another process has begun keeps its size.
+        connection.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+        connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
 
 
 def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:

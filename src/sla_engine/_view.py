@@ -307,14 +307,26 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         new: Collection[str] = (),
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
-            self._replace(c, batch, new)
-            if last_event is not None:
-                c.execute(
-                    "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "
-                    "DO UPDATE SET value = MAX(value, excluded.value)",
-                    (last_event,),
-                )
-            self._insert_tracking(c, tracking)
+            self.write(c, batch, tracking, last_event, new=new)
+
+    def write(
+        self,
+        c: SQLiteCursor,
+        batch: Sequence[ContactTimers],
+        tracking: Tracking,
+        last_event: int | None = None,
+        *,
+        new: Collection[str] = (),
+    ) -> None:
+        """What :meth:`replace` does, in a transaction already open (the events' own)."""
+        self._replace(c, batch, new)
+        if last_event is not None:
+            c.execute(
+                "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "
+                "DO UPDATE SET value = MAX(value, excluded.value)",
+                (last_event,),
+            )
+        self._insert_tracking(c, tracking)
 
     def last_event(self) -> int | None:
         return self._state("last_event_us")
