@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sla_engine import SlaEngine, _bulk
+from sla_engine import ContactEvent, EventType, SlaEngine, _bulk
 from sla_engine._errors import SlaEngineError
 from sla_engine._replay import replay
 from sla_engine._report import build_report
@@ -426,3 +426,54 @@ def test_a_damaged_gzip_log_is_reported_the_same_way(tmp_path: Path) -> None:
         errors.append(str(e.value))
         engine.close()
     assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_events_another_process_records_during_the_replay_are_projected_too(
+    jobs: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A block's timers go into its own transaction only when the view has
+    # projected every earlier event: here another engine on the same file
+    # records a contact (not projected) between two blocks, so the next
+    # block's timers wait for the ordinary catch-up, which projects both.
+    log = tmp_path / "log.csv"
+    generated(log, contacts=60, seed=9, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
+    store = str(tmp_path / "s.db")
+    engine = SlaEngine("marianne-besancon", "fr", store=store, clock=lambda: NOW)
+    other = SlaEngine("marianne-besancon", "fr", store=store, clock=lambda: NOW)
+    intruder = ContactEvent(
+        event_id="X1",
+        contact_id="OTHER-1",
+        type=EventType.RECEIVED,
+        occurred_at=dt.datetime(2025, 3, 4, 9, tzinfo=dt.UTC),
+        channel="email",
+    )
+    fused: list[bool] = []
+    project_stored = SlaEngine._project_stored
+
+    def watched(self: SlaEngine, *args: Any) -> bool:
+        fused.append(project_stored(self, *args))
+        return fused[-1]
+
+    monkeypatch.setattr(SlaEngine, "_project_stored", watched)
+    calls = 0
+
+    def meanwhile(rows: int) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            other.record_many([intruder], project=False)
+
+    summary = replay(engine, [log], progress=meanwhile, columnar=True, jobs=jobs, block_lines=40)
+    assert calls > 2
+    assert summary.recorded > 100
+    # Written with their block until the other engine's event, then left to the catch-up.
+    assert fused[0]
+    assert False in fused
+    engine.project()
+    stored = sorted(t.key for t in engine.stored_timers())
+    assert [t.engagement_id for t in engine.timers("OTHER-1", now=NOW)] == ["email-5"]
+    engine.rebuild_view()  # what the log gives, projected again from scratch
+    assert sorted(t.key for t in engine.stored_timers()) == stored
+    other.close()
+    engine.close()
