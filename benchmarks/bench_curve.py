@@ -78,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,300000,1000000", help="events, comma-separated")
     parser.add_argument("--stores", default="sqlite,memory", help="sqlite,memory or one of them")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="2: the log read and half the review counted in a second process (SQLite)",
+    )
     parser.add_argument("--seed", type=int, default=20251017)
     parser.add_argument("--workdir", type=Path, help="where the logs and stores go (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -114,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
                         Path(store).unlink(missing_ok=True)
                     clock = _Clock()
                     load_before = os.getloadavg()[0]
-                    # One process (jobs=1): its CPU time is all the work, comparable
-                    # across sizes whatever else the machine runs.
+                    # One process by default (jobs=1): its CPU time is all the work,
+                    # comparable across sizes whatever else the machine runs.
                     result, seconds, cpu, peak = measured(
                         lambda log=log, store=store, clock=clock: run_engine(
-                            log, store, progress=clock, jobs=1
+                            log, store, progress=clock, jobs=options.jobs
                         )
                     )
                     load = (load_before, os.getloadavg()[0])
@@ -133,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                             "size": size,
                             "events": events,
                             "store": store_kind,
+                            "jobs": options.jobs,
                             "seconds": seconds,
                             "replay_seconds": result["replay_seconds"],
                             "report_seconds": result["report_seconds"],
@@ -192,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                     "benchmark": "curve",
                     **environment(),
                     "repeats": options.repeats,
+                    "jobs": options.jobs,
                     "seed": options.seed,
                     "rows": rows,
                 },

@@ -208,3 +208,49 @@ def test_as_of_is_the_last_event_of_the_whole_log(make_engine) -> None:  # type:
     assert report["as_of"] == at(2025, 11, 12, 9).isoformat()
     # A's e-mail was due Monday 10 November: overdue, not pending, on the 12th.
     assert figures(report, "email-5")[:5] == (1, 0, 0, 1, 0)
+
+
+def test_a_review_counted_in_two_processes_gives_the_same_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from sla_engine import _report, _view
+    from sla_engine._helper import Helper
+    from sla_engine._replay import replay
+
+    from .replay_support import NOW, generated
+
+    log = tmp_path / "log.csv"
+    generated(log, contacts=300, seed=5, start=dt.date(2025, 1, 6), end=dt.date(2025, 6, 27))
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
+    replay(engine, [log])
+    # Small pages, the helper from the second one: it counts every other page.
+    monkeypatch.setattr(_view, "_PAGE", 7)
+    monkeypatch.setattr(_report, "PAGES_ALONE", 1)
+    started: list[tuple[object, ...]] = []
+
+    class Watched(Helper):
+        def __init__(self, request: tuple[object, ...]) -> None:
+            started.append(request)
+            super().__init__(request)
+
+    monkeypatch.setattr(_report, "Helper", Watched)
+    options = {
+        "by": ["channel", "month"],
+        "start": dt.date(2025, 2, 1),
+        "end": dt.date(2025, 5, 31),
+        "as_of": dt.datetime(2026, 1, 5, tzinfo=dt.UTC),  # after the last event: the view
+    }
+    for extra in ({}, options):
+        alone = build_report(engine, jobs=1, **extra)  # type: ignore[arg-type]
+        assert not started
+        shared = build_report(engine, jobs=2, **extra)  # type: ignore[arg-type]
+        assert len(started) == 1
+        started.clear()
+        for report in (alone, shared):
+            report.pop("generated_at", None)
+        assert shared == alone
+        assert sum(e["total"] for e in alone["engagements"]) > 150
+        assert len(alone["breaches"]) > 10
+    engine.close()

@@ -804,12 +804,13 @@ def _fragment(
     due: dt.date | None, expires: dt.datetime | None, warnings: Sequence[dt.datetime]
 ) -> str:
     """The encoded due date, expiry and warnings, as they sit inside an encoded timer."""
+    # Three values next to each other in the view's array (encode_record).
     text = _encode_json(
-        {
-            "due_date": None if due is None else due.isoformat(),
-            "expires_at": None if expires is None else expires.isoformat(),
-            "warnings": [w.isoformat() for w in warnings],
-        }
+        [
+            None if due is None else due.isoformat(),
+            None if expires is None else expires.isoformat(),
+            [w.isoformat() for w in warnings],
+        ]
     )
     return text[1:-1]
 

@@ -1,14 +1,16 @@
-"""The process that reads and checks logs for a replay run with ``jobs=2``.
+"""The helper process (:mod:`sla_engine._helper`): reads a log for a replay, or counts a review.
 
-Started by :func:`sla_engine._replay.replay` as ``python -m sla_engine._reader``:
-reads its request pickled on standard input and writes what it read, pickled,
-on standard output: chunks of rows (``jobs=2`` row by row), or rows and blocks
-of plain contacts encoded for the store (the columnar replay).
+Started as ``python -m sla_engine._reader``: reads its request pickled on
+standard input and writes what it made, pickled, on standard output —
+chunks of rows (``jobs=2`` row by row), rows and blocks of plain contacts
+encoded for the store (the columnar replay), or the counts of the pages of a
+view it is sent (a review) — then ``None``, or the error it stopped with.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 
 if __name__ == "__main__":
@@ -19,7 +21,20 @@ if __name__ == "__main__":
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    from ._replay import read_into
+    from ._helper import portable
 
     with out:
-        read_into(sys.stdin.buffer, out)
+        try:
+            inbox = sys.stdin.buffer
+            request = pickle.load(inbox)  # noqa: S301 - from our parent
+            if request[0] == "tally":
+                from ._report import tally_into
+
+                tally_into(request[1:], inbox, out)
+            else:
+                from ._replay import read_into
+
+                read_into(request, out)
+            pickle.dump(None, out)
+        except Exception as error:  # every failure goes to the parent
+            pickle.dump(portable(error), out)

