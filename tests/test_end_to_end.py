@@ -91,6 +91,28 @@ def test_report_matches_counts_made_from_the_log(
     assert sum(e["total"] for e in report["engagements"]) > 400
 
 
+def test_replay_and_review_in_two_processes_match_the_counts_too(
+    log: Path, catalogue_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The log read in a second process (--jobs 2), and the review counted half
+    # there (its pages small, the helper from the second one).
+    from sla_engine import _report, _view
+
+    monkeypatch.setattr(_view, "_PAGE", 50)
+    monkeypatch.setattr(_report, "PAGES_ALONE", 1)
+    expected, as_of = expected_figures(log)
+    store = str(tmp_path / "store.db")
+    args = ["replay", str(log), "--catalogue", str(catalogue_file), "--calendar", "fr"]
+    assert main([*args, "--store", store, "--jobs", "2"]) == 0
+    report_ = report(store, "--jobs", "2")
+    assert report_["as_of"] == as_of
+    for entry in report_["engagements"]:
+        want = expected[entry["id"]]
+        assert {k: entry[k] for k in ("met", "late", "overdue", "pending")} == {
+            k: want[k] for k in ("met", "late", "overdue", "pending")
+        }, entry["id"]
+
+
 def test_every_format_carries_the_same_figures(
     log: Path, catalogue_file: Path, tmp_path: Path
 ) -> None:

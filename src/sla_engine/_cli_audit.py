@@ -45,8 +45,8 @@ def add_parsers(commands: Any) -> None:
         "--jobs",
         type=int,
         choices=(1, 2),
-        help="row by row only: 2 reads the logs in a second process (default: 2 for logs "
-        "over 4 MiB when a core is idle)",
+        help="2 reads the logs in a second process while this one stores (default: 2 for "
+        "logs over 4 MiB row by row, 64 MiB columnar, when a core is idle)",
     )
     r.add_argument(
         "--row-by-row",
@@ -88,6 +88,13 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--by", default="", help=f"group by: {','.join(DIMENSIONS)}")
     p.add_argument("--format", choices=("json", "csv", "md", "html"), default="md")
     p.add_argument("--lang", choices=LANGS, default="fr")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        help="2 counts half of a large SQLite view in a second process (default: when a core "
+        "is idle)",
+    )
     p.add_argument("-o", "--output", type=Path, help="write here instead of the standard output")
 
     g = commands.add_parser(
@@ -266,6 +273,7 @@ def _report(options: argparse.Namespace) -> int:
             as_of=as_of,
             by=by,
             lang=options.lang,
+            jobs=options.jobs,
         )
     except ValueError as error:
         raise SlaEngineError(str(error)) from None
