@@ -41,8 +41,9 @@ for the columnar replay's reading) is shown beside the wall time, which is
 what the figures use; with ``-2`` it includes the helper processes'.  Peak
 memory is the process's peak resident set while the contender runs (Linux:
 reset through ``/proc/self/clear_refs`` before each run; it includes the
-interpreter and the libraries already loaded); with ``-2``, plus the
-largest helper's peak (an upper bound of what the two held at once).
+interpreter and the libraries already loaded); with ``-2``, the largest
+sum of the processes' resident sets, sampled every 20 ms (each counts the
+libraries it shares with the others: an upper bound).
 
 """
 
@@ -58,6 +59,7 @@ import platform
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -169,6 +171,60 @@ def peak_rss_mib() -> float | None:
     return None
 
 
+class _Tree:
+    """Samples the resident set of this process and its children (the helper
+    processes) while a contender runs: their largest sum at any one sample,
+    in MiB (Linux only).
+
+    Every 20 ms: a peak shorter than that can be missed, but what a replay
+    holds (a block, the rows held back) it holds for seconds, and this
+    process's own peak is read from the kernel besides.
+    """
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self.helpers = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> _Tree:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        me = str(os.getpid())
+        while not self._stop.wait(0.02):
+            children = _children(me)
+            self.helpers = self.helpers or bool(children)
+            self.peak = max(self.peak, sum(_rss_mib(pid) for pid in [me, *children]))
+
+
+def _rss_mib(pid: str) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # it ended meanwhile
+        pass
+    return 0.0
+
+
+def _children(pid: str) -> list[str]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += f.read().split()
+    except OSError:
+        return []
+    return found
+
+
 def measured(run: Callable[[], Any]) -> tuple[Any, float, float, float | None]:
     """``run()``'s result, its wall and CPU times, and the peak resident set while it ran.
 
@@ -178,18 +234,17 @@ def measured(run: Callable[[], Any]) -> tuple[Any, float, float, float | None]:
     gc.collect()
     reset = _reset_peak()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started, cpu = time.perf_counter(), time.process_time()
-    result = run()
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    with _Tree() as tree:
+        started, cpu = time.perf_counter(), time.process_time()
+        result = run()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = peak_rss_mib() if reset else None
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    helpers_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
-    if helpers_cpu > 0:
-        # Helper processes ran (jobs=2): their CPU time is added, and their peak to
-        # this process's (the largest child's since this one started: an upper bound).
-        cpu += helpers_cpu
-        if peak is not None:
-            peak += after.ru_maxrss / 1024
+    # Helper processes (jobs=2): their CPU time is added, and the peak is the
+    # largest sum of the processes' resident sets sampled at the same moment.
+    cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    if peak is not None and tree.helpers:
+        peak = max(peak, tree.peak)
     return result, seconds, cpu, peak
 
 

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from sla_engine import ContactEvent, EventType, SlaEngine, _bulk
@@ -477,3 +478,14 @@ def test_events_another_process_records_during_the_replay_are_projected_too(
     assert sorted(t.key for t in engine.stored_timers()) == stored
     other.close()
     engine.close()
+
+
+def test_the_contacts_seen_are_found_among_a_block_s() -> None:
+    seen = _bulk.SeenContacts()
+    assert seen.among(pl.Series(["A", "B"])) == []
+    seen.add_all(pl.Series([f"C{i}" for i in range(0, 1000, 2)]))
+    seen.add("row-path-1")  # one at a time, hashed with the next lookup
+    seen.add_all(pl.Series(["Z"]))
+    block = pl.Series(["C0", "C1", "C998", "C999", "row-path-1", "Z", "Y", "C10"])
+    assert sorted(seen.among(block)) == ["C0", "C10", "C998", "Z", "row-path-1"]
+    assert seen.among(pl.Series([], dtype=pl.String)) == []

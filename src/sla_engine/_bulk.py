@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from ._calendar import Calendar
@@ -82,7 +84,7 @@ from ._timers import (
 from ._view import MemoryTimerView, ViewRows, _encode_json, microseconds, timer_row
 from ._vocabulary import EventType
 
-__all__ = ["BulkReader", "bulk_reason"]
+__all__ = ["BulkReader", "SeenContacts", "bulk_reason"]
 
 #: Lines read at a time (with the contacts held back from earlier blocks).
 BLOCK_LINES = 200_000
@@ -130,6 +132,50 @@ def bulk_reason(engine: SlaEngine, mapping: LogMapping | None) -> str | None:
     return None
 
 
+class SeenContacts:
+    """The contacts a replay has stored, or sent to the row path: their later rows go there too.
+
+    Kept as 64-bit hashes (Polars' ``hash``) in a sorted NumPy array: 8 bytes a
+    contact, where a Python set of ten million ids takes about a gigabyte.  Two
+    ids with the same hash only send a new contact to the row path, which
+    records it exactly as it would have been recorded here.
+    """
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, dtype=np.uint64)
+        #: Ids added one at a time (by the row path), hashed with the next lookup.
+        self._pending: set[str] = set()
+
+    def add(self, contact_id: str) -> None:
+        self._pending.add(contact_id)
+
+    def add_all(self, contact_ids: pl.Series) -> None:
+        self._merge(_hashes(contact_ids))
+
+    def among(self, contact_ids: pl.Series) -> list[str]:
+        """Those of ``contact_ids`` (distinct, no null) already seen."""
+        if self._pending:
+            self._merge(_hashes(pl.Series(list(self._pending), dtype=pl.String)))
+            self._pending.clear()
+        known = self._hashes
+        if not len(known) or not len(contact_ids):
+            return []
+        wanted = _hashes(contact_ids)
+        at = np.minimum(np.searchsorted(known, wanted), len(known) - 1)
+        found: list[str] = contact_ids.filter(pl.Series(known[at] == wanted)).to_list()
+        return found
+
+    def _merge(self, hashes: npt.NDArray[np.uint64]) -> None:
+        # Two sorted runs: the stable sort (Timsort) merges them in linear time.
+        merged = np.concatenate([self._hashes, np.sort(hashes)])
+        self._hashes = np.sort(merged, kind="stable")
+
+
+def _hashes(contact_ids: pl.Series) -> npt.NDArray[np.uint64]:
+    hashes: npt.NDArray[np.uint64] = contact_ids.hash(seed=0).to_numpy()
+    return hashes
+
+
 @attrs.frozen
 class _Template:
     """One classification's stored form: its topic, and its state around the three values."""
@@ -156,7 +202,7 @@ class BulkReader:
         path: str | os.PathLike[str],
         mapping: LogMapping | None,
         assume_tz: str | None,
-        seen: set[str],
+        seen: SeenContacts,
         clock: Callable[[], dt.datetime],
         block_lines: int | None = None,
         *,
@@ -451,8 +497,7 @@ class BulkReader:
             slow_rows[line] = self._parse(line, text, size)
         # Contacts already stored (or sent to the row path), and those of rows
         # the ordinary reader took: their other rows go there too.
-        seen = self.seen
-        slow_contacts = [c for c in frame["_cid"].unique().to_list() if c in seen]
+        slow_contacts = self.seen.among(frame["_cid"].drop_nulls().unique())
         slow_contacts += [r.event.contact_id for r in slow_rows.values() if isinstance(r, LogRow)]
         groups = frame.group_by("_cid").agg(
             pl.col("plain").all().alias("all_plain"),
@@ -629,7 +674,7 @@ class BulkReader:
                 version, contact[_AS_OF_US], history, self.evaluator.evaluate(history)
             )
             offset += version
-            self.seen.add(cid)
+        self.seen.add_all(contacts["_cid"])
         self.store(stored, projected)
         return fast.height
 
@@ -652,7 +697,7 @@ class BulkReader:
                 encoded += rows
             versions[cid] = version
             offset += version
-        self.seen.update(versions)
+        self.seen.add_all(contacts["_cid"])
         last_us: int | None = contacts["as_of_us"].max()  # type: ignore[assignment]
         return EncodedTimers(versions, encoded, last_us)
 

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, TextIO
 import attrs
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from ._bulk import BulkReader, bulk_reason
+from ._bulk import BulkReader, SeenContacts, bulk_reason
 from ._catalogue import parse_catalogue
 from ._contact import ContactEvent, ContactRuleError
 from ._engine import (
@@ -276,7 +276,7 @@ def _columnar_rows(
     block_lines: int | None,
     store: Callable[[StoredColumns, dict[str, Projected] | EncodedTimers], None] | None = None,
 ) -> Iterator[LogRow | RejectedRow | int]:
-    seen: set[str] = set()  # contacts recorded so far: their later rows go the ordinary way
+    seen = SeenContacts()  # contacts recorded so far: their later rows go the ordinary way
     for path in paths:
         if is_csv_log(path):
             yield from BulkReader(
