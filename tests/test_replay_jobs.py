@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sla_engine import SlaEngine
-from sla_engine._errors import DataError
+from sla_engine._errors import DataError, SlaEngineError
 from sla_engine._generate import generate_log
 from sla_engine._logs import read_log
 from sla_engine._replay import _pack, _rows_from_reader, _unpack, replay
@@ -74,6 +74,24 @@ def test_an_error_of_the_reading_process_reaches_the_caller(tmp_path: Path) -> N
         list(_rows_from_reader([bad], None, None))
     with pytest.raises(DataError, match="the header has no column"):
         list(read_log(bad))
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_a_bad_log_stops_a_replay_the_same_way_with_a_reading_process(
+    columnar: bool, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_id,contact_id\nE1,C1\n")
+    missing = tmp_path / "missing.csv"
+    for path, error in ((bad, "the header has no column"), (missing, "missing.csv")):
+        raised = []
+        for jobs in (1, 2):
+            engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / f"{jobs}.db"))
+            with pytest.raises(SlaEngineError, match=error) as stopped:
+                replay(engine, [path], jobs=jobs, columnar=columnar)
+            raised.append((type(stopped.value), str(stopped.value)))
+            engine.close()
+        assert raised[0] == raised[1]
 
 
 def test_a_script_without_a_main_guard_runs_its_replay_once(log: Path, tmp_path: Path) -> None:
