@@ -87,7 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20251017)
     parser.add_argument("--workdir", type=Path, help="where the logs and stores go (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the logs written in --workdir and use them again in a later run (the same "
+        "sizes and seed: the generator is deterministic)",
+    )
     options = parser.parse_args(argv)
+    if options.keep_logs and options.workdir is None:
+        parser.error("--keep-logs needs --workdir")
     sizes = [int(s.replace("_", "")) for s in options.sizes.split(",") if s.strip()]
     stores = [s.strip() for s in options.stores.split(",") if s.strip()]
     if set(stores) - {"memory", "sqlite"}:
@@ -100,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-curve-")))
         workdir.mkdir(parents=True, exist_ok=True)
         for size in sizes:
-            log = workdir / f"log-{size}.csv"
-            info = prepare_log(log, size, options.seed)
+            log = workdir / f"log-{size}-{options.seed}.csv"
+            kept = log.with_suffix(".json")
+            if options.keep_logs and log.exists() and kept.exists():
+                info = json.loads(kept.read_text()) | {"prepare_seconds": 0.0}
+            else:
+                info = prepare_log(log, size, options.seed)
+                if options.keep_logs:
+                    kept.write_text(json.dumps(info))
             events = info["events"]
             (reference, as_of), polars_seconds, _, _ = measured(
                 lambda log=log: baseline_figures(log)
@@ -157,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 assert best is not None
                 rows.append(best)
-            log.unlink()
+            if not options.keep_logs:
+                log.unlink()
 
     first: dict[str, dict[str, Any]] = {}
     for row in rows:

@@ -489,3 +489,25 @@ def test_the_contacts_seen_are_found_among_a_block_s() -> None:
     block = pl.Series(["C0", "C1", "C998", "C999", "row-path-1", "Z", "Y", "C10"])
     assert sorted(seen.among(block)) == ["C0", "C10", "C998", "Z", "row-path-1"]
     assert seen.among(pl.Series([], dtype=pl.String)) == []
+
+
+def test_a_calendar_set_in_python_reaches_the_reading_process(tmp_path: Path) -> None:
+    # Closures and a working week are not in the calendar's spec: the reading
+    # process gets the calendar itself, and its deadlines are those of one process.
+    from sla_engine._calendar import calendar
+
+    log = tmp_path / "log.csv"
+    generated(log, contacts=150, seed=12, start=dt.date(2025, 3, 3), end=dt.date(2025, 5, 30))
+    own = calendar("fr").with_closures(dt.date(2025, 4, 14), dt.date(2025, 5, 2))
+    own = own.with_working_week("mar-sam")
+    views = []
+    for jobs in (1, 2):
+        store = tmp_path / f"{jobs}.db"
+        engine = SlaEngine("marianne-besancon", own, store=str(store), clock=lambda: NOW)
+        replay(engine, [log], columnar=True, jobs=jobs, block_lines=50)
+        views.append(sorted(t.to_dict().items() for t in engine.stored_timers()))
+        engine.close()
+    assert views[0] == views[1]
+    plain = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+    replay(plain, [log], columnar=True)
+    assert sorted(t.to_dict().items() for t in plain.stored_timers()) != views[0]

@@ -8,11 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla_engine import SlaEngine, load_catalogue
 from sla_engine._calendar import calendar
+from sla_engine._errors import SlaEngineError
 from sla_engine._replay import replay
 from sla_engine._report import build_report
 from sla_engine._timers import evaluate_contact, timer_from_dict
@@ -70,3 +72,8 @@ def test_a_view_written_as_json_objects_is_read_the_same(tmp_path: Path) -> None
         r.pop("generated_at", None)
     assert again == report
     engine.close()
+
+
+def test_a_timer_of_another_form_is_refused_with_what_to_do() -> None:
+    with pytest.raises(SlaEngineError, match=r"a timer of 3 values .* rebuild the view"):
+        decode_record('["C1","email-5",0]')

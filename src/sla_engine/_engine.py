@@ -519,23 +519,29 @@ class SlaEngine(SiteRecording, Application[str]):
         )
         if fused and self._unprojected:
             self._catch_up()  # the row path's contacts first: the view must be at the log's end
-        try:
-            if isinstance(recorder, SQLiteAggregateRecorder):
-                # The recorder's own statement in its own transaction, all rows in
-                # one executemany: its insert_events runs one INSERT per event to
-                # return notification ids, which this does not use.
-                with recorder.datastore.transaction(commit=True) as cursor:
+        refused = SlaEngineError(
+            "another process recorded some of these contacts during the replay: nothing of "
+            "this block was recorded; replay the log again (rows already recorded are then "
+            "counted as duplicates)"
+        )
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            # The recorder's own statement in its own transaction, all rows in
+            # one executemany: its insert_events runs one INSERT per event to
+            # return notification ids, which this does not use.
+            with recorder.datastore.transaction(commit=True) as cursor:
+                try:
                     cursor.executemany(recorder.insert_events_statement, stored.rows())
-                    if fused and self._project_stored(cursor, len(stored), contacts):
-                        return
-            else:
+                except IntegrityError:
+                    raise refused from None
+                # (A failure of the view's rows or tracking record rolls the
+                # events back with them, and says what it is.)
+                if fused and self._project_stored(cursor, len(stored), contacts):
+                    return
+        else:
+            try:
                 recorder.insert_events(stored.events())
-        except IntegrityError:
-            raise SlaEngineError(
-                "another process recorded some of these contacts during the replay: nothing of "
-                "this block was recorded; replay the log again (rows already recorded are then "
-                "counted as duplicates)"
-            ) from None
+            except IntegrityError:
+                raise refused from None
         self._unprojected.update(
             contacts.projected() if isinstance(contacts, EncodedTimers) else contacts
         )

@@ -37,26 +37,35 @@ class Helper:
         )
         self._in = typing.cast(BinaryIO, self.process.stdin)
         self._out = typing.cast(BinaryIO, self.process.stdout)
-        self.send(request)
+        #: Whether it stopped reading (it failed: its error is read by results()).
+        self._deaf = False
+        try:
+            self.send(request)
+        except BaseException:
+            self.stop()
+            raise
 
     def send(self, item: Any) -> None:
         """Write ``item`` to the helper (it waits while the helper is busy and the pipe full)."""
+        if self._deaf:
+            return
         try:
             pickle.dump(item, self._in, protocol=pickle.HIGHEST_PROTOCOL)
         except BrokenPipeError:
-            self._in = typing.cast(BinaryIO, open(os.devnull, "wb"))  # noqa: SIM115
-            # It stopped: its error (or its exit code) is read by results().
+            self._deaf = True
 
     def results(self, *, more: bool = False) -> Iterator[Any]:
         """Its results, item by item, once ``more`` (items sent after the request) is ended."""
         try:
             if more:
                 self.send(None)
-            self._in.close()
+            with contextlib.suppress(BrokenPipeError):  # it stopped: read why below
+                self._in.close()
             while True:
                 try:
                     item = pickle.load(self._out)  # noqa: S301 - from our own child
-                except EOFError:
+                except (EOFError, pickle.UnpicklingError):
+                    # It stopped, maybe in the middle of a message (killed).
                     raise SlaEngineError(
                         f"the helper process stopped (exit code {self.process.wait()})"
                     ) from None

@@ -14,7 +14,8 @@ import attrs
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from ._bulk import BulkReader, SeenContacts, bulk_reason
-from ._catalogue import parse_catalogue
+from ._calendar import Calendar
+from ._catalogue import Catalogue
 from ._contact import ContactEvent, ContactRuleError
 from ._engine import (
     EncodedTimers,
@@ -217,24 +218,28 @@ def _replay(
         rows = _all_rows(paths, mapping, assume_tz)
     else:
         rows = _rows_from_reader(paths, mapping, assume_tz)
-    for row in rows:
-        if isinstance(row, int):  # rows the columnar reader recorded itself
-            counts["rows"] += row
-            counts["recorded"] += row
-            if progress is not None and row:
+    # Closed when the replay fails as well: a reading process stops at once, not
+    # when the failure's traceback is freed.
+    with contextlib.ExitStack() as reading:
+        reading.callback(getattr(rows, "close", lambda: None))
+        for row in rows:
+            if isinstance(row, int):  # rows the columnar reader recorded itself
+                counts["rows"] += row
+                counts["recorded"] += row
+                if progress is not None and row:
+                    progress(counts["rows"])
+                continue
+            counts["rows"] += 1
+            if isinstance(row, RejectedRow):
+                out.add(row)
+            else:
+                batch.append(row)
+            if len(batch) >= batch_size:
+                current = batch[:]
+                batch.clear()
+                flush(current)
+            if progress is not None and counts["rows"] % 1000 == 0:
                 progress(counts["rows"])
-            continue
-        counts["rows"] += 1
-        if isinstance(row, RejectedRow):
-            out.add(row)
-        else:
-            batch.append(row)
-        if len(batch) >= batch_size:
-            current = batch[:]
-            batch.clear()
-            flush(current)
-        if progress is not None and counts["rows"] % 1000 == 0:
-            progress(counts["rows"])
     while batch:
         current = batch[:]
         batch.clear()
@@ -397,11 +402,26 @@ def reading_process_reason(engine: SlaEngine) -> str | None:
         engine.view, SQLiteTimerView
     ):
         return "only a SQLite store takes a block encoded in another process"
-    if engine.catalogue.text is None:
-        return "the catalogue was built in Python: another process cannot read it again"
-    if not isinstance(engine.default_calendar.spec, str) or engine.default_calendar.spec == "":
-        return "the calendar was built in Python: another process cannot build it again"
+    try:
+        pickle.dumps(rules_of(engine))
+    except Exception:  # a catalogue or calendar built in Python with something unpicklable
+        return "the engine's catalogue or calendar cannot be sent to another process"
     return None
+
+
+def rules_of(engine: SlaEngine) -> tuple[Catalogue, Calendar]:
+    """What another process needs to evaluate as ``engine`` does: the rules themselves.
+
+    The calendar object, not its spec: closures, a working week, opening
+    hours or a time zone set in Python are not in the spec.
+    """
+    return engine.catalogue, engine.default_calendar
+
+
+def engine_for(rules: tuple[Catalogue, Calendar], **options: Any) -> SlaEngine:
+    """An engine in memory that evaluates as the one ``rules`` came from."""
+    catalogue, default_calendar = rules
+    return SlaEngine(catalogue, default_calendar, store="memory", **options)
 
 
 def _columnar_from_reader(
@@ -411,7 +431,6 @@ def _columnar_from_reader(
     assume_tz: str | None,
     block_lines: int | None,
 ) -> Iterator[LogRow | RejectedRow | int]:
-    catalogue = engine.catalogue
     # An engine's own clock (a test's, a simulation's) is read once, here; the
     # machine's is read by the other process as this one would read it.
     now = None if engine.clock is system_clock else engine.clock()
@@ -421,7 +440,7 @@ def _columnar_from_reader(
         mapping,
         assume_tz,
         block_lines,
-        (catalogue.text, catalogue.source, engine.default_calendar.spec),
+        rules_of(engine),
         engine.privacy.keep_free_text,
         now,
     )
@@ -439,11 +458,8 @@ def _columnar_from_reader(
 
 def _read_columnar(request: tuple[Any, ...], out: BinaryIO) -> None:
     paths, mapping, assume_tz, block_lines, rules, keep_free_text, now = request
-    text, source, spec = rules
-    engine = SlaEngine(
-        parse_catalogue(text, source=source),
-        spec,
-        store="memory",
+    engine = engine_for(
+        rules,
         keep_free_text=keep_free_text,
         clock=system_clock if now is None else (lambda: now),
     )

@@ -25,12 +25,12 @@ from typing import Any, BinaryIO
 
 from . import __version__
 from ._calendar import Calendar
-from ._catalogue import Catalogue, parse_catalogue
+from ._catalogue import Catalogue
 from ._delay import Delay
 from ._engine import SlaEngine
 from ._helper import Helper
 from ._obligations import obligation_target
-from ._replay import _idle_cores, reading_process_reason
+from ._replay import _idle_cores, engine_for, reading_process_reason, rules_of
 from ._timers import Timer, TimerState, evaluate_contact
 from ._view import StoredRecords, decode_record
 
@@ -335,8 +335,7 @@ def _count_view(
 def tally_into(arguments: Sequence[Any], inbox: BinaryIO, out: BinaryIO) -> None:
     """The helper process of a review: counts the pages it is sent, then writes its tally."""
     rules, at, start, end, dimensions = arguments
-    text, source, spec = rules
-    engine = SlaEngine(parse_catalogue(text, source=source), spec, store="memory")
+    engine = engine_for(rules)
     tally = _Tally(dimensions)
     counting = _Counting(tally, engine.calendar_for, at, start, end)
     while (page := pickle.load(inbox)) is not None:  # noqa: S301 - from our parent
@@ -377,7 +376,7 @@ def build_report(
     if isinstance(timers, StoredRecords):
         request = (
             "tally",
-            (rules.text, rules.source, default.spec),
+            rules_of(engine),
             instant,
             start,
             end,

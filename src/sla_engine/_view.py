@@ -95,6 +95,12 @@ def decode_record(text: str) -> dict[str, Any]:
     values = json.loads(text)
     if isinstance(values, dict):
         return values  # a view written before the array form: the same keys
+    if len(values) not in (len(_BASE_FIELDS), len(RECORD_FIELDS)):
+        raise SlaEngineError(
+            f"the timer view holds a timer of {len(values)} values where this version "
+            f"reads {len(_BASE_FIELDS)} or {len(RECORD_FIELDS)}: rebuild the view "
+            "(SlaEngine.rebuild_view())"
+        )
     return dict(zip(RECORD_FIELDS, values, strict=False))
 
 
