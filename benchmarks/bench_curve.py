@@ -6,7 +6,8 @@ For each size, a log is written and filtered exactly as in ``bench_replay.py``
 (same generator, same seed, the contacts the Polars baseline cannot model
 dropped), then replayed end to end (``replay`` then ``build_report``) into
 each store; the figures of every run are checked against the Polars
-baseline before anything is reported.  Two views of the same question:
+baseline (run after the engine, so that what it leaves allocated does not
+count in the engine's peak) before anything is reported.  Two views of the same question:
 
 - across sizes: µs per event of the whole run, and its ratio to the
   smallest size (1.0 everywhere for a linear cost);
@@ -14,8 +15,8 @@ baseline before anything is reported.  Two views of the same question:
   log, from the replay's progress callback (a cost that grows with what is
   already stored shows up as later tenths costing more).
 
-Peak memory is the process's peak resident set during the run (see
-``bench_replay.py``); the SQLite store runs first so that its peak is not
+Peak memory is the process's peak resident set during the run, with its
+helper processes' (see ``bench_replay.py``); the SQLite store runs first so that its peak is not
 raised by what the in-memory run left allocated.  Sizes are measured, never
 extrapolated.  Each figure is the best of
 ``--repeats`` runs (default 1: the large sizes take minutes); on a shared,
@@ -117,14 +118,13 @@ def main(argv: list[str] | None = None) -> int:
                 if options.keep_logs:
                     kept.write_text(json.dumps(info))
             events = info["events"]
-            (reference, as_of), polars_seconds, _, _ = measured(
-                lambda log=log: baseline_figures(log)
-            )
             print(
-                f"{size:,}: {events:,} events (written in {info['prepare_seconds']:.1f} s; "
-                f"Polars baseline {polars_seconds:.2f} s)",
+                f"{size:,}: {events:,} events (written in {info['prepare_seconds']:.1f} s)",
                 flush=True,
             )
+            # The baseline runs after the engine, so that what Polars keeps
+            # allocated after it is not counted in the engine's peak memory.
+            checks: list[tuple[str, Any, Any]] = []
             for store_kind in stores:
                 best: dict[str, Any] | None = None
                 for attempt in range(options.repeats):
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                     if store_kind == "sqlite":
                         Path(store).unlink(missing_ok=True)
                     name = f"sla-engine {store_kind}"
-                    check_agreement(name, result["figures"], result["as_of"], reference, as_of)
+                    checks.append((name, result["figures"], result["as_of"]))
                     assert result["summary"]["recorded"] == events, result["summary"]
                     print(f"  {name} run {attempt + 1}: {seconds:.1f} s", flush=True)
                     if best is None or seconds < best["seconds"]:
@@ -165,12 +165,21 @@ def main(argv: list[str] | None = None) -> int:
                             "peak_rss_mib": peak,
                             "tenths_us_per_event": clock.slices(SLICES),
                             "tenths_cpu_us_per_event": clock.slices(SLICES, cpu=True),
-                            "polars_seconds": polars_seconds,
+                            "polars_seconds": None,  # filled below
                             "load_average_before_after": load,
                         }
 
                 assert best is not None
                 rows.append(best)
+            (reference, as_of), polars_seconds, _, _ = measured(
+                lambda log=log: baseline_figures(log)
+            )
+            print(f"  Polars baseline {polars_seconds:.2f} s", flush=True)
+            for name, figures, run_as_of in checks:
+                check_agreement(name, figures, run_as_of, reference, as_of)
+            for row in rows:
+                if row["size"] == size:
+                    row["polars_seconds"] = polars_seconds
             if not options.keep_logs:
                 log.unlink()
 
