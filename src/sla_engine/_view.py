@@ -8,9 +8,10 @@ notifications and the tracking record of the batch's last notification are
 written in one transaction, so a projection that stops at any point resumes
 exactly once.
 
-Each row holds a timer as JSON plus the columns the queries need: the
-contact, and ``attention_us``, the first instant (µs since the epoch, UTC)
-at which an open timer needs attention: its first warning, else its expiry.
+Each row holds a timer as a JSON array of its values (:func:`encode_record`)
+plus the columns the queries need: the contact, and ``attention_us``, the
+first instant (µs since the epoch, UTC) at which an open timer needs
+attention: its first warning, else its expiry.
 """
 
 from __future__ import annotations
