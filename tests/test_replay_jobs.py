@@ -208,3 +208,64 @@ def test_a_replay_evaluates_each_contact_once_when_its_window_holds_them(
     # Windows of 25 contacts: a contact open across windows is evaluated again.
     count, contacts = evaluations(20, 50, "narrow.db")
     assert count > contacts > 500
+
+
+def test_a_reading_process_killed_mid_replay_stops_it_with_what_happened(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sla_engine import _replay
+    from sla_engine._helper import Helper
+
+    helpers: list[Helper] = []
+
+    class Watched(Helper):
+        def __init__(self, request: tuple[object, ...]) -> None:
+            super().__init__(request)
+            helpers.append(self)
+
+    monkeypatch.setattr(_replay, "Helper", Watched)
+    store = tmp_path / "s.db"
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+
+    def kill(rows: int) -> None:
+        helpers[0].process.kill()  # after its first block: mid-stream
+
+    with pytest.raises(SlaEngineError, match=r"the helper process stopped \(exit code -9\)"):
+        replay(engine, [log], columnar=True, jobs=2, block_lines=200, progress=kill)
+    assert helpers[0].process.poll() is not None
+    # What was stored is whole: every contact's events, and their timers projected.
+    engine.project()
+    stored = {t.contact_id for t in engine.stored_timers()}
+    assert stored
+    engine.close()
+    with sqlite3.connect(store) as db:
+        contacts = {c for (c,) in db.execute("SELECT DISTINCT originator_id FROM stored_events")}
+    assert stored <= contacts
+
+
+def test_a_review_helper_that_dies_stops_the_review_with_what_happened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sla_engine import _report, _view
+    from sla_engine._helper import Helper
+    from sla_engine._report import build_report
+
+    log = tmp_path / "log.csv"
+    generate_log(
+        log, contacts=200, seed=3, calendar_spec="fr",
+        start=dt.date(2025, 1, 6), end=dt.date(2025, 3, 28),
+    )  # fmt: skip
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
+    replay(engine, [log])
+    monkeypatch.setattr(_view, "_PAGE", 5)
+    monkeypatch.setattr(_report, "PAGES_ALONE", 1)
+
+    class Dying(Helper):
+        def send(self, item: object) -> None:
+            super().send(item)
+            self.process.kill()
+
+    monkeypatch.setattr(_report, "Helper", Dying)
+    with pytest.raises(SlaEngineError, match=r"the helper process stopped \(exit code -9\)"):
+        build_report(engine, jobs=2)
+    engine.close()
