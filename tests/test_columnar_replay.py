@@ -511,3 +511,27 @@ def test_a_calendar_set_in_python_reaches_the_reading_process(tmp_path: Path) ->
     plain = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
     replay(plain, [log], columnar=True)
     assert sorted(t.to_dict().items() for t in plain.stored_timers()) != views[0]
+
+
+def test_a_block_s_encoded_timers_go_back_to_their_contacts() -> None:
+    from sla_engine._engine import EncodedTimers
+    from sla_engine._view import ViewRows
+
+    rows = ViewRows(
+        [
+            ("A", "ack-2", 0, None, None, "[]"),
+            ("A", "email-5", 0, 5, 6, "[]"),
+            ("C", "ack-2", 0, None, None, "[]"),
+        ]
+    )
+    block = EncodedTimers({"A": (3, 200), "B": (1, 900), "C": (2, 100)}, rows)
+    assert block.last_us == 900
+    projected = block.projected()
+    assert {c: (p.version, p.last_us) for c, p in projected.items()} == {
+        "A": (3, 200),
+        "B": (1, 900),
+        "C": (2, 100),
+    }
+    assert projected["A"].rows == rows[:2]
+    assert projected["B"].rows == []
+    assert projected["C"].rows == rows[2:]

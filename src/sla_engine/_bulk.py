@@ -683,7 +683,7 @@ class BulkReader:
         rows_possible = self.evaluator.rows_possible
         by_id = self._by_id
         encoded = ViewRows()
-        versions: dict[str, int] = {}
+        summary: dict[str, tuple[int, int]] = {}
         offset = 0
         for contact in contacts.iter_rows():
             cid, version, template_id = contact[0], contact[1], contact[2]
@@ -695,11 +695,10 @@ class BulkReader:
                 encoded += [timer_row(t) for t in timers]
             else:
                 encoded += rows
-            versions[cid] = version
+            summary[cid] = (version, contact[_AS_OF_US])
             offset += version
         self.seen.add_all(contacts["_cid"])
-        last_us: int | None = contacts["as_of_us"].max()  # type: ignore[assignment]
-        return EncodedTimers(versions, encoded, last_us)
+        return EncodedTimers(summary, encoded)
 
     def _stored_events(self, fast: pl.DataFrame, now: dt.datetime) -> StoredColumns:
         """The stored events, their state assembled around each template's values."""

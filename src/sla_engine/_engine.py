@@ -173,22 +173,24 @@ class Projected:
 class EncodedTimers:
     """A block of new contacts' timers, encoded already as view rows (by a reading process)."""
 
-    #: Each contact's last version.
-    versions: dict[str, int]
+    #: Each contact's last version and last event's instant (µs since the epoch).
+    contacts: dict[str, tuple[int, int]]
     #: Every timer of theirs, as view rows.
     rows: ViewRows
-    #: Their last event's instant, µs since the epoch.
-    last_us: int | None
+
+    @property
+    def last_us(self) -> int | None:
+        """The block's last event's instant."""
+        return max((last for _, last in self.contacts.values()), default=None)
 
     def projected(self) -> dict[str, Projected]:
         """The same timers contact by contact (for a catch-up)."""
-        by_contact: dict[str, ViewRows] = {contact_id: ViewRows() for contact_id in self.versions}
+        by_contact: dict[str, ViewRows] = {contact_id: ViewRows() for contact_id in self.contacts}
         for row in self.rows:
             by_contact[row[0]].append(row)
-        last_us = 0 if self.last_us is None else self.last_us
         return {
             contact_id: Projected(version, last_us, rows=by_contact[contact_id])
-            for contact_id, version in self.versions.items()
+            for contact_id, (version, last_us) in self.contacts.items()
         }
 
 

@@ -449,10 +449,9 @@ def _columnar_from_reader(
             for item in body:
                 yield item if isinstance(item, int) else _unpack(item)
             continue
-        ids, versions, topics, states, contacts, rows, last_us = body
+        ids, versions, topics, states, contacts, rows = body
         engine._record_bulk(
-            StoredColumns(ids, versions, topics, states),
-            EncodedTimers(contacts, ViewRows(rows), last_us),
+            StoredColumns(ids, versions, topics, states), EncodedTimers(contacts, ViewRows(rows))
         )
 
 
@@ -474,7 +473,7 @@ def _read_columnar(request: tuple[Any, ...], out: BinaryIO) -> None:
         flush()  # the rows read before this block go first, as they would in one process
         assert isinstance(timers, EncodedTimers)  # noqa: S101 - asked for with view_rows
         columns = (stored.originator_ids, stored.originator_versions, stored.topics, stored.states)
-        message = ("bulk", (*columns, timers.versions, list(timers.rows), timers.last_us))
+        message = ("bulk", (*columns, timers.contacts, list(timers.rows)))
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     for row in _columnar_rows(engine, paths, mapping, assume_tz, block_lines, store):
