@@ -662,6 +662,7 @@ class BulkReader:
         )  # fmt: skip
         assert tuple(contacts.columns) == _SUMMARY  # noqa: S101 - the positions used below
         history_of = _Histories(fast, self.columns, self._by_id, now)
+        self.seen.add_all(contacts["_cid"])
         if self.view_rows:
             self.store(stored, self._encoded(contacts, history_of))
             return fast.height
@@ -674,7 +675,6 @@ class BulkReader:
                 version, contact[_AS_OF_US], history, self.evaluator.evaluate(history)
             )
             offset += version
-        self.seen.add_all(contacts["_cid"])
         self.store(stored, projected)
         return fast.height
 
@@ -697,7 +697,6 @@ class BulkReader:
                 encoded += rows
             summary[cid] = (version, contact[_AS_OF_US])
             offset += version
-        self.seen.add_all(contacts["_cid"])
         return EncodedTimers(summary, encoded)
 
     def _stored_events(self, fast: pl.DataFrame, now: dt.datetime) -> StoredColumns:

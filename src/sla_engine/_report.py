@@ -287,11 +287,13 @@ class _Counting:
         else:
             self.tally.add(t, day)
 
-    def add_texts(self, texts: Iterable[str]) -> None:
-        """Timers of a view as stored, in plain JSON."""
+    def add_texts(
+        self, texts: Iterable[str], decode: Callable[[str], dict[str, Any]] = decode_record
+    ) -> None:
+        """Timers of a view as stored (``decode`` reads them: the view's own, if encrypted)."""
         add = self.add
         for text in texts:
-            add(decode_record(text))
+            add(decode(text))
 
 
 #: Pages of a database view a review counts alone before it starts a helper
@@ -308,6 +310,7 @@ def _count_view(
 ) -> None:
     """Count a database view's timers; with a helper process for half of its pages."""
     helper = None
+    decode = records.view._record if records.encrypted else decode_record
     wanted = jobs is None or jobs > 1
     if records.encrypted or reading_process_reason(engine) is not None:
         wanted = False  # the helper would need the key, or could not build the same rules
@@ -319,11 +322,7 @@ def _count_view(
             elif number % 2:
                 helper.send(page)
                 continue
-            if records.encrypted:
-                for text in page:
-                    counting.add(records.view._record(text))
-            else:
-                counting.add_texts(page)
+            counting.add_texts(page, decode)
         if helper is not None:
             for other in helper.results(more=True):
                 counting.tally.merge(other)

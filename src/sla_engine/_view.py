@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import uuid
@@ -357,9 +358,13 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         last_event: int | None = None,
         *,
         new: Collection[str] = (),
+        added: Sequence[tuple[Any, ...]] = (),
     ) -> None:
-        """What :meth:`replace` does, in a transaction already open (the events' own)."""
-        self._replace(c, batch, new)
+        """What :meth:`replace` does, in a transaction already open (the events' own).
+
+        ``added``: view rows of contacts the view has no timer of yet.
+        """
+        self._replace(c, batch, new, added)
         if last_event is not None:
             c.execute(
                 "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "
@@ -416,7 +421,11 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             return None if row is None else int(row[0])
 
     def _replace(
-        self, c: SQLiteCursor, batch: Sequence[ContactTimers], new: Collection[str] = ()
+        self,
+        c: SQLiteCursor,
+        batch: Sequence[ContactTimers],
+        new: Collection[str] = (),
+        added: Sequence[tuple[Any, ...]] = (),
     ) -> None:
         c.executemany(
             f"DELETE FROM {_SQLITE_TABLE} WHERE contact_id = ?",
@@ -424,7 +433,7 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         )
         c.executemany(
             f"INSERT INTO {_SQLITE_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-            self._rows(batch),
+            itertools.chain(self._rows(batch), added),
         )
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[Timer]:
