@@ -50,11 +50,20 @@ from ._errors import DataError, SlaEngineError
 from ._explain import explain_timer
 from ._obligations import is_obligation
 from ._privacy import Privacy, key_ref, pseudonym, unseal
+from ._rows import RowEvaluator
 from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
+from ._stored import StoredEncoder
 from ._time import require_aware
-from ._timers import PlainEvaluator, Timer, evaluate_contact
-from ._view import ContactTimers, SQLiteTimerView, TimerView, ViewRows, microseconds
+from ._timers import Timer, evaluate_contact
+from ._view import (
+    ContactTimers,
+    MemoryTimerView,
+    SQLiteTimerView,
+    TimerView,
+    ViewRows,
+    microseconds,
+)
 from ._vocabulary import EventType
 
 __all__ = ["Alert", "EscalationPolicy", "RecordResult", "SlaEngine", "WhatIf", "system_clock"]
@@ -340,7 +349,8 @@ class SlaEngine(SiteRecording, Application[str]):
         self.conflicts = 0
 
         self._recent = _WorkingSet()
-        self._plain: PlainEvaluator | None = None
+        self._plain: RowEvaluator | None = None
+        self._encoder = StoredEncoder(self.mapper)
         self._plain_rules: tuple[Catalogue, Calendar] | None = None
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact | Projected] = {}
@@ -592,8 +602,24 @@ class SlaEngine(SiteRecording, Application[str]):
         and notification hooks (the engine uses neither): the same
         recorder, mapper and stored bytes.
         """
-        pending = [event for contact in contacts for event in contact.collect_events()]
-        self.events.put(pending)
+        by_id: dict[str, Contact] = {}
+        pending: list[Any] = []
+        for contact in contacts:
+            by_id[contact.id] = contact
+            pending += contact.collect_events()
+
+        def recorded(contact_id: str, event_id: str) -> ContactEvent | None:
+            return by_id[contact_id].ids.get(event_id)
+
+        rows = self._encoder.rows(pending, recorded)
+        recorder = self.recorder
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            # One executemany of the recorder's own statement: its insert_events
+            # runs one INSERT per event to return notification ids, unused here.
+            with recorder.datastore.transaction(commit=True) as cursor:
+                cursor.executemany(recorder.insert_events_statement, rows)
+        else:
+            recorder.insert_events([StoredEvent(*row) for row in rows])
 
     def _apply_all(
         self,
@@ -708,10 +734,10 @@ class SlaEngine(SiteRecording, Application[str]):
                 if contact is None or contact.version < version:
                     contact = self._require_contact(contact_id)
                 if isinstance(contact, Projected):
-                    batch.append((contact_id, _projected_timers(contact, self._evaluate)))
+                    batch.append((contact_id, _projected_timers(contact, self._view_timers)))
                     last_seen: int | None = contact.last_us
                 else:
-                    batch.append((contact_id, self._evaluate(contact.history)))
+                    batch.append((contact_id, self._view_timers(contact.history)))
                     last_seen = (
                         microseconds(contact.history[-1].occurred_at) if contact.history else None
                     )
@@ -765,17 +791,30 @@ class SlaEngine(SiteRecording, Application[str]):
     ) -> list[Timer]:
         if as_of is None:
             # The view's timers: plain histories share their deadlines' arithmetic.
-            plain, rules = self._plain, self._plain_rules
-            if (
-                plain is None
-                or rules is None
-                or rules[0] is not self.catalogue
-                or rules[1] is not self.default_calendar
-            ):
-                plain = self._plain = PlainEvaluator(self.catalogue, self.calendar_for)
-                self._plain_rules = (self.catalogue, self.default_calendar)
-            return plain.evaluate(history)
+            return self._evaluator().evaluate(history)
         return evaluate_contact(history, self.catalogue, self.calendar_for, as_of)
+
+    def _view_timers(self, history: Sequence[ContactEvent]) -> Sequence[Timer] | ViewRows:
+        """A contact's timers for the view: its rows written from templates where possible."""
+        evaluator = self._evaluator()
+        if not isinstance(self.view, MemoryTimerView):  # a database view stores rows
+            rows = evaluator.history_rows(history)
+            if rows is not None:
+                return rows
+        return evaluator.evaluate(history)
+
+    def _evaluator(self) -> RowEvaluator:
+        """The evaluator of the engine's current rules (made again when they change)."""
+        plain, rules = self._plain, self._plain_rules
+        if (
+            plain is None
+            or rules is None
+            or rules[0] is not self.catalogue
+            or rules[1] is not self.default_calendar
+        ):
+            plain = self._plain = RowEvaluator(self.catalogue, self.calendar_for, rows=True)
+            self._plain_rules = (self.catalogue, self.default_calendar)
+        return plain
 
     def rebuild_view(self) -> None:
         """Forget the view and project the whole log again."""
@@ -1065,7 +1104,7 @@ class _WorkingSet:
 
 
 def _projected_timers(
-    contact: Projected, evaluate: Callable[[Sequence[ContactEvent]], list[Timer]]
+    contact: Projected, evaluate: Callable[[Sequence[ContactEvent]], Sequence[Timer] | ViewRows]
 ) -> Sequence[Timer] | ViewRows:
     if contact.rows is not None:
         return contact.rows

@@ -148,9 +148,10 @@ class TimerView:
         rows: list[tuple[Any, ...]] = []
         for _, timers in batch:
             if isinstance(timers, ViewRows):
-                if encode is not None:  # pragma: no cover - the columnar replay never encrypts
-                    raise SlaEngineError("encoded rows cannot be encrypted")
-                rows.extend(timers)
+                if encode is None:
+                    rows.extend(timers)
+                else:
+                    rows.extend((*row[:5], encode(row[5])) for row in timers)
             else:
                 rows.extend(timer_row(t, encode) for t in timers)
         return rows

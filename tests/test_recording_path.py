@@ -1,0 +1,352 @@
+"""The recording path's shortcuts give what eventsourcing's generic path gives.
+
+``record_many`` makes a contact's stored events without eventsourcing's
+``trigger_event``, encodes them without its mapper's generic step, and writes
+plain timers' view rows from templates: each is checked here against the path
+it replaces, on drawn histories.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import sqlite3
+import zlib
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sla_engine import ContactEvent, SlaEngine, load_catalogue
+from sla_engine import strategies as sla
+from sla_engine._contact import _STORED, Contact
+from sla_engine._rows import RowEvaluator
+from sla_engine._stored import StoredEncoder
+from sla_engine._timers import evaluate_contact
+from sla_engine._view import timer_row
+
+NOW = dt.datetime(2031, 1, 1, 12, tzinfo=dt.UTC)
+# Ids with what JSON must escape: quotes, backslashes, controls, accents, line separators.
+IDS = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s != "")
+
+
+def _with_id(history: list[ContactEvent], contact_id: str) -> list[ContactEvent]:
+    return [attrs.evolve(e, contact_id=contact_id) for e in history]
+
+
+def _generic(history: list[ContactEvent], recorded: list[dt.datetime]) -> Contact:
+    """The contact eventsourcing's own ``_create`` and ``trigger_event`` make."""
+    first = history[0]
+    contact = Contact._create(
+        Contact.Received,
+        id=first.contact_id,
+        timestamp=recorded[0],
+        event_id=first.event_id,
+        occurred_at=first.occurred_at,
+        payload=first.payload(),
+    )
+    for event, at in zip(history[1:], recorded[1:], strict=True):
+        contact.trigger_event(
+            _STORED[event.type],
+            timestamp=at,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            payload=event.payload(),
+        )
+    return contact
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=sla.contact_histories(), contact_id=IDS, own_instants=st.booleans())
+def test_commands_make_the_events_and_state_of_eventsourcing(
+    history: list[ContactEvent], contact_id: str, own_instants: bool
+) -> None:
+    history = _with_id(history, contact_id)
+    # The engine records at the event's own recorded_at when it has one (the
+    # recorded event is then kept as given), else at its clock's instant.
+    recorded = [(e.recorded_at if own_instants else None) or NOW for e in history]
+    fast = Contact.receive(history[0], recorded[0])
+    for event, at in zip(history[1:], recorded[1:], strict=True):
+        fast.record(event, at)
+    generic = _generic(history, recorded)
+    # BaseAggregate's equality: every attribute (id, version, created and modified
+    # instants, history, ids, pending events field by field).
+    assert fast == generic
+    assert [list(vars(e)) for e in fast.pending_events] == [
+        list(vars(e)) for e in generic.pending_events
+    ]
+    assert [type(e) for e in fast.pending_events] == [type(e) for e in generic.pending_events]
+
+
+def _events(contact_id: str, history: list[ContactEvent]) -> list[Any]:
+    contact = Contact.receive(history[0], NOW)
+    for event in history[1:]:
+        contact.record(event, event.recorded_at or NOW)
+    return list(contact.collect_events())
+
+
+class _Zlib:
+    def compress(self, data: bytes) -> bytes:
+        return zlib.compress(data)
+
+    def decompress(self, data: bytes) -> bytes:
+        return zlib.decompress(data)
+
+
+def _mapper(**options: Any) -> Mapper[str]:
+    from eventsourcing.application import Application
+
+    return Mapper(transcoder=Application().construct_transcoder(), **options)
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=sla.contact_histories(), contact_id=IDS)
+def test_stored_events_are_the_mappers_bytes(history: list[ContactEvent], contact_id: str) -> None:
+    events = _events(contact_id, _with_id(history, contact_id))
+    mapper = _mapper()
+    rows = StoredEncoder(mapper).rows(events, lambda _c, _e: None)
+    expected = [mapper.to_stored_event(e) for e in events]
+    assert rows == [
+        (s.originator_id, s.originator_version, s.topic, bytes(s.state)) for s in expected
+    ]
+    assert [mapper.to_domain_event(StoredEvent(*row)) for row in rows] == events
+
+
+def test_every_class_has_a_template_checked_on_a_probe() -> None:
+    encoder = StoredEncoder(_mapper())
+    assert all(encoder._template(cls) is not None for cls in _STORED.values())
+
+
+def test_compressed_and_encrypted_events_read_back_the_same() -> None:
+    from eventsourcing.cryptography import AESCipher
+    from eventsourcing.utils import Environment
+
+    key = base64.b64encode(os.urandom(32)).decode()
+    cipher = AESCipher(Environment(env={"CIPHER_KEY": key}))
+    mapper = _mapper(compressor=_Zlib(), cipher=cipher)
+    history = [
+        ContactEvent(
+            event_id='e"1',
+            contact_id="C-é",
+            type="received",
+            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            channel="email",
+            attributes={"dossier": "x\\y"},
+        ),
+        ContactEvent(
+            event_id="e2",
+            contact_id="C-é",
+            type="answered",
+            occurred_at=dt.datetime(2025, 3, 4, 9, tzinfo=dt.UTC),
+        ),
+    ]
+    events = _events("C-é", history)
+    rows = StoredEncoder(mapper).rows(events, lambda _c, _e: None)
+    assert [mapper.to_domain_event(StoredEvent(*row)) for row in rows] == events
+    # Encrypted (AES-GCM: a fresh nonce each time), so not the plain JSON.
+    assert all(b"answered" not in row[3] and b"e2" not in row[3] for row in rows)
+
+
+class _SpacedJSON(JSONTranscoder):
+    """eventsourcing's JSON transcoder with a difference: the templates follow it."""
+
+    def encode(self, obj: Any) -> bytes:
+        return super().encode(obj) + b" "
+
+
+class _Wrapped(Transcoder):
+    """Another kind of transcoder: events go through the mapper itself."""
+
+    def __init__(self) -> None:
+        self.inner = JSONTranscoder()
+        self.inner.register(DatetimeAsISO())
+
+    def encode(self, obj: Any) -> bytes:
+        return b"[" + self.inner.encode(obj) + b"]"
+
+    def decode(self, data: bytes) -> Any:
+        return self.inner.decode(data[1:-1])
+
+
+@pytest.mark.parametrize("kind", ["json subclass", "other"])
+def test_another_transcoder_gets_its_own_bytes(kind: str) -> None:
+    transcoder: Transcoder
+    if kind == "other":
+        transcoder = _Wrapped()
+    else:
+        transcoder = _SpacedJSON()
+        transcoder.register(DatetimeAsISO())
+    mapper: Mapper[str] = Mapper(transcoder=transcoder)
+    history = [
+        ContactEvent(
+            event_id="e1",
+            contact_id="C1",
+            type="received",
+            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
+            channel="email",
+        ),
+        ContactEvent(
+            event_id="e2",
+            contact_id="C1",
+            type="closed",
+            occurred_at=dt.datetime(2025, 3, 5, 9, tzinfo=dt.UTC),
+        ),
+    ]
+    events = _events("C1", history)
+    encoder = StoredEncoder(mapper)
+    rows = encoder.rows(events, lambda _c, _e: None)
+    assert [row[3] for row in rows] == [bytes(mapper.to_stored_event(e).state) for e in events]
+    assert [mapper.to_domain_event(StoredEvent(*row)) for row in rows] == events
+    assert all(row[3].endswith(b"} " if kind != "other" else b"}]") for row in rows)
+    assert (encoder._template(Contact.Received) is None) == (kind == "other")
+
+
+# -- view rows from templates ----------------------------------------------------------
+
+MARIANNE = load_catalogue("marianne-besancon")
+PLAIN = ["acknowledged", "holding_reply", "answered", "escalated", "closed"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    histories=st.lists(
+        sla.contact_histories(event_types=PLAIN, max_events=5, max_gap=dt.timedelta(days=8)),
+        min_size=1,
+        max_size=8,
+    ),
+    contact_id=IDS,
+    catalogue=st.one_of(st.just(MARIANNE), sla.catalogues()),
+)
+def test_rows_from_templates_are_the_encoded_timers(
+    histories: list[list[ContactEvent]], contact_id: str, catalogue: Any
+) -> None:
+    from sla_engine import calendar
+
+    fr = calendar("fr")
+
+    def calendars(key: str | None) -> Any:
+        return fr if key is None else calendar(key)
+
+    evaluator = RowEvaluator(catalogue, calendars, rows=True)
+    for history in histories:
+        history = _with_id(history, contact_id)
+        expected = [timer_row(t) for t in evaluate_contact(history, catalogue, calendars)]
+        rows = evaluator.history_rows(history)
+        if rows is None:
+            assert [timer_row(t) for t in evaluator.evaluate(history)] == expected
+        else:
+            assert list(rows) == expected
+
+
+def test_the_bench_catalogues_plain_contacts_are_written_from_templates() -> None:
+    from sla_engine import calendar
+
+    fr = calendar("fr")
+    evaluator = RowEvaluator(MARIANNE, lambda key: fr if key is None else calendar(key), rows=True)
+    paris = dt.timezone(dt.timedelta(hours=1))
+    history = [
+        ContactEvent(
+            event_id="r",
+            contact_id='C "1"',
+            type="received",
+            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=paris),
+            channel="email",
+        ),
+        ContactEvent(
+            event_id="a",
+            contact_id='C "1"',
+            type="answered",
+            occurred_at=dt.datetime(2025, 3, 12, 9, tzinfo=paris),
+        ),
+    ]
+    rows = evaluator.history_rows(history)
+    assert rows is not None
+    assert list(rows) == [
+        timer_row(t) for t in evaluate_contact(history, MARIANNE, evaluator.calendars)
+    ]
+    assert [(r[0], r[3], r[4]) for r in rows] == [('C "1"', None, None)] * len(rows)
+
+
+# -- the engine: what it keeps, stores and projects ---------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    histories=st.lists(
+        sla.contact_histories(max_events=6),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda h: h[0].contact_id,
+    ),
+    batch=st.integers(1, 7),
+)
+def test_the_engine_stores_and_projects_what_it_keeps(
+    tmp_path_factory: pytest.TempPathFactory, histories: list[list[ContactEvent]], batch: int
+) -> None:
+    store = tmp_path_factory.mktemp("recording") / "store.db"
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    # Contacts' events interleaved, as a service records them through the day.
+    events = sorted((e for h in histories for e in h), key=lambda e: e.occurred_at)
+    for start in range(0, len(events), batch):
+        engine.record_many(events[start : start + batch])
+    kept = {h[0].contact_id: engine._recent.get(h[0].contact_id) for h in histories}
+    engine._recent.clear()
+    for contact_id, contact in kept.items():
+        stored = engine._get_contact(contact_id)
+        assert contact is not None
+        assert stored is not None
+        assert stored.history == contact.history
+        assert stored.version == contact.version
+    with sqlite3.connect(store) as db:
+        view = db.execute(
+            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
+            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
+        ).fetchall()
+    expected = sorted(
+        timer_row(t)
+        for contact in kept.values()
+        if contact is not None
+        for t in evaluate_contact(contact.history, engine.catalogue, engine.calendar_for)
+    )
+    assert view == [tuple(row) for row in expected]
+    engine.close()
+
+
+def test_stored_events_of_the_engine_read_back(tmp_path: Path) -> None:
+    """A store written by the engine is read by eventsourcing's repository as written."""
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
+    history = [
+        ContactEvent(
+            event_id="r1",
+            contact_id="C1",
+            type="received",
+            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
+            channel="email",
+            attributes={"b": 2, "a": "x"},
+        ),
+        ContactEvent(
+            event_id="a1",
+            contact_id="C1",
+            type="acknowledged",
+            occurred_at=dt.datetime(2025, 3, 3, 10, tzinfo=dt.UTC),
+            announced_delay="10 jours ouvrés",
+        ),
+    ]
+    engine.record_many(history)
+    in_memory = engine._recent.get("C1")
+    engine._recent.clear()
+    read = engine.repository.get("C1")
+    assert read == in_memory  # every attribute: history, ids, version, instants
+    assert [e.recorded_at for e in read.history] == [NOW, NOW]
+    engine.close()
