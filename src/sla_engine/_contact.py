@@ -185,19 +185,41 @@ class ContactEvent:
         return self.occurred_at.isoformat()
 
     def payload(self) -> dict[str, Any]:
-        """The stored fields of this event (JSON-ready), without ids and times."""
-        data: dict[str, Any] = {
-            "channel": self.channel,
-            "category": self.category,
-            "priority": self.priority,
-            "service": self.service,
-            "requester": self.requester,
-            "announced_delay": None if self.announced_delay is None else str(self.announced_delay),
-            "to": self.to,
-            "reason": self.reason,
-            "attributes": dict(self.attributes),
-        }
-        return {k: v for k, v in data.items() if v not in (None, {})}
+        """The stored fields of this event (JSON-ready), without ids and times.
+
+        Only the fields that are set, in a fixed order (the stored JSON's).
+        """
+        data: dict[str, Any] = {}
+        if self.channel is not None:
+            data["channel"] = self.channel
+        if self.category is not None:
+            data["category"] = self.category
+        if self.priority is not None:
+            data["priority"] = self.priority
+        if self.service is not None:
+            data["service"] = self.service
+        if self.requester is not None:
+            data["requester"] = self.requester
+        if self.announced_delay is not None:
+            data["announced_delay"] = str(self.announced_delay)
+        if self.to is not None:
+            data["to"] = self.to
+        if self.reason is not None:
+            data["reason"] = self.reason
+        if self.attributes:
+            data["attributes"] = dict(self.attributes)
+        return data
+
+    def recorded(self, recorded_at: dt.datetime) -> ContactEvent:
+        """This event as stored when recorded at ``recorded_at`` (itself if it says so)."""
+        if self.recorded_at is recorded_at:
+            return self
+        # A copy of the fields as they are (validated when this event was made).
+        event = object.__new__(ContactEvent)
+        for field in _COPIED:
+            field.__set__(event, field.__get__(self))
+        _RECORDED_AT.__set__(event, recorded_at)
+        return event
 
     @classmethod
     def from_stored(
@@ -248,6 +270,11 @@ class ContactEvent:
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
+# Fields' slots, read and written directly (a frozen class refuses setattr).
+_RECORDED_AT = ContactEvent.__dict__["recorded_at"]
+_COPIED = tuple(
+    ContactEvent.__dict__[f.name] for f in attrs.fields(ContactEvent) if f.name != "recorded_at"
+)
 _PLAIN_FIELDS = ("channel", "category", "priority", "service", "requester", "to", "reason")
 
 
@@ -402,18 +429,7 @@ class Contact(BaseAggregate[str]):
         if version == self.INITIAL_VERSION:
             fields["originator_topic"] = _CONTACT_TOPIC
         # What the stored event's apply() adds: the event as read back from the store.
-        self._add(
-            event
-            if event.recorded_at is recorded_at
-            else ContactEvent.from_stored(
-                event.event_id,
-                self._id,
-                event.type,
-                event.occurred_at,
-                recorded_at,
-                payload,
-            )
-        )
+        self._add(event.recorded(recorded_at))
         self._version = version
         self._modified_on = recorded_at
         self._pending_events.append(stored)

@@ -473,8 +473,11 @@ class SlaEngine(SiteRecording, Application[str]):
                     contacts, outcomes = self._apply_all(
                         cleaned, now, atomic, trust_cache=attempt == 0
                     )
+                    projected = False
                     if contacts:
-                        self._save_contacts(contacts.values())
+                        projected = self._save_contacts(
+                            contacts.values(), project=project and not self._unprojected
+                        )
                     break
                 except OperationalError as error:
                     if "locked" not in str(error) and "busy" not in str(error):
@@ -505,7 +508,8 @@ class SlaEngine(SiteRecording, Application[str]):
             raise
         for contact_id, contact in contacts.items():
             self._remember(contact_id, contact)
-        self._unprojected.update(contacts)
+        if not projected:
+            self._unprojected.update(contacts)
         if project or len(self._unprojected) >= self.projection_contacts:
             self._catch_up()
         return RecordResult(tuple(outcomes))
@@ -567,6 +571,21 @@ class SlaEngine(SiteRecording, Application[str]):
         Only when no contact event before them waits for the view (the write
         lock is held: nothing can be inserted meanwhile); whether it did.
         """
+        last = self._projectable(cursor, count)
+        if last is None:
+            return False  # another process's events: the ordinary catch-up projects both
+        # Every contact of the block is new: its rows are only added.
+        view = typing.cast(SQLiteTimerView, self.view)
+        view.write(cursor, [], Tracking(self.name, last), timers.last_us, added=timers.rows)
+        return True
+
+    def _projectable(self, cursor: SQLiteCursor, count: int) -> int | None:
+        """The id of the last of the ``count`` events just inserted, if the view can take them.
+
+        It can when it has projected every contact event before them; the
+        caller then writes their timers and this id as the view's tracking
+        record, in the events' transaction.
+        """
         recorder = self.recorder
         view = self.view
         assert isinstance(recorder, SQLiteApplicationRecorder)  # noqa: S101 - checked by the caller
@@ -584,42 +603,81 @@ class SlaEngine(SiteRecording, Application[str]):
             f"AND topic IN ({topics}) LIMIT 1",
             (position, first, *CONTACT_TOPICS),
         )
-        if cursor.fetchone() is not None:
-            return False  # another process's events: the ordinary catch-up projects both
-        # Every contact of the block is new: its rows are only added.
-        view.write(cursor, [], Tracking(self.name, last), timers.last_us, added=timers.rows)
-        return True
+        return None if cursor.fetchone() is not None else last
 
     def _forget_unsaved(self) -> None:
         self._recent.clear()
         self._unprojected.clear()
 
-    def _save_contacts(self, contacts: Iterable[Contact]) -> None:
-        """Store the contacts' new events in one transaction.
+    def _save_contacts(self, contacts: Iterable[Contact], *, project: bool = False) -> bool:
+        """Store the contacts' new events in one transaction; whether their timers went too.
 
         ``Application.save`` without its per-object ``isinstance`` checks
-        against Protocols (a quarter of its cost in a replay), its snapshot
-        and notification hooks (the engine uses neither): the same
-        recorder, mapper and stored bytes.
+        against Protocols, its snapshot and notification hooks (the engine
+        uses neither), and with each event encoded from its class's template
+        (:class:`StoredEncoder`): the same recorder and stored bytes.  With
+        ``project``, on SQLite, the contacts' timers and the view's tracking
+        record are written in the same transaction when the view has
+        projected every earlier contact event (as :meth:`_record_bulk` does).
         """
         by_id: dict[str, Contact] = {}
         pending: list[Any] = []
+        new: set[str] = set()
         for contact in contacts:
+            events = contact.collect_events()
             by_id[contact.id] = contact
-            pending += contact.collect_events()
+            if events and events[0].originator_version == Contact.INITIAL_VERSION:
+                new.add(contact.id)
+            pending += events
 
         def recorded(contact_id: str, event_id: str) -> ContactEvent | None:
             return by_id[contact_id].ids.get(event_id)
 
         rows = self._encoder.rows(pending, recorded)
         recorder = self.recorder
-        if isinstance(recorder, SQLiteAggregateRecorder):
-            # One executemany of the recorder's own statement: its insert_events
-            # runs one INSERT per event to return notification ids, unused here.
-            with recorder.datastore.transaction(commit=True) as cursor:
-                cursor.executemany(recorder.insert_events_statement, rows)
-        else:
+        if not isinstance(recorder, SQLiteAggregateRecorder):
             recorder.insert_events([StoredEvent(*row) for row in rows])
+            return False
+        batch = None
+        if (
+            project
+            and isinstance(recorder, SQLiteApplicationRecorder)
+            and isinstance(self.view, SQLiteTimerView)
+        ):
+            batch = self._timers_of(by_id)
+        # One executemany of the recorder's own statement: its insert_events
+        # runs one INSERT per event to return notification ids, unused here.
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.executemany(recorder.insert_events_statement, rows)
+            if batch is None:
+                return False
+            last = self._projectable(cursor, len(rows))
+            if last is None:
+                return False  # another process's events first: a catch-up projects both
+            timers, latest = batch
+            self.view.write(cursor, timers, Tracking(self.name, last), latest, new=new)
+            return True
+
+    def _timers_of(
+        self, contacts: Mapping[str, Contact]
+    ) -> tuple[list[ContactTimers], int | None] | None:
+        """The view's timers of ``contacts`` (sorted by id) and their latest event, or ``None``.
+
+        ``None`` when one cannot be evaluated: the events are stored all the
+        same, and the catch-up that follows raises the error, as it would
+        without this shortcut.
+        """
+        try:
+            batch: list[ContactTimers] = [
+                (contact_id, self._view_timers(contacts[contact_id].history))
+                for contact_id in sorted(contacts)  # one lock order for every process
+            ]
+        except Exception:  # the catch-up raises it again
+            return None
+        latest = max(
+            (c.history[-1].occurred_us for c in contacts.values() if c.history), default=None
+        )
+        return batch, latest
 
     def _apply_all(
         self,
