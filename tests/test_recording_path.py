@@ -120,7 +120,10 @@ def test_stored_events_are_the_mappers_bytes(history: list[ContactEvent], contac
     assert rows == [
         (s.originator_id, s.originator_version, s.topic, bytes(s.state)) for s in expected
     ]
-    assert [mapper.to_domain_event(StoredEvent(*row)) for row in rows] == events
+    # (Read back, an instant keeps its offset, not its zone: equal for the mapper's too.)
+    assert [mapper.to_domain_event(StoredEvent(*row)) for row in rows] == [
+        mapper.to_domain_event(s) for s in expected
+    ]
 
 
 def test_every_class_has_a_template_checked_on_a_probe() -> None:
@@ -306,7 +309,9 @@ def test_the_engine_stores_and_projects_what_it_keeps(
         stored = engine._get_contact(contact_id)
         assert contact is not None
         assert stored is not None
-        assert stored.history == contact.history
+        # Read back, an instant has its offset rather than its zone (unequal to
+        # Python in a clock change's repeated hour): compared in UTC.
+        assert [_utc(e) for e in stored.history] == [_utc(e) for e in contact.history]
         assert stored.version == contact.version
     with sqlite3.connect(store) as db:
         view = db.execute(
@@ -349,4 +354,104 @@ def test_stored_events_of_the_engine_read_back(tmp_path: Path) -> None:
     read = engine.repository.get("C1")
     assert read == in_memory  # every attribute: history, ids, version, instants
     assert [e.recorded_at for e in read.history] == [NOW, NOW]
+    engine.close()
+
+
+def _utc(event: ContactEvent) -> ContactEvent:
+    return attrs.evolve(event, occurred_at=event.occurred_at.astimezone(dt.UTC))
+
+
+def _view_of(store: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(store) as db:
+        return db.execute(
+            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
+            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
+        ).fetchall()
+
+
+def _contact(contact_id: str, day: int, answered: bool) -> list[ContactEvent]:
+    at = dt.datetime(2025, 3, day, 9, tzinfo=dt.UTC)
+    events = [
+        ContactEvent(
+            event_id=f"{contact_id}-r",
+            contact_id=contact_id,
+            type="received",
+            occurred_at=at,
+            channel="email",
+        )
+    ]
+    if answered:
+        events.append(
+            ContactEvent(
+                event_id=f"{contact_id}-a",
+                contact_id=contact_id,
+                type="answered",
+                occurred_at=at + dt.timedelta(days=2),
+            )
+        )
+    return events
+
+
+def test_timers_in_the_events_transaction_only_when_the_view_is_at_the_log_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another engine's events the view has not projected: a catch-up projects both."""
+    store = tmp_path / "shared.db"
+    one = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    two = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    fused: list[bool] = []
+    projectable = SlaEngine._projectable
+
+    def counted(engine: SlaEngine, cursor: Any, count: int) -> int | None:
+        last = projectable(engine, cursor, count)
+        fused.append(last is not None)
+        return last
+
+    monkeypatch.setattr(SlaEngine, "_projectable", counted)
+    one.record_many(_contact("A", 3, True) + _contact("B", 3, False))  # in its transaction
+    two.record_many(_contact("C", 4, False), project=False)  # left for later
+    one.record_many([*_contact("D", 5, True), _contact("C", 4, True)[1]])  # C is not projected
+    # An engine with contacts of its own waiting for the view catches up first.
+    two.record_many(_contact("E", 6, False))
+    one.record_many(_contact("F", 7, True))  # the view is at the log's end again
+    assert fused == [True, False, True]
+    view = _view_of(store)
+    assert {row[0] for row in view} == {"A", "B", "C", "D", "E", "F"}
+    three = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    three.rebuild_view()
+    assert _view_of(store) == view
+    for engine in (one, two, three):
+        engine.close()
+
+
+@pytest.mark.parametrize("reloaded", [False, True])
+def test_an_event_in_a_clock_changes_repeated_hour_sent_again_is_a_duplicate(
+    tmp_path: Path, reloaded: bool
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sla_engine import ContactRuleError, RecordOutcome
+
+    paris = ZoneInfo("Europe/Paris")
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
+    received = ContactEvent(
+        event_id="r",
+        contact_id="C",
+        type="received",
+        occurred_at=dt.datetime(2027, 10, 30, 9, tzinfo=paris),
+        channel="email",
+    )
+    # 2:30 happens twice in Paris on 31 October 2027 (fold 0: summer time, 1: winter).
+    first = dt.datetime(2027, 10, 31, 2, 30, tzinfo=paris)
+    acknowledged = ContactEvent(
+        event_id="a", contact_id="C", type="acknowledged", occurred_at=first
+    )
+    engine.record_many([received, acknowledged])
+    if reloaded:
+        engine._recent.clear()  # read back from the store: the instant has its offset
+    assert engine.record(acknowledged) is RecordOutcome.DUPLICATE
+    # The same wall-clock time an hour later is another instant: not the same event.
+    later = attrs.evolve(acknowledged, occurred_at=first.replace(fold=1))
+    with pytest.raises(ContactRuleError, match="already recorded with other content"):
+        engine.record(later)
     engine.close()

@@ -260,10 +260,14 @@ class ContactEvent:
         mine, theirs = self.payload(), other.payload()
         mine.pop("requester", None)
         theirs.pop("requester", None)
+        # The same instant, compared as such: Python's == on aware datetimes says
+        # an instant of a clock change's repeated hour in a zone (2:30 in Paris
+        # on the last Sunday of October) differs from the same instant read back
+        # with its offset, and that 2:30 before and after the change are equal.
         return (
             self.type == other.type
             and self.contact_id == other.contact_id
-            and self.occurred_at == other.occurred_at
+            and self.occurred_us == other.occurred_us
             and mine == theirs
         )
 
