@@ -39,6 +39,7 @@ def test_a_timer_is_read_back_as_it_was_stored(history, site) -> None:  # type: 
         assert text.startswith("[")
         assert decode_record(text) == record
         assert timer_from_dict(decode_record(timer_row(timer)[5])) == timer
+        assert timer_row(timer)[5] == text  # made without the dict, the same
         # The array lists the values, never the keys: about half the bytes.
         assert '"engagement_id"' not in text
         assert list(record) == [f for f in RECORD_FIELDS if f in record]

@@ -373,8 +373,11 @@ class Contact(BaseAggregate[str]):
 
     def _add(self, event: ContactEvent) -> None:
         self.ids[event.event_id] = event
-        self.history.append(event)
-        self.history.sort(key=_order)
+        history = self.history
+        history.append(event)
+        # Usually the latest: no need to sort (a stable sort would leave it last).
+        if len(history) > 1 and _order(event) < _order(history[-2]):
+            history.sort(key=_order)
 
     # -- commands -----------------------------------------------------------------
 

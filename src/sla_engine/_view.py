@@ -106,10 +106,55 @@ def decode_record(text: str) -> dict[str, Any]:
     return dict(zip(RECORD_FIELDS, values, strict=False))
 
 
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def record_values(timer: Timer) -> list[Any]:
+    """The values ``encode_record(timer.to_dict())`` lists, without making the dict."""
+    values = [
+        timer.contact_id,
+        timer.engagement_id,
+        timer.cycle,
+        timer.kind,
+        timer.state.value,
+        _iso(timer.as_of),
+        _iso(timer.started_at),
+        _iso(timer.stopped_at),
+        None if timer.target is None else str(timer.target),
+        _iso(timer.due_date),
+        _iso(timer.expires_at),
+        [w.isoformat() for w in timer.warnings],
+        [
+            {
+                "started_at": p.started_at.isoformat(),
+                "ended_at": _iso(p.ended_at),
+                "effective": p.effective,
+            }
+            for p in timer.pauses
+        ],
+        timer.elapsed,
+        timer.reason,
+        timer.measured,
+        timer.calendar,
+        timer.calendar_version,
+        timer.calendar_key,
+        timer.catalogue,
+        timer.catalogue_version,
+        timer.channel,
+        timer.category,
+        timer.priority,
+        timer.service,
+    ]
+    if timer.site is not None or timer.period is not None:
+        values += [timer.site, timer.period]
+    return values
+
+
 def timer_row(
     timer: Timer, encode: Callable[[str], str] | None = None
 ) -> tuple[str, str, int, int | None, int | None, str]:
-    data = encode_record(timer.to_dict())
+    data = _encode_json(record_values(timer))
     return (
         timer.contact_id,
         timer.engagement_id,
