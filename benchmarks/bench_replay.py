@@ -31,7 +31,13 @@ the best of ``--repeats`` runs:
   ``columnar=False``, every row read and recorded one at a time (the design
   before the columnar replay), in one process;
 - ``polars baseline``: :func:`baseline_polars.baseline_figures`, which reads
-  the CSV itself.
+  the CSV itself;
+- ``memory-floor`` (on demand): not a replay, a floor under one: the log's
+  stored events (as a replay stores them, taken from a SQLite replay made
+  beforehand, untimed) put into eventsourcing's in-memory recorder, a block
+  of 200,000 at a time as the in-memory replay does, and nothing else: what
+  the in-memory store alone costs, read, checked, evaluated and reviewed
+  nothing.
 
 Every run of every contender is checked: total, met, late, overdue and
 pending per engagement, and the as-of instant, must be exactly those of the
@@ -57,6 +63,7 @@ import json
 import os
 import platform
 import resource
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -68,6 +75,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
 
 import sla_engine
 from baseline_polars import CATALOGUE, COUNTS, baseline_figures
@@ -88,6 +97,8 @@ TARGET_EVENTS = 10_000_000
 TARGET_SQLITE_SECONDS = 180
 TARGET_SQLITE_PEAK_MIB = 2048
 TARGET_MEMORY_VS_POLARS = 1 / 3
+#: Events the in-memory replay stores at a time (a block of the columnar replay).
+MEMORY_BLOCK = 200_000
 
 Figures = dict[str, dict[str, int]]
 
@@ -288,6 +299,31 @@ def run_engine(
     }
 
 
+def stored_rows(log: Path, workdir: Path) -> list[tuple[str, int, str, bytes]]:
+    """The stored events a replay of ``log`` makes (read from a SQLite replay, untimed)."""
+    db = workdir / "floor.db"
+    db.unlink(missing_ok=True)
+    engine = sla_engine.SlaEngine(sla_engine.parse_catalogue(CATALOGUE), CALENDAR, store=str(db))
+    replay(engine, [log], jobs=1)
+    table = engine.recorder.events_table_name  # type: ignore[attr-defined]
+    _close(engine)
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {table} "  # noqa: S608
+            "WHERE topic LIKE 'sla_engine._contact:%' ORDER BY rowid"
+        ).fetchall()
+    db.unlink(missing_ok=True)
+    return [(str(a), int(b), str(c), bytes(d)) for a, b, c, d in rows]
+
+
+def memory_floor(rows: list[tuple[str, int, str, bytes]]) -> int:
+    """Put ``rows`` into eventsourcing's in-memory recorder as the in-memory replay does."""
+    recorder = POPOApplicationRecorder()
+    for start in range(0, len(rows), MEMORY_BLOCK):
+        recorder.insert_events([StoredEvent(*row) for row in rows[start : start + MEMORY_BLOCK]])
+    return recorder.max_notification_id() or 0
+
+
 def check_agreement(
     name: str,
     figures: Figures,
@@ -331,7 +367,15 @@ def environment() -> dict[str, Any]:
 
 #: Every contender runs in one process (jobs=1) but "sqlite-2", which reads the
 #: log and counts half of the review in a second one (jobs=2).
-CONTENDERS = ("sqlite", "sqlite-2", "sqlite-rows", "memory", "memory-rows", "polars")
+CONTENDERS = (
+    "sqlite",
+    "sqlite-2",
+    "sqlite-rows",
+    "memory",
+    "memory-rows",
+    "memory-floor",
+    "polars",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,9 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contenders",
         default="sqlite,memory,polars",
-        help="comma-separated subset of sqlite,sqlite-2,memory,sqlite-rows,memory-rows,polars "
-        "(the baseline always runs; '-rows': the replay row by row, as before the columnar "
-        "path; '-2': reading and half the review in a second process)",
+        help="comma-separated subset of sqlite,sqlite-2,memory,sqlite-rows,memory-rows,"
+        "memory-floor,polars (the baseline always runs; '-rows': the replay row by row, as "
+        "before the columnar path; '-2': reading and half the review in a second process; "
+        "memory-floor: only the stored events put into eventsourcing's in-memory recorder)",
     )
     parser.add_argument("--workdir", type=Path, help="where the log and stores go (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -440,9 +485,16 @@ def _run_contenders(
     events = sum(1 for _ in log_path.open(encoding="utf-8")) - 1
     runs: dict[str, list[dict[str, Any]]] = {}
     order = [c for c in CONTENDERS if c in chosen]
+    floor_rows = stored_rows(log_path, workdir) if "memory-floor" in order else []
     for attempt in range(repeats):
         for contender in order:
-            if contender == "polars":
+            if contender == "memory-floor":
+                name = "eventsourcing in-memory store alone"
+                count, seconds, cpu, peak = measured(lambda: memory_floor(floor_rows))
+                if count != events:
+                    raise Disagreement(f"{name} stored {count:,} of {events:,} events")
+                result = {"replay_seconds": seconds, "report_seconds": None}
+            elif contender == "polars":
                 name = "polars baseline"
                 (figures, as_of), seconds, cpu, peak = measured(lambda: baseline_figures(log_path))
                 result = {"replay_seconds": None, "report_seconds": None}
@@ -469,7 +521,8 @@ def _run_contenders(
                     )
                 if contender.startswith("sqlite"):
                     Path(store).unlink(missing_ok=True)
-            check_agreement(name, figures, as_of, reference, reference_as_of)
+            if contender != "memory-floor":
+                check_agreement(name, figures, as_of, reference, reference_as_of)
             row = {
                 "contender": name,
                 "seconds": seconds,
@@ -527,6 +580,14 @@ def _targets(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
         out["lines"].append(
             "target: in memory at least 1/3 of the baseline's throughput; "
             f"measured 1/{1 / ratio:,.0f} ({ratio:.4f}): {verdict}"
+        )
+    floor = rows.get("eventsourcing in-memory store alone")
+    if floor is not None and polars is not None:
+        ratio = floor["events_per_s"] / polars["events_per_s"]
+        out["memory_floor_vs_polars"] = ratio
+        out["lines"].append(
+            "floor: eventsourcing's in-memory recorder alone, storing the same events and "
+            f"doing nothing else, runs at 1/{1 / ratio:,.1f} of the baseline ({ratio:.3f})"
         )
     return out
 

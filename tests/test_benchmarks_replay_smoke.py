@@ -30,7 +30,18 @@ def bench_replay(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-de
 def test_bench_replay_agrees_on_a_tiny_log(bench_replay, tmp_path, capsys):  # type: ignore[no-untyped-def]
     out = tmp_path / "replay.json"
     status = bench_replay.main(
-        ["--events", "400", "--repeats", "1", "--workdir", str(tmp_path), "--json", str(out)]
+        [
+            "--events",
+            "400",
+            "--repeats",
+            "1",
+            "--workdir",
+            str(tmp_path),
+            "--json",
+            str(out),
+            "--contenders",
+            "sqlite,memory,memory-floor,polars",
+        ]
     )
     assert status == 0
     report = json.loads(out.read_text())
@@ -60,7 +71,12 @@ def test_bench_replay_agrees_on_a_tiny_log(bench_replay, tmp_path, capsys):  # t
         )
     assert sum(c["total"] for c in report["figures"].values()) > 0
     names = {c["contender"] for c in report["contenders"]}
-    assert names == {"sla-engine sqlite", "sla-engine memory", "polars baseline"}
+    assert names == {
+        "sla-engine sqlite",
+        "sla-engine memory",
+        "eventsourcing in-memory store alone",
+        "polars baseline",
+    }
     for contender in report["contenders"]:
         assert {
             "seconds",
@@ -69,7 +85,11 @@ def test_bench_replay_agrees_on_a_tiny_log(bench_replay, tmp_path, capsys):  # t
             "throughput_vs_polars",
         } <= contender.keys()
         assert contender["events_per_s"] > 0
-    assert {"sqlite_events_per_s", "memory_vs_polars"} <= report["targets"].keys()
+    assert {
+        "sqlite_events_per_s",
+        "memory_vs_polars",
+        "memory_floor_vs_polars",
+    } <= report["targets"].keys()
     assert "identical for every contender" in capsys.readouterr().out
 
 

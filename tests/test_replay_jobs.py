@@ -190,13 +190,13 @@ def test_a_replay_evaluates_each_contact_once_when_its_window_holds_them(
         engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / name), clock=lambda: NOW)
         engine.recent_contacts = engine.projection_contacts = own
         seen: list[str] = []
-        evaluate = engine._evaluate
+        evaluate = engine._view_timers  # the projection's evaluation of a contact
 
-        def counted(history, as_of=None):  # type: ignore[no-untyped-def]
+        def counted(history):  # type: ignore[no-untyped-def]
             seen.append(history[0].contact_id)
-            return evaluate(history, as_of)
+            return evaluate(history)
 
-        monkeypatch.setattr(engine, "_evaluate", counted)
+        monkeypatch.setattr(engine, "_view_timers", counted)
         replay(engine, [log], batch_size=97, jobs=1, working_set=working_set, columnar=False)
         # The engine's own settings are back afterwards.
         assert (engine.recent_contacts, engine.projection_contacts) == (own, own)

@@ -56,7 +56,7 @@ from ._contact import (
     ContactEvent,
     _order,
 )
-from ._engine import EncodedTimers, Projected, SlaEngine, StoredColumns
+from ._engine import EncodedTimers, SlaEngine, StoredColumns
 from ._errors import SlaEngineError
 from ._logs import (
     FIELDS,
@@ -73,7 +73,7 @@ from ._rows import AS_OF_US, STOPPING, SUMMARY, RowEvaluator
 from ._timers import (
     PLAIN_TYPES,
 )
-from ._view import MemoryTimerView, ViewRows, microseconds, timer_row
+from ._view import ViewRows, microseconds, timer_row
 from ._vocabulary import EventType
 
 __all__ = ["BulkReader", "SeenContacts", "bulk_reason"]
@@ -198,8 +198,7 @@ class BulkReader:
         clock: Callable[[], dt.datetime],
         block_lines: int | None = None,
         *,
-        store: Callable[[StoredColumns, dict[str, Projected] | EncodedTimers], None] | None = None,
-        view_rows: bool | None = None,
+        store: Callable[[StoredColumns, EncodedTimers], None] | None = None,
     ) -> None:
         if block_lines is not None and block_lines < 1:
             raise SlaEngineError(f"a block holds at least one line, not {block_lines}")
@@ -216,11 +215,7 @@ class BulkReader:
         #: Where each block's plain contacts go (another process's engine, for a
         #: reading process); by default the engine's own store.
         self.store = engine._record_bulk if store is None else store
-        if view_rows is None:
-            view_rows = not isinstance(engine.view, MemoryTimerView)
-        #: Whether the view keeps encoded rows (every timer is sent as one), or objects.
-        self.view_rows = view_rows
-        self.evaluator = RowEvaluator(engine.catalogue, engine.calendar_for, rows=view_rows)
+        self.evaluator = RowEvaluator(engine.catalogue, engine.calendar_for)
 
     # -- lines -----------------------------------------------------------------------
 
@@ -655,33 +650,18 @@ class BulkReader:
         assert tuple(contacts.columns) == SUMMARY  # noqa: S101 - the positions used below
         history_of = _Histories(fast, self.columns, self._by_id, now)
         self.seen.add_all(contacts["_cid"])
-        if self.view_rows:
-            self.store(stored, self._encoded(contacts, history_of))
-            return fast.height
-        projected: dict[str, Projected] = {}
-        offset = 0
-        for contact in contacts.iter_rows():
-            cid, version = contact[0], contact[1]
-            history = history_of(offset, version)
-            projected[cid] = Projected(
-                version, contact[AS_OF_US], history, self.evaluator.evaluate(history)
-            )
-            offset += version
-        self.store(stored, projected)
+        self.store(stored, self._encoded(contacts, history_of))
         return fast.height
 
     def _encoded(self, contacts: pl.DataFrame, history_of: _Histories) -> EncodedTimers:
         """Every timer of the block's contacts (``contacts``: their summaries) as view rows."""
-        rows_possible = self.evaluator.rows_possible
         by_id = self._by_id
         encoded = ViewRows()
         summary: dict[str, tuple[int, int]] = {}
         offset = 0
         for contact in contacts.iter_rows():
             cid, version, template_id = contact[0], contact[1], contact[2]
-            rows = None
-            if rows_possible:
-                rows = self.evaluator.rows(cid, by_id[template_id].classification, contact)
+            rows = self.evaluator.rows(cid, by_id[template_id].classification, contact)
             if rows is None:
                 timers = self.evaluator.evaluate(history_of(offset, version))
                 encoded += [timer_row(t) for t in timers]

@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     StoredEvent,
     Tracking,
 )
+from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import (
     SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
@@ -518,28 +519,22 @@ class SlaEngine(SiteRecording, Application[str]):
         """Bring the timer view up to the last recorded event (queries do it themselves)."""
         self._catch_up()
 
-    def _record_bulk(
-        self, stored: StoredColumns, contacts: Mapping[str, Projected] | EncodedTimers
-    ) -> None:
+    def _record_bulk(self, stored: StoredColumns, timers: EncodedTimers) -> None:
         """Store new contacts' events, encoded already, in one transaction (the columnar replay).
 
         On SQLite, their timers and the view's tracking record are written in
         the same transaction when the view has projected every earlier event
         (exactly once, as a catch-up would, without reading the events back);
-        otherwise the view is brought up to date as after
-        ``record_many(project=False)``.
+        in memory, right after the events, on the same condition; otherwise
+        the view is brought up to date as after ``record_many(project=False)``.
         """
         recorder = self.recorder
-        # Encoded rows come for SQLite and PostgreSQL views; only SQLite's shares
-        # the events' transaction.
+        view = self.view
+        # PostgreSQL's view is brought up to date by the catch-up.
         fused = (
-            contacts
-            if isinstance(contacts, EncodedTimers)
-            and isinstance(recorder, SQLiteApplicationRecorder)
-            and isinstance(self.view, SQLiteTimerView)
-            else None
-        )
-        if fused is not None and self._unprojected:
+            isinstance(recorder, SQLiteApplicationRecorder) and isinstance(view, SQLiteTimerView)
+        ) or (isinstance(recorder, POPOApplicationRecorder) and isinstance(view, MemoryTimerView))
+        if fused and self._unprojected:
             self._catch_up()  # the row path's contacts first: the view must be at the log's end
         if isinstance(recorder, SQLiteAggregateRecorder):
             # The recorder's own statement in its own transaction, all rows in
@@ -552,18 +547,45 @@ class SlaEngine(SiteRecording, Application[str]):
                     raise SlaEngineError(_BLOCK_REFUSED) from None
                 # (A failure of the view's rows or tracking record rolls the
                 # events back with them, and says what it is.)
-                if fused is not None and self._project_stored(cursor, len(stored), fused):
+                if fused and self._project_stored(cursor, len(stored), timers):
                     return
         else:
+            before = recorder.max_notification_id() if fused else None
             try:
                 recorder.insert_events(stored.events())
             except IntegrityError:
                 raise SlaEngineError(_BLOCK_REFUSED) from None
-        self._unprojected.update(
-            contacts.projected() if isinstance(contacts, EncodedTimers) else contacts
-        )
+            if before is not None and self._project_in_memory(before, len(stored), timers):
+                return
+        self._unprojected.update(timers.projected())
         if len(self._unprojected) >= self.projection_contacts:
             self._catch_up()
+
+    def _project_in_memory(self, before: int | None, count: int, timers: EncodedTimers) -> bool:
+        """Put the timers of the ``count`` events just stored in the memory view; whether it did.
+
+        Only when those events are the notifications right after ``before``
+        (no other thread stored any meanwhile) and the view has projected
+        every contact event before them.
+        """
+        recorder = typing.cast(POPOApplicationRecorder, self.recorder)
+        view = typing.cast(MemoryTimerView, self.view)
+        before = before or 0
+        last = recorder.max_notification_id() or 0
+        if last - before != count:
+            return False  # another thread's events among them
+        position = view.max_tracking_id(self.name) or 0
+        waiting = self._contact_notifications(position, 1)
+        if waiting and waiting[0][0] <= before:
+            return False  # an earlier contact event waits for the view: a catch-up takes both
+        batch = sorted(timers.projected().items())
+        view.replace(
+            [(contact_id, contact.rows or ViewRows()) for contact_id, contact in batch],
+            Tracking(self.name, last),
+            timers.last_us,
+            new=timers.contacts.keys(),
+        )
+        return True
 
     def _project_stored(self, cursor: SQLiteCursor, count: int, timers: EncodedTimers) -> bool:
         """Write the timers of the ``count`` events just inserted, in their transaction.
@@ -855,11 +877,8 @@ class SlaEngine(SiteRecording, Application[str]):
     def _view_timers(self, history: Sequence[ContactEvent]) -> Sequence[Timer] | ViewRows:
         """A contact's timers for the view: its rows written from templates where possible."""
         evaluator = self._evaluator()
-        if not isinstance(self.view, MemoryTimerView):  # a database view stores rows
-            rows = evaluator.history_rows(history)
-            if rows is not None:
-                return rows
-        return evaluator.evaluate(history)
+        rows = evaluator.history_rows(history)
+        return evaluator.evaluate(history) if rows is None else rows
 
     def _evaluator(self) -> RowEvaluator:
         """The evaluator of the engine's current rules (made again when they change)."""
@@ -870,7 +889,7 @@ class SlaEngine(SiteRecording, Application[str]):
             or rules[0] is not self.catalogue
             or rules[1] is not self.default_calendar
         ):
-            plain = self._plain = RowEvaluator(self.catalogue, self.calendar_for, rows=True)
+            plain = self._plain = RowEvaluator(self.catalogue, self.calendar_for)
             self._plain_rules = (self.catalogue, self.default_calendar)
         return plain
 

@@ -19,7 +19,6 @@ from ._catalogue import Catalogue
 from ._contact import ContactEvent, ContactRuleError
 from ._engine import (
     EncodedTimers,
-    Projected,
     Rejected,
     SlaEngine,
     StoredColumns,
@@ -279,7 +278,7 @@ def _columnar_rows(
     mapping: LogMapping | None,
     assume_tz: str | None,
     block_lines: int | None,
-    store: Callable[[StoredColumns, dict[str, Projected] | EncodedTimers], None] | None = None,
+    store: Callable[[StoredColumns, EncodedTimers], None] | None = None,
 ) -> Iterator[LogRow | RejectedRow | int]:
     seen = SeenContacts()  # contacts recorded so far: their later rows go the ordinary way
     for path in paths:
@@ -293,7 +292,6 @@ def _columnar_rows(
                 engine.clock,
                 block_lines,
                 store=store,
-                view_rows=True if store is not None else None,
             )
             continue
         for row in read_log(path, mapping=mapping, assume_tz=assume_tz):
@@ -469,9 +467,8 @@ def _read_columnar(request: tuple[Any, ...], out: BinaryIO) -> None:
             pickle.dump(("rows", chunk[:]), out, protocol=pickle.HIGHEST_PROTOCOL)
             chunk.clear()
 
-    def store(stored: StoredColumns, timers: dict[str, Projected] | EncodedTimers) -> None:
+    def store(stored: StoredColumns, timers: EncodedTimers) -> None:
         flush()  # the rows read before this block go first, as they would in one process
-        assert isinstance(timers, EncodedTimers)  # noqa: S101 - asked for with view_rows
         columns = (stored.originator_ids, stored.originator_versions, stored.topics, stored.states)
         message = ("bulk", (*columns, timers.contacts, list(timers.rows)))
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)

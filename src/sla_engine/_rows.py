@@ -53,9 +53,8 @@ class RowEvaluator(PlainEvaluator):
     and from the deadline worked out once per start day.
     """
 
-    def __init__(self, catalogue: Catalogue, calendars: CalendarResolver, *, rows: bool) -> None:
+    def __init__(self, catalogue: Catalogue, calendars: CalendarResolver) -> None:
         super().__init__(catalogue, calendars)
-        self.rows_possible = rows
         self._row_plans: dict[tuple[Any, ...], list[RowPlan] | None] = {}
         self._row_deadlines: dict[tuple[str, int], tuple[int, int, str]] = {}
         self._days: dict[tuple[dt.tzinfo, int], int] = {}

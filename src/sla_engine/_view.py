@@ -272,11 +272,16 @@ class TimerView:
 
 
 class MemoryTimerView(POPOTrackingRecorder, TimerView):
-    """The view in memory, for the in-memory engine."""
+    """The view in memory, for the in-memory engine.
+
+    A contact's timers are kept as they come: :class:`Timer` objects, or the
+    encoded rows a database view stores (the columnar replay's and the
+    projection's plain timers, made without objects), decoded when read.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._timers: dict[str, list[Timer]] = {}
+        self._timers: dict[str, list[Timer] | ViewRows] = {}
         self._last_event: int | None = None
         self._rules_version: int | None = None
         self._keys: dict[str, tuple[str, bytes]] = {}
@@ -293,9 +298,7 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         with self._database_lock:
             self._assert_tracking_uniqueness(tracking)
             for contact_id, timers in batch:
-                if isinstance(timers, ViewRows):  # pragma: no cover - never built for this view
-                    raise SlaEngineError("the memory view keeps timers, not encoded rows")
-                self._timers[contact_id] = list(timers)
+                self._timers[contact_id] = timers if isinstance(timers, ViewRows) else list(timers)
             if last_event is not None:
                 self._last_event = max(last_event, self._last_event or last_event)
             self._insert_tracking(tracking)
@@ -329,30 +332,60 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
         with self._database_lock:
-            return list(self._timers.get(contact_id, ()))
+            timers = self._timers.get(contact_id, [])
+        return _objects(timers)
 
     def needing_attention(self, before: dt.datetime, limit: int | None) -> list[Timer]:
         edge = microseconds(before)
+        # (expiry, key, timer or row): the order of the database views' query.
+        found: list[tuple[int, tuple[str, str, int], Timer | tuple[Any, ...]]] = []
         with self._database_lock:
-            found = [
-                t
-                for timers in self._timers.values()
-                for t in timers
-                if (a := _attention(t)) is not None and a <= edge
-            ]
-        found.sort(key=lambda t: (_expiry(t) or 0, t.key))
-        return found if limit is None else found[:limit]
+            for timers in self._timers.values():
+                if isinstance(timers, ViewRows):
+                    found += [
+                        (row[4] or 0, (row[0], row[1], row[2]), row)
+                        for row in timers
+                        if row[3] is not None and row[3] <= edge
+                    ]
+                else:
+                    found += [
+                        (_expiry(t) or 0, t.key, t)
+                        for t in timers
+                        if (a := _attention(t)) is not None and a <= edge
+                    ]
+        found.sort(key=lambda item: (item[0], item[1]))
+        chosen = found if limit is None else found[:limit]
+        return [
+            item if isinstance(item, Timer) else timer_from_dict(decode_record(item[5]))
+            for _, _, item in chosen
+        ]
 
     def all_timers(self) -> Iterator[Timer]:
+        return (timer_from_dict(record) for record in self.timer_records())
+
+    def timer_records(self) -> Iterator[dict[str, Any]]:
+        """Every timer as stored (:meth:`Timer.to_dict`), as a database view gives them."""
         with self._database_lock:
-            snapshot = [t for timers in self._timers.values() for t in timers]
-        return iter(snapshot)
+            snapshot = list(self._timers.values())
+        for timers in snapshot:
+            if isinstance(timers, ViewRows):
+                for row in timers:
+                    yield decode_record(row[5])
+            else:
+                for t in timers:
+                    yield t.to_dict()
 
     def clear(self) -> None:
         with self._database_lock:
             self._timers.clear()
             self._max_tracking_ids.clear()
             self._last_event = self._rules_version = None
+
+
+def _objects(timers: list[Timer] | ViewRows) -> list[Timer]:
+    if isinstance(timers, ViewRows):
+        return [timer_from_dict(decode_record(row[5])) for row in timers]
+    return list(timers)
 
 
 _SQLITE_TABLE = "sla_timers"
