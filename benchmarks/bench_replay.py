@@ -431,8 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     for engagement, counts in reference.items():
         print(f"{engagement:<12}" + "".join(f"{counts[c]:>10,}" for c in COUNTS))
     print()
+    width = max(20, *(len(name) for name in rows))
     header = (
-        f"{'contender':<20} {'replay s':>9} {'report s':>9} {'total s':>9} {'cpu s':>8} "
+        f"{'contender':<{width}} {'replay s':>9} {'report s':>9} {'total s':>9} {'cpu s':>8} "
         f"{'events/s':>11} {'peak MiB':>9} {'× polars':>9}"
     )
     print(header)
@@ -440,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         ratio = row["throughput_vs_polars"]
         peak = row["peak_rss_mib"]
         print(
-            f"{name:<20} {_num(row['replay_seconds'], 9, 2)} {_num(row['report_seconds'], 9, 2)} "
+            f"{name:<{width}} {_num(row['replay_seconds'], 9, 2)} "
+            f"{_num(row['report_seconds'], 9, 2)} "
             f"{row['seconds']:>9.2f} {row['cpu_seconds']:>8.2f} {row['events_per_s']:>11,.0f} "
             f"{_num(peak, 9, 0)} {_num(ratio, 9, 4)}"
         )
