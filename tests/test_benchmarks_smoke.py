@@ -78,6 +78,7 @@ def test_ingest(benchmarks: dict[str, ModuleType], backend: str, tmp_path: Path)
     assert [r["contender"] for r in rows] == [
         "sla-engine",
         "sla-engine bulk",
+        "sla-engine unprojected",
         "eventsourcing stock",
         raw,
     ]
