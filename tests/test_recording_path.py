@@ -534,3 +534,145 @@ def test_in_memory_a_block_waits_for_earlier_events_the_view_has_not_seen(
     ]
     engine.close()
     reference.close()
+
+
+TWO_STOPS = """
+[catalogue]
+id = "two-stops"
+title = "Two ways to stop"
+version = "1"
+calendar = "fr"
+
+[[engagement]]
+id = "first-word-5"
+title = "Nous vous répondons ou accusons réception sous 5 jours ouvrés."
+source = "tests/test_recording_path.py"
+kind = "response"
+when = { channel = ["email"] }
+start = "received"
+stop = ["acknowledged", "answered"]
+target = "5 jours ouvrés"
+"""
+
+
+def test_a_clock_changes_repeated_hour_keeps_events_in_time_order(tmp_path: Path) -> None:
+    """The first stop event is the earliest instant, not the earliest wall-clock time."""
+    from zoneinfo import ZoneInfo
+
+    from sla_engine import parse_catalogue
+
+    paris = ZoneInfo("Europe/Paris")
+    catalogue = parse_catalogue(TWO_STOPS)
+
+    def event(event_id: str, kind: str, at: dt.datetime) -> ContactEvent:
+        channel = "email" if kind == "received" else None
+        return ContactEvent(
+            event_id=event_id, contact_id="C", type=kind, occurred_at=at, channel=channel
+        )
+
+    # 26 October 2025: 2:00-3:00 happens twice in Paris. The answer, at 2:20
+    # summer time (00:20 UTC), comes before the acknowledgement at 2:10
+    # winter time (01:10 UTC), though its wall-clock time is later.
+    history = [
+        event("r", "received", dt.datetime(2025, 10, 25, 9, tzinfo=paris)),
+        event("ack", "acknowledged", dt.datetime(2025, 10, 26, 2, 10, fold=1, tzinfo=paris)),
+        event("ans", "answered", dt.datetime(2025, 10, 26, 2, 20, fold=0, tzinfo=paris)),
+    ]
+    for store in ("memory", str(tmp_path / "s.db")):
+        engine = SlaEngine(catalogue, "fr", store=store, clock=lambda: NOW)
+        engine.record_many(history)
+        assert [e.event_id for e in engine.history("C")] == ["r", "ans", "ack"]
+        (timer,) = engine.stored_timers()
+        assert timer.stopped_at is not None
+        answered_at = dt.datetime(2025, 10, 26, 0, 20, tzinfo=dt.UTC)
+        assert timer.stopped_at.astimezone(dt.UTC) == answered_at
+        in_order = engine.history("C")
+        assert [timer_row(t) for t in engine.stored_timers()] == [
+            timer_row(t) for t in evaluate_contact(in_order, catalogue, engine.calendar_for)
+        ]
+        engine.close()
+
+
+def test_a_history_keeps_none_of_the_callers_attributes(tmp_path: Path) -> None:
+    attributes = {"dossier": "A-1"}
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
+    received = ContactEvent(
+        event_id="r",
+        contact_id="C",
+        type="received",
+        occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
+        recorded_at=NOW,
+        channel="email",
+        attributes=attributes,
+    )
+    engine.record(received)
+    received.attributes["dossier"] = "changed afterwards"  # type: ignore[index]
+    assert engine.history("C")[0].attributes == {"dossier": "A-1"}
+    assert engine.record(attrs.evolve(received, attributes={"dossier": "A-1"})).value == (
+        "duplicate"
+    )
+    engine.close()
+
+
+def test_in_memory_a_query_in_another_thread_may_project_a_block_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.popo import POPOApplicationRecorder
+
+    from .replay_support import generated
+
+    log = tmp_path / "log.csv"
+    generated(log, contacts=60, seed=5, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
+    engine = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+    insert = POPOApplicationRecorder.insert_events
+    caught_up: list[int] = []
+
+    def then_a_query(recorder: Any, stored: Any, **kwargs: Any) -> Any:
+        ids = insert(recorder, stored, **kwargs)
+        if len(stored) > 5:  # a block: another thread's query catches the view up
+            engine._catch_up()
+            caught_up.append(len(stored))
+        return ids
+
+    monkeypatch.setattr(POPOApplicationRecorder, "insert_events", then_a_query)
+    replay(engine, [log], block_lines=50)
+    assert caught_up
+    reference = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+    monkeypatch.setattr(POPOApplicationRecorder, "insert_events", insert)
+    replay(reference, [log], columnar=False)
+    assert [timer_row(t) for t in sorted(engine.stored_timers(), key=lambda t: t.key)] == [
+        timer_row(t) for t in sorted(reference.stored_timers(), key=lambda t: t.key)
+    ]
+    engine.close()
+    reference.close()
+
+
+def test_a_view_that_fails_in_the_events_transaction_leaves_the_events_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sla_engine._view import SQLiteTimerView
+
+    store = tmp_path / "s.db"
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+    write = SQLiteTimerView.write
+    failures: list[str] = []
+
+    def fails_once(view: SQLiteTimerView, cursor: Any, *args: Any, **kwargs: Any) -> None:
+        write(view, cursor, *args, **kwargs)  # written, then undone with its savepoint
+        if not failures:
+            failures.append("view")
+            raise OSError("the view's write failed")
+
+    monkeypatch.setattr(SQLiteTimerView, "write", fails_once)
+    engine.record_many(_contact("A", 3, True) + _contact("B", 4, False))
+    assert failures == ["view"]
+    with sqlite3.connect(store) as db:
+        stored = db.execute(
+            "SELECT originator_id, originator_version FROM stored_events "
+            "WHERE topic LIKE 'sla_engine._contact:%' ORDER BY 1, 2"
+        ).fetchall()
+    assert stored == [("A", 1), ("A", 2), ("B", 1)]
+    # The catch-up after it projected them (and once only: a second write
+    # of the same rows would break the view's primary key).
+    assert {row[0] for row in _view_of(store)} == {"A", "B"}
+    engine.close()

@@ -211,14 +211,17 @@ class ContactEvent:
         return data
 
     def recorded(self, recorded_at: dt.datetime) -> ContactEvent:
-        """This event as stored when recorded at ``recorded_at`` (itself if it says so)."""
-        if self.recorded_at is recorded_at:
-            return self
+        """This event as stored when recorded at ``recorded_at``: a copy of its own.
+
+        Its attributes too, so that the caller's event, whose attribute
+        mapping stays mutable, shares nothing with the contact's history.
+        """
         # A copy of the fields as they are (validated when this event was made).
         event = object.__new__(ContactEvent)
         for field in _COPIED:
             field.__set__(event, field.__get__(self))
         _RECORDED_AT.__set__(event, recorded_at)
+        _ATTRIBUTES.__set__(event, dict(self.attributes))
         return event
 
     @classmethod
@@ -276,8 +279,11 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 # Fields' slots, read and written directly (a frozen class refuses setattr).
 _RECORDED_AT = ContactEvent.__dict__["recorded_at"]
+_ATTRIBUTES = ContactEvent.__dict__["attributes"]
 _COPIED = tuple(
-    ContactEvent.__dict__[f.name] for f in attrs.fields(ContactEvent) if f.name != "recorded_at"
+    ContactEvent.__dict__[f.name]
+    for f in attrs.fields(ContactEvent)
+    if f.name not in ("recorded_at", "attributes")
 )
 _PLAIN_FIELDS = ("channel", "category", "priority", "service", "requester", "to", "reason")
 
@@ -399,6 +405,8 @@ class Contact(BaseAggregate[str]):
                 "(no such contact has been received)",
                 "not_received",
             )
+        if not isinstance(event.contact_id, str):  # as eventsourcing's _create refuses it
+            raise TypeError(f"Given id was not a UUID or str: {event.contact_id!r}")
         contact = cls.__new__(cls)
         contact.__base_init__(event.contact_id, cls.INITIAL_VERSION, recorded_at)
         contact.__init__()  # type: ignore[misc]
@@ -454,9 +462,12 @@ _CONTACT_TOPIC = get_topic(Contact)
 CONTACT_TOPICS: tuple[str, ...] = tuple(sorted(get_topic(cls) for cls in _STORED.values()))
 
 
-def _order(event: ContactEvent) -> tuple[dt.datetime, int]:
-    # Used with stable sorts: equal keys keep their recording order.
-    return (event.occurred_at, _SAME_INSTANT_RANK[event.type])
+def _order(event: ContactEvent) -> tuple[int, int]:
+    # Used with stable sorts: equal keys keep their recording order.  The
+    # instant in µs, not the datetime: Python compares two datetimes of one
+    # zone by their wall-clock time, so in a clock change's repeated hour
+    # 2:20 (before the change) would sort after 2:10 (after it).
+    return (event.occurred_us, _SAME_INSTANT_RANK[event.type])
 
 
 #: Clocks of the systems that feed the engine may run a little ahead.

@@ -550,7 +550,7 @@ class SlaEngine(SiteRecording, Application[str]):
                 if fused and self._project_stored(cursor, len(stored), timers):
                     return
         else:
-            before = recorder.max_notification_id() if fused else None
+            before = (recorder.max_notification_id() or 0) if fused else None
             try:
                 recorder.insert_events(stored.events())
             except IntegrityError:
@@ -561,7 +561,7 @@ class SlaEngine(SiteRecording, Application[str]):
         if len(self._unprojected) >= self.projection_contacts:
             self._catch_up()
 
-    def _project_in_memory(self, before: int | None, count: int, timers: EncodedTimers) -> bool:
+    def _project_in_memory(self, before: int, count: int, timers: EncodedTimers) -> bool:
         """Put the timers of the ``count`` events just stored in the memory view; whether it did.
 
         Only when those events are the notifications right after ``before``
@@ -570,7 +570,6 @@ class SlaEngine(SiteRecording, Application[str]):
         """
         recorder = typing.cast(POPOApplicationRecorder, self.recorder)
         view = typing.cast(MemoryTimerView, self.view)
-        before = before or 0
         last = recorder.max_notification_id() or 0
         if last - before != count:
             return False  # another thread's events among them
@@ -579,12 +578,17 @@ class SlaEngine(SiteRecording, Application[str]):
         if waiting and waiting[0][0] <= before:
             return False  # an earlier contact event waits for the view: a catch-up takes both
         batch = sorted(timers.projected().items())
-        view.replace(
-            [(contact_id, contact.rows or ViewRows()) for contact_id, contact in batch],
-            Tracking(self.name, last),
-            timers.last_us,
-            new=timers.contacts.keys(),
-        )
+        try:
+            view.replace(
+                [(contact_id, contact.rows or ViewRows()) for contact_id, contact in batch],
+                Tracking(self.name, last),
+                timers.last_us,
+                new=timers.contacts.keys(),
+            )
+        except IntegrityError:
+            # A query in another thread caught the view up meanwhile: if it
+            # took these events, they are projected; if not, a catch-up will.
+            return (view.max_tracking_id(self.name) or 0) >= last
         return True
 
     def _project_stored(self, cursor: SQLiteCursor, count: int, timers: EncodedTimers) -> bool:
@@ -677,7 +681,16 @@ class SlaEngine(SiteRecording, Application[str]):
             if last is None:
                 return False  # another process's events first: a catch-up projects both
             timers, latest = batch
-            self.view.write(cursor, timers, Tracking(self.name, last), latest, new=new)
+            # The view's part can be undone alone: if it fails, the events are
+            # stored all the same and the catch-up that follows meets the error,
+            # as it did before timers shared this transaction.
+            cursor.execute("SAVEPOINT sla_view")
+            try:
+                self.view.write(cursor, timers, Tracking(self.name, last), latest, new=new)
+            except Exception:  # raised again by the catch-up
+                cursor.execute("ROLLBACK TO sla_view")
+                return False
+            cursor.execute("RELEASE sla_view")
             return True
 
     def _timers_of(
@@ -685,9 +698,9 @@ class SlaEngine(SiteRecording, Application[str]):
     ) -> tuple[list[ContactTimers], int | None] | None:
         """The view's timers of ``contacts`` (sorted by id) and their latest event, or ``None``.
 
-        ``None`` when one cannot be evaluated: the events are stored all the
-        same, and the catch-up that follows raises the error, as it would
-        without this shortcut.
+        ``None`` when one cannot be evaluated: the events are then stored
+        without their timers, and the catch-up that follows raises the
+        error, as it did before timers shared the events' transaction.
         """
         try:
             batch: list[ContactTimers] = [
