@@ -164,20 +164,20 @@ class ContactEvent:
     #: On ``suspended``, ``escalated``, ``flagged_complex``: why (a short code, not free text).
     reason: str | None = None
     attributes: Mapping[str, JSONScalar] = attrs.field(factory=dict, converter=_attributes)
+    #: ``occurred_at`` in exact microseconds since the Unix epoch: the order of a
+    #: contact's events (worked out once: it costs about a microsecond).
+    occurred_us: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.type is EventType.RECEIVED and self.channel is None:
             raise DataError(
                 f"event {self.event_id!r}: a received event needs a channel", field="channel"
             )
+        object.__setattr__(self, "occurred_us", (self.occurred_at - _EPOCH) // _MICROSECOND)
 
-    # Worked out once per event: an aware datetime's isoformat() and its
-    # difference from the epoch each cost over a microsecond, and a contact's
-    # history is evaluated again each time it gets an event.
-    @functools.cached_property
-    def occurred_us(self) -> int:
-        """``occurred_at`` in exact microseconds since the Unix epoch."""
-        return (self.occurred_at - _EPOCH) // _MICROSECOND
+    # Worked out once per event, when first needed: an aware datetime's
+    # isoformat() costs over a microsecond, and a contact's history is
+    # evaluated again each time it gets an event.
 
     @functools.cached_property
     def occurred_text(self) -> str:
@@ -245,6 +245,7 @@ class ContactEvent:
         setattr_(event, "contact_id", contact_id)
         setattr_(event, "type", type_)
         setattr_(event, "occurred_at", occurred_at)
+        setattr_(event, "occurred_us", (occurred_at - _EPOCH) // _MICROSECOND)
         setattr_(event, "recorded_at", recorded_at)
         get = payload.get
         for name in _PLAIN_FIELDS:
