@@ -75,6 +75,7 @@ def test_bench_replay_agrees_on_a_tiny_log(bench_replay, tmp_path, capsys):  # t
         "sla-engine sqlite",
         "sla-engine memory",
         "eventsourcing in-memory store alone",
+        "SQLite in memory alone",
         "polars baseline",
     }
     for contender in report["contenders"]:
@@ -89,6 +90,7 @@ def test_bench_replay_agrees_on_a_tiny_log(bench_replay, tmp_path, capsys):  # t
         "sqlite_events_per_s",
         "memory_vs_polars",
         "memory_floor_vs_polars",
+        "sqlite_memory_floor_vs_polars",
     } <= report["targets"].keys()
     assert "identical for every contender" in capsys.readouterr().out
 
