@@ -63,7 +63,6 @@ from ._view import (
     SQLiteTimerView,
     TimerView,
     ViewRows,
-    microseconds,
 )
 from ._vocabulary import EventType
 
@@ -164,19 +163,14 @@ class StoredColumns:
 class Projected:
     """A contact stored without an aggregate (the columnar replay), waiting for the view.
 
-    What the projection needs of a :class:`Contact`: its last version and
-    its events in time order.
+    What the projection needs of a :class:`Contact`: its last version, and
+    its timers, encoded already as view rows.
     """
 
     version: int
     #: Its last event's instant, µs since the epoch.
     last_us: int
-    #: Its events in time order (when ``timers`` and ``rows`` are not given).
-    history: list[ContactEvent] | None = None
-    #: Its timers, evaluated already.
-    timers: list[Timer] | None = None
-    #: Or its view rows, encoded already.
-    rows: ViewRows | None = None
+    rows: ViewRows
 
 
 @attrs.frozen
@@ -199,7 +193,7 @@ class EncodedTimers:
         for row in self.rows:
             by_contact[row[0]].append(row)
         return {
-            contact_id: Projected(version, last_us, rows=by_contact[contact_id])
+            contact_id: Projected(version, last_us, by_contact[contact_id])
             for contact_id, (version, last_us) in self.contacts.items()
         }
 
@@ -580,7 +574,7 @@ class SlaEngine(SiteRecording, Application[str]):
         batch = sorted(timers.projected().items())
         try:
             view.replace(
-                [(contact_id, contact.rows or ViewRows()) for contact_id, contact in batch],
+                [(contact_id, contact.rows) for contact_id, contact in batch],
                 Tracking(self.name, last),
                 timers.last_us,
                 new=timers.contacts.keys(),
@@ -827,13 +821,11 @@ class SlaEngine(SiteRecording, Application[str]):
                 if contact is None or contact.version < version:
                     contact = self._require_contact(contact_id)
                 if isinstance(contact, Projected):
-                    batch.append((contact_id, _projected_timers(contact, self._view_timers)))
+                    batch.append((contact_id, contact.rows))
                     last_seen: int | None = contact.last_us
                 else:
                     batch.append((contact_id, self._view_timers(contact.history)))
-                    last_seen = (
-                        microseconds(contact.history[-1].occurred_at) if contact.history else None
-                    )
+                    last_seen = contact.history[-1].occurred_us if contact.history else None
                 if last_seen is not None and (latest is None or last_seen > latest):
                     latest = last_seen
             batch.sort(key=lambda item: item[0])  # one lock order for every process
@@ -1191,16 +1183,6 @@ class _WorkingSet:
     def clear(self) -> None:
         self.open.clear()
         self.finished.clear()
-
-
-def _projected_timers(
-    contact: Projected, evaluate: Callable[[Sequence[ContactEvent]], Sequence[Timer] | ViewRows]
-) -> Sequence[Timer] | ViewRows:
-    if contact.rows is not None:
-        return contact.rows
-    if contact.timers is not None:
-        return contact.timers
-    return evaluate(contact.history or [])
 
 
 def _check_sqlite_folder(settings: Mapping[str, str]) -> None:
