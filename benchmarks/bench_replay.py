@@ -103,6 +103,7 @@ TARGET_MEMORY_VS_POLARS = 1 / 3
 #: Events the in-memory replay stores at a time (a block of the columnar replay).
 MEMORY_BLOCK = 200_000
 
+
 Figures = dict[str, dict[str, int]]
 
 
@@ -345,6 +346,23 @@ def sqlite_memory_floor(rows: list[tuple[str, int, str, bytes]]) -> int:
     return int(count)
 
 
+#: The memory-floor contender's rows: (name, key in the JSON targets, what it does, how).
+FLOORS = (
+    (
+        "eventsourcing in-memory store alone",
+        "memory_floor_vs_polars",
+        "eventsourcing's in-memory recorder alone, storing the same events",
+        memory_floor,
+    ),
+    (
+        "SQLite in memory alone",
+        "sqlite_memory_floor_vs_polars",
+        "the same rows inserted into SQLite in memory alone",
+        sqlite_memory_floor,
+    ),
+)
+
+
 def check_agreement(
     name: str,
     figures: Figures,
@@ -509,28 +527,37 @@ def _run_contenders(
     runs: dict[str, list[dict[str, Any]]] = {}
     order = [c for c in CONTENDERS if c in chosen]
     floor_rows = stored_rows(log_path, workdir) if "memory-floor" in order else []
+
+    def keep(
+        attempt: int,
+        name: str,
+        seconds: float,
+        cpu: float,
+        peak: float | None,
+        replay_seconds: float | None,
+        report_seconds: float | None,
+    ) -> None:
+        runs.setdefault(name, []).append(
+            {
+                "contender": name,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "replay_seconds": replay_seconds,
+                "report_seconds": report_seconds,
+                "events_per_s": events / seconds,
+                "peak_rss_mib": peak,
+            }
+        )
+        print(f"  run {attempt + 1}/{repeats} {name}: {seconds:.2f} s", flush=True)
+
     for attempt in range(repeats):
         for contender in order:
             if contender == "memory-floor":
-                for name, floor in (
-                    ("eventsourcing in-memory store alone", memory_floor),
-                    ("SQLite in memory alone", sqlite_memory_floor),
-                ):
+                for name, _, _, floor in FLOORS:
                     count, seconds, cpu, peak = measured(lambda floor=floor: floor(floor_rows))
                     if count != events:
                         raise Disagreement(f"{name} stored {count:,} of {events:,} events")
-                    runs.setdefault(name, []).append(
-                        {
-                            "contender": name,
-                            "seconds": seconds,
-                            "cpu_seconds": cpu,
-                            "replay_seconds": seconds,
-                            "report_seconds": None,
-                            "events_per_s": events / seconds,
-                            "peak_rss_mib": peak,
-                        }
-                    )
-                    print(f"  run {attempt + 1}/{repeats} {name}: {seconds:.2f} s", flush=True)
+                    keep(attempt, name, seconds, cpu, peak, seconds, None)
                 continue
             elif contender == "polars":
                 name = "polars baseline"
@@ -560,17 +587,15 @@ def _run_contenders(
                 if contender.startswith("sqlite"):
                     Path(store).unlink(missing_ok=True)
             check_agreement(name, figures, as_of, reference, reference_as_of)
-            row = {
-                "contender": name,
-                "seconds": seconds,
-                "cpu_seconds": cpu,
-                "replay_seconds": result["replay_seconds"],
-                "report_seconds": result["report_seconds"],
-                "events_per_s": events / seconds,
-                "peak_rss_mib": peak,
-            }
-            runs.setdefault(name, []).append(row)
-            print(f"  run {attempt + 1}/{repeats} {name}: {seconds:.2f} s", flush=True)
+            keep(
+                attempt,
+                name,
+                seconds,
+                cpu,
+                peak,
+                result["replay_seconds"],
+                result["report_seconds"],
+            )
     best = {}
     for name, tried in runs.items():
         peaks = [r["peak_rss_mib"] for r in tried if r["peak_rss_mib"] is not None]
@@ -618,22 +643,15 @@ def _targets(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "target: in memory at least 1/3 of the baseline's throughput; "
             f"measured 1/{1 / ratio:,.0f} ({ratio:.4f}): {verdict}"
         )
-    floor = rows.get("eventsourcing in-memory store alone")
-    if floor is not None and polars is not None:
-        ratio = floor["events_per_s"] / polars["events_per_s"]
-        out["memory_floor_vs_polars"] = ratio
-        out["lines"].append(
-            "floor: eventsourcing's in-memory recorder alone, storing the same events and "
-            f"doing nothing else, runs at 1/{1 / ratio:,.1f} of the baseline ({ratio:.3f})"
-        )
-    sqlite_floor = rows.get("SQLite in memory alone")
-    if sqlite_floor is not None and polars is not None:
-        ratio = sqlite_floor["events_per_s"] / polars["events_per_s"]
-        out["sqlite_memory_floor_vs_polars"] = ratio
-        out["lines"].append(
-            "floor: the same rows inserted into SQLite in memory alone run at "
-            f"1/{1 / ratio:,.1f} of the baseline ({ratio:.3f})"
-        )
+    for name, key, what, _ in FLOORS:
+        floor = rows.get(name)
+        if floor is not None and polars is not None:
+            ratio = floor["events_per_s"] / polars["events_per_s"]
+            out[key] = ratio
+            out["lines"].append(
+                f"floor: {what}, doing nothing else, runs at 1/{1 / ratio:,.1f} of the "
+                f"baseline ({ratio:.3f})"
+            )
     return out
 
 

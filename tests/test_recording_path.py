@@ -44,6 +44,17 @@ NOW = dt.datetime(2031, 1, 1, 12, tzinfo=dt.UTC)
 IDS = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s != "")
 
 
+def _event(
+    event_id: str, contact_id: str, kind: str, at: dt.datetime, **fields: Any
+) -> ContactEvent:
+    """An event of a test's history; a ``received`` one comes by email unless told otherwise."""
+    if kind == "received":
+        fields.setdefault("channel", "email")
+    return ContactEvent(
+        event_id=event_id, contact_id=contact_id, type=kind, occurred_at=at, **fields
+    )
+
+
 def _with_id(history: list[ContactEvent], contact_id: str) -> list[ContactEvent]:
     return [attrs.evolve(e, contact_id=contact_id) for e in history]
 
@@ -131,7 +142,7 @@ def test_stored_events_are_the_mappers_bytes(history: list[ContactEvent], contac
 
 def test_every_class_has_a_template_checked_on_a_probe() -> None:
     encoder = StoredEncoder(_mapper())
-    assert all(encoder._template(cls) is not None for cls in _STORED.values())
+    assert all(encoder.template(cls) is not None for cls in _STORED.values())
 
 
 def test_compressed_and_encrypted_events_read_back_the_same() -> None:
@@ -142,20 +153,14 @@ def test_compressed_and_encrypted_events_read_back_the_same() -> None:
     cipher = AESCipher(Environment(env={"CIPHER_KEY": key}))
     mapper = _mapper(compressor=_Zlib(), cipher=cipher)
     history = [
-        ContactEvent(
-            event_id='e"1',
-            contact_id="C-é",
-            type="received",
-            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))),
-            channel="email",
+        _event(
+            'e"1',
+            "C-é",
+            "received",
+            dt.datetime(2025, 3, 3, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))),
             attributes={"dossier": "x\\y"},
         ),
-        ContactEvent(
-            event_id="e2",
-            contact_id="C-é",
-            type="answered",
-            occurred_at=dt.datetime(2025, 3, 4, 9, tzinfo=dt.UTC),
-        ),
+        _event("e2", "C-é", "answered", dt.datetime(2025, 3, 4, 9, tzinfo=dt.UTC)),
     ]
     events = _events("C-é", history)
     rows = StoredEncoder(mapper).rows(events, lambda _c, _e: None)
@@ -195,19 +200,8 @@ def test_another_transcoder_gets_its_own_bytes(kind: str) -> None:
         transcoder.register(DatetimeAsISO())
     mapper: Mapper[str] = Mapper(transcoder=transcoder)
     history = [
-        ContactEvent(
-            event_id="e1",
-            contact_id="C1",
-            type="received",
-            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
-            channel="email",
-        ),
-        ContactEvent(
-            event_id="e2",
-            contact_id="C1",
-            type="closed",
-            occurred_at=dt.datetime(2025, 3, 5, 9, tzinfo=dt.UTC),
-        ),
+        _event("e1", "C1", "received", dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC)),
+        _event("e2", "C1", "closed", dt.datetime(2025, 3, 5, 9, tzinfo=dt.UTC)),
     ]
     events = _events("C1", history)
     encoder = StoredEncoder(mapper)
@@ -215,7 +209,7 @@ def test_another_transcoder_gets_its_own_bytes(kind: str) -> None:
     assert [row[3] for row in rows] == [bytes(mapper.to_stored_event(e).state) for e in events]
     assert [mapper.to_domain_event(StoredEvent(*row)) for row in rows] == events
     assert all(row[3].endswith(b"} " if kind != "other" else b"}]") for row in rows)
-    assert (encoder._template(Contact.Received) is None) == (kind == "other")
+    assert (encoder.template(Contact.Received) is None) == (kind == "other")
 
 
 # -- view rows from templates ----------------------------------------------------------
@@ -262,19 +256,8 @@ def test_the_bench_catalogues_plain_contacts_are_written_from_templates() -> Non
     evaluator = RowEvaluator(MARIANNE, lambda key: fr if key is None else calendar(key))
     paris = dt.timezone(dt.timedelta(hours=1))
     history = [
-        ContactEvent(
-            event_id="r",
-            contact_id='C "1"',
-            type="received",
-            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=paris),
-            channel="email",
-        ),
-        ContactEvent(
-            event_id="a",
-            contact_id='C "1"',
-            type="answered",
-            occurred_at=dt.datetime(2025, 3, 12, 9, tzinfo=paris),
-        ),
+        _event("r", 'C "1"', "received", dt.datetime(2025, 3, 3, 9, tzinfo=paris)),
+        _event("a", 'C "1"', "answered", dt.datetime(2025, 3, 12, 9, tzinfo=paris)),
     ]
     rows = evaluator.history_rows(history)
     assert rows is not None
@@ -335,19 +318,18 @@ def test_stored_events_of_the_engine_read_back(tmp_path: Path) -> None:
     """A store written by the engine is read by eventsourcing's repository as written."""
     engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
     history = [
-        ContactEvent(
-            event_id="r1",
-            contact_id="C1",
-            type="received",
-            occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
-            channel="email",
+        _event(
+            "r1",
+            "C1",
+            "received",
+            dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
             attributes={"b": 2, "a": "x"},
         ),
-        ContactEvent(
-            event_id="a1",
-            contact_id="C1",
-            type="acknowledged",
-            occurred_at=dt.datetime(2025, 3, 3, 10, tzinfo=dt.UTC),
+        _event(
+            "a1",
+            "C1",
+            "acknowledged",
+            dt.datetime(2025, 3, 3, 10, tzinfo=dt.UTC),
             announced_delay="10 jours ouvrés",
         ),
     ]
@@ -374,24 +356,9 @@ def _view_of(store: Path) -> list[tuple[Any, ...]]:
 
 def _contact(contact_id: str, day: int, answered: bool) -> list[ContactEvent]:
     at = dt.datetime(2025, 3, day, 9, tzinfo=dt.UTC)
-    events = [
-        ContactEvent(
-            event_id=f"{contact_id}-r",
-            contact_id=contact_id,
-            type="received",
-            occurred_at=at,
-            channel="email",
-        )
-    ]
+    events = [_event(f"{contact_id}-r", contact_id, "received", at)]
     if answered:
-        events.append(
-            ContactEvent(
-                event_id=f"{contact_id}-a",
-                contact_id=contact_id,
-                type="answered",
-                occurred_at=at + dt.timedelta(days=2),
-            )
-        )
+        events.append(_event(f"{contact_id}-a", contact_id, "answered", at + dt.timedelta(days=2)))
     return events
 
 
@@ -437,18 +404,10 @@ def test_an_event_in_a_clock_changes_repeated_hour_sent_again_is_a_duplicate(
 
     paris = ZoneInfo("Europe/Paris")
     engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
-    received = ContactEvent(
-        event_id="r",
-        contact_id="C",
-        type="received",
-        occurred_at=dt.datetime(2027, 10, 30, 9, tzinfo=paris),
-        channel="email",
-    )
+    received = _event("r", "C", "received", dt.datetime(2027, 10, 30, 9, tzinfo=paris))
     # 2:30 happens twice in Paris on 31 October 2027 (fold 0: summer time, 1: winter).
     first = dt.datetime(2027, 10, 31, 2, 30, tzinfo=paris)
-    acknowledged = ContactEvent(
-        event_id="a", contact_id="C", type="acknowledged", occurred_at=first
-    )
+    acknowledged = _event("a", "C", "acknowledged", first)
     engine.record_many([received, acknowledged])
     if reloaded:
         engine._recent.clear()  # read back from the store: the instant has its offset
@@ -564,19 +523,13 @@ def test_a_clock_changes_repeated_hour_keeps_events_in_time_order(tmp_path: Path
     paris = ZoneInfo("Europe/Paris")
     catalogue = parse_catalogue(TWO_STOPS)
 
-    def event(event_id: str, kind: str, at: dt.datetime) -> ContactEvent:
-        channel = "email" if kind == "received" else None
-        return ContactEvent(
-            event_id=event_id, contact_id="C", type=kind, occurred_at=at, channel=channel
-        )
-
     # 26 October 2025: 2:00-3:00 happens twice in Paris. The answer, at 2:20
     # summer time (00:20 UTC), comes before the acknowledgement at 2:10
     # winter time (01:10 UTC), though its wall-clock time is later.
     history = [
-        event("r", "received", dt.datetime(2025, 10, 25, 9, tzinfo=paris)),
-        event("ack", "acknowledged", dt.datetime(2025, 10, 26, 2, 10, fold=1, tzinfo=paris)),
-        event("ans", "answered", dt.datetime(2025, 10, 26, 2, 20, fold=0, tzinfo=paris)),
+        _event("r", "C", "received", dt.datetime(2025, 10, 25, 9, tzinfo=paris)),
+        _event("ack", "C", "acknowledged", dt.datetime(2025, 10, 26, 2, 10, fold=1, tzinfo=paris)),
+        _event("ans", "C", "answered", dt.datetime(2025, 10, 26, 2, 20, fold=0, tzinfo=paris)),
     ]
     for store in ("memory", str(tmp_path / "s.db")):
         engine = SlaEngine(catalogue, "fr", store=store, clock=lambda: NOW)
@@ -596,13 +549,12 @@ def test_a_clock_changes_repeated_hour_keeps_events_in_time_order(tmp_path: Path
 def test_a_history_keeps_none_of_the_callers_attributes(tmp_path: Path) -> None:
     attributes = {"dossier": "A-1"}
     engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"), clock=lambda: NOW)
-    received = ContactEvent(
-        event_id="r",
-        contact_id="C",
-        type="received",
-        occurred_at=dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
+    received = _event(
+        "r",
+        "C",
+        "received",
+        dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC),
         recorded_at=NOW,
-        channel="email",
         attributes=attributes,
     )
     engine.record(received)

@@ -52,7 +52,6 @@ from ._contact import (
     CLOCK_TOLERANCE,
     CONTACT_TOPICS,
     YEARS,
-    Contact,
     ContactEvent,
     _order,
 )
@@ -70,10 +69,11 @@ from ._logs import (
     sniff_delimiter,
 )
 from ._rows import AS_OF_US, STOPPING, SUMMARY, RowEvaluator
+from ._time import microseconds
 from ._timers import (
     PLAIN_TYPES,
 )
-from ._view import ViewRows, microseconds, timer_row
+from ._view import ViewRows, timer_row
 from ._vocabulary import EventType
 
 __all__ = ["BulkReader", "SeenContacts", "bulk_reason"]
@@ -98,13 +98,11 @@ _PY_WHITESPACE = "".join(chr(c) for c in range(0x3100) if chr(c).isspace())
 _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: The calendars' years (check_instant's rule), in µs since the epoch.
 _FIRST_US = microseconds(dt.datetime(YEARS[0], 1, 1, tzinfo=dt.UTC))
 _PAST_LAST_US = microseconds(dt.datetime(YEARS[1] + 1, 1, 1, tzinfo=dt.UTC))
-# Sentinels put in a template event, then cut out of its stored bytes.
+# Sentinels read as a row of each classification (the ordinary reader's checks).
 _SENTINEL_ID = "sla-engine-bulk-sentinel"
-_SENTINEL_RECORDED = dt.datetime(1902, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
 _SENTINEL_OCCURRED = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
 
 
@@ -579,42 +577,23 @@ class BulkReader:
             return None
         event = self.engine.privacy.clean(event)
         payload = event.payload()
-        base = event
-        if event.type is not EventType.RECEIVED:
-            base = ContactEvent(
-                event_id="base",
-                contact_id=_SENTINEL_ID,
-                type=EventType.RECEIVED,
-                occurred_at=_SENTINEL_OCCURRED,
-                channel="email",
-            )
-        contact = Contact.receive(base, _SENTINEL_RECORDED)
-        if event.type is not EventType.RECEIVED:
-            contact.collect_events()
-            contact.trigger_event(
-                _STORED[event.type],
-                timestamp=_SENTINEL_RECORDED,
-                event_id=_SENTINEL_ID,
-                occurred_at=_SENTINEL_OCCURRED,
-                payload=payload,
-            )
-        (stored_event,) = contact.collect_events()
-        stored = self.engine.mapper.to_stored_event(stored_event)
-        state = bytes(stored.state)
-        recorded = _SENTINEL_RECORDED.isoformat().encode()
-        occurred = _SENTINEL_OCCURRED.isoformat().encode()
-        sentinel = _SENTINEL_ID.encode()
-        if not all(state.count(s) == 1 for s in (recorded, occurred, sentinel)):
+        encoder = self.engine._encoder
+        template = encoder.template(_STORED[event.type])
+        if template is None:
             return None
-        if not state.index(recorded) < state.index(sentinel) < state.index(occurred):
-            return None
-        head, rest = state.split(recorded)
-        middle, rest = rest.split(sentinel)
-        tail_a, tail_b = rest.split(occurred)
+        topic, (head, middle, tail_a, tail_b, tail_c), _ = template
+        # A plain id needs no escape: it goes in as is, between the quotes JSON
+        # puts around it; the payload is this classification's own.
+        parts = (
+            head.encode(),
+            f'{middle}"'.encode(),
+            f'"{tail_a}'.encode(),
+            (tail_b + encoder.encode_json(payload) + tail_c).encode(),
+        )
         return _Template(
             event.type,
-            stored.topic,
-            (head, middle, tail_a, tail_b),
+            topic,
+            parts,
             payload,
             (event.channel, event.category, event.priority or "normal", event.service),
         )

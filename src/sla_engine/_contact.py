@@ -29,7 +29,7 @@ from eventsourcing.utils import get_topic
 
 from ._delay import Delay
 from ._errors import DataError, SlaEngineError
-from ._time import require_aware
+from ._time import microseconds, require_aware
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
 __all__ = [
@@ -173,7 +173,7 @@ class ContactEvent:
             raise DataError(
                 f"event {self.event_id!r}: a received event needs a channel", field="channel"
             )
-        object.__setattr__(self, "occurred_us", (self.occurred_at - _EPOCH) // _MICROSECOND)
+        object.__setattr__(self, "occurred_us", microseconds(self.occurred_at))
 
     # Worked out once per event, when first needed: an aware datetime's
     # isoformat() costs over a microsecond, and a contact's history is
@@ -245,7 +245,7 @@ class ContactEvent:
         setattr_(event, "contact_id", contact_id)
         setattr_(event, "type", type_)
         setattr_(event, "occurred_at", occurred_at)
-        setattr_(event, "occurred_us", (occurred_at - _EPOCH) // _MICROSECOND)
+        setattr_(event, "occurred_us", microseconds(occurred_at))
         setattr_(event, "recorded_at", recorded_at)
         get = payload.get
         for name in _PLAIN_FIELDS:
@@ -276,8 +276,6 @@ class ContactEvent:
         )
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 # Fields' slots, read and written directly (a frozen class refuses setattr).
 _RECORDED_AT = ContactEvent.__dict__["recorded_at"]
 _ATTRIBUTES = ContactEvent.__dict__["attributes"]

@@ -25,6 +25,7 @@ from ._calendar import Calendar
 from ._catalogue import Catalogue, Engagement
 from ._contact import ContactEvent
 from ._delay import Delay
+from ._time import microseconds
 from ._timers import (
     PLAIN_TYPES,
     CalendarResolver,
@@ -34,7 +35,7 @@ from ._timers import (
     _deadline,
     _elapsed,
 )
-from ._view import ViewRows, _encode_json, microseconds, timer_row
+from ._view import ViewRows, _encode_json, timer_row
 from ._vocabulary import EventType
 
 __all__ = ["AS_OF_US", "STOPPING", "SUMMARY", "RowEvaluator"]
@@ -69,10 +70,9 @@ class RowEvaluator(PlainEvaluator):
         first = events[0]
         if first.type is not EventType.RECEIVED:
             return None
-        classification = (first.channel, first.category, first.priority or "normal", first.service)
-        plans = self._row_plans.get(classification, _UNPLANNED)
-        if plans is _UNPLANNED:
-            plans = self._row_plans[classification] = self._plan_rows(classification)
+        plans = self._row_plans_of(
+            (first.channel, first.category, first.priority or "normal", first.service)
+        )
         if plans is None:
             return None
         # The summary the columnar replay makes with Polars: each stopping
@@ -99,12 +99,14 @@ class RowEvaluator(PlainEvaluator):
         self, cid: str, classification: tuple[Any, ...], contact: tuple[Any, ...]
     ) -> ViewRows | None:
         """The view rows of a contact, from its summary (:data:`SUMMARY`), or ``None``."""
+        plans = self._row_plans_of(classification)
+        return None if plans is None else self._rows_of(cid, plans, contact)
+
+    def _row_plans_of(self, classification: tuple[Any, ...]) -> list[RowPlan] | None:
+        """A classification's row plans, or ``None`` if one of its timers has none (memoised)."""
         if classification not in self._row_plans:
             self._row_plans[classification] = self._plan_rows(classification)
-        plans = self._row_plans[classification]
-        if plans is None:
-            return None
-        return self._rows_of(cid, plans, contact)
+        return self._row_plans[classification]
 
     def _rows_of(
         self, cid: str, plans: list[RowPlan], contact: Sequence[Any], cid_text: str | None = None
@@ -303,4 +305,3 @@ SUMMARY = (
 _START_US, _START_TEXT, _AS_OF_TEXT, AS_OF_US = 3, 4, 5, 6
 #: Where each stopping type's (µs, line, text) starts in a summary.
 _SLOTS = {t: SUMMARY.index(f"{t.value}:us") for t in STOPPING}
-_UNPLANNED: Any = object()

@@ -20,9 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Mapper
-from eventsourcing.utils import get_topic
 
-from ._contact import Contact, ContactEvent
+from ._contact import _CONTACT_TOPIC, Contact, ContactEvent
 
 __all__ = ["StoredEncoder", "StoredRow"]
 
@@ -55,7 +54,25 @@ class StoredEncoder:
         self._json: Callable[[Any], str] | None = (
             transcoder.encoder.encode if isinstance(transcoder, JSONTranscoder) else None
         )
-        self._templates: dict[type[Contact.Event], tuple[str, str] | None] = {}
+        #: Each class's (topic, the state's text around its four values, %-format).
+        self._templates: dict[type[Contact.Event], _Form | None] = {}
+
+    def template(self, cls: type[Contact.Event]) -> _Form | None:
+        """Events of ``cls``: their topic and state, or ``None`` if templates do not fit them.
+
+        The state is given as the text around its four values — the recording
+        instant, the event id as JSON, the instant it happened, the payload as
+        JSON — and as a %-format of the same.
+        """
+        template = self._templates.get(cls, _MISSING)
+        if template is _MISSING:
+            template = self._templates[cls] = self._template(cls)
+        return template  # type: ignore[no-any-return]
+
+    def encode_json(self, value: Any) -> str:
+        """``value`` as the transcoder writes it inside a state (when templates fit it)."""
+        assert self._json is not None  # noqa: S101 - only asked once a template is made
+        return self._json(value)
 
     def rows(
         self, events: Sequence[Contact.Event], history: Callable[[str, str], ContactEvent | None]
@@ -66,16 +83,13 @@ class StoredEncoder:
         out once, and used again by the projection).
         """
         json = self._json
-        templates = self._templates
+        template_of = self.template
         compressor, cipher = self.mapper.compressor, self.mapper.cipher
         rows: list[StoredRow] = []
         last_recorded: dt.datetime | None = None
         recorded_text = ""
         for event in events:
-            cls = type(event)
-            template = templates.get(cls, _MISSING)
-            if template is _MISSING:
-                template = templates[cls] = self._template(cls)
+            template = template_of(type(event))
             recorded, occurred = event.timestamp, event.occurred_at
             if (
                 template is None
@@ -96,7 +110,7 @@ class StoredEncoder:
                 if known is not None and known.occurred_at is occurred
                 else occurred.isoformat()
             )
-            topic, form = template
+            topic, _, form = template
             state = (
                 form % (recorded_text, json(event.event_id), occurred_text, json(event.payload))
             ).encode("utf8")
@@ -107,8 +121,8 @@ class StoredEncoder:
             rows.append((event.originator_id, event.originator_version, topic, state))
         return rows
 
-    def _template(self, cls: type[Contact.Event]) -> tuple[str, str] | None:
-        """(topic, %-format of the state) for events of ``cls``, or ``None`` if they differ."""
+    def _template(self, cls: type[Contact.Event]) -> _Form | None:
+        """The template of ``cls``, cut around sentinels and checked on a probe."""
         if self._json is None:
             return None
         plain: Mapper[str] = Mapper(transcoder=self.mapper.transcoder)
@@ -139,9 +153,11 @@ class StoredEncoder:
         )
         if made.encode("utf8") != bytes(plain.to_stored_event(probe).state):
             return None
-        return stored.topic, form
+        return stored.topic, tuple(pieces), form
 
 
+#: (topic, the five pieces of text around a state's four values, their %-format).
+_Form = tuple[str, tuple[str, ...], str]
 _MISSING: Any = object()
 
 
@@ -162,5 +178,5 @@ def _event(
         "payload": payload,
     }
     if "originator_topic" in {field.name for field in dataclasses.fields(cls)}:  # type: ignore[arg-type]
-        values["originator_topic"] = get_topic(Contact)
+        values["originator_topic"] = _CONTACT_TOPIC
     return cls(**values)

@@ -16,12 +16,20 @@ from ._errors import InvalidTimeError, NaiveDatetimeError
 __all__ = [
     "first_instant_of",
     "localise",
+    "microseconds",
     "parse_instant",
     "require_aware",
     "time_zone",
 ]
 
 UTC = dt.UTC
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def microseconds(instant: dt.datetime) -> int:
+    """Exact microseconds since the Unix epoch (no float rounding)."""
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 def time_zone(name: str | dt.tzinfo) -> dt.tzinfo:

@@ -158,50 +158,70 @@ class Timer:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, ready for JSON."""
+        record = dict(zip(RECORD_FIELDS[:-2], self.to_values(), strict=False))
+        # Obligations only: contact timers keep their stored form.
+        if self.site is not None:
+            record["site"] = self.site
+        if self.period is not None:
+            record["period"] = self.period
+        return record
+
+    def to_values(self) -> list[Any]:
+        """The values of :meth:`to_dict`, in the order of :data:`RECORD_FIELDS`.
+
+        The view stores a timer as this list (without making the dict).
+        """
 
         def iso(value: dt.date | dt.datetime | None) -> str | None:
             return None if value is None else value.isoformat()
 
-        return {
-            "contact_id": self.contact_id,
-            "engagement_id": self.engagement_id,
-            "cycle": self.cycle,
-            "kind": self.kind,
-            "state": self.state.value,
-            "as_of": iso(self.as_of),
-            "started_at": iso(self.started_at),
-            "stopped_at": iso(self.stopped_at),
-            "target": None if self.target is None else str(self.target),
-            "due_date": iso(self.due_date),
-            "expires_at": iso(self.expires_at),
-            "warnings": [iso(w) for w in self.warnings],
-            "pauses": [
+        values = [
+            self.contact_id,
+            self.engagement_id,
+            self.cycle,
+            self.kind,
+            self.state.value,
+            iso(self.as_of),
+            iso(self.started_at),
+            iso(self.stopped_at),
+            None if self.target is None else str(self.target),
+            iso(self.due_date),
+            iso(self.expires_at),
+            [w.isoformat() for w in self.warnings],
+            [
                 {
-                    "started_at": iso(p.started_at),
+                    "started_at": p.started_at.isoformat(),
                     "ended_at": iso(p.ended_at),
                     "effective": p.effective,
                 }
                 for p in self.pauses
             ],
-            "elapsed": self.elapsed,
-            "reason": self.reason,
-            "measured": self.measured,
-            "calendar": self.calendar,
-            "calendar_version": self.calendar_version,
-            "calendar_key": self.calendar_key,
-            "catalogue": self.catalogue,
-            "catalogue_version": self.catalogue_version,
-            "channel": self.channel,
-            "category": self.category,
-            "priority": self.priority,
-            "service": self.service,
-        } | {  # obligations only: contact timers keep their stored form
-            name: value
-            for name, value in (("site", self.site), ("period", self.period))
-            if value is not None
-        }
+            self.elapsed,
+            self.reason,
+            self.measured,
+            self.calendar,
+            self.calendar_version,
+            self.calendar_key,
+            self.catalogue,
+            self.catalogue_version,
+            self.channel,
+            self.category,
+            self.priority,
+            self.service,
+        ]
+        if self.site is not None or self.period is not None:  # an obligation's
+            values += [self.site, self.period]
+        return values
 
 
+#: The fields of a stored timer, in the order the view's JSON array lists them
+#: (:meth:`Timer.to_dict`'s keys; an obligation's ``site`` and ``period`` last).
+RECORD_FIELDS = (
+    "contact_id", "engagement_id", "cycle", "kind", "state", "as_of", "started_at",
+    "stopped_at", "target", "due_date", "expires_at", "warnings", "pauses", "elapsed",
+    "reason", "measured", "calendar", "calendar_version", "calendar_key", "catalogue",
+    "catalogue_version", "channel", "category", "priority", "service", "site", "period",
+)  # fmt: skip
 _TIMER_FIELDS = tuple(field.name for field in attrs.fields(Timer))
 
 

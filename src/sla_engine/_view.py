@@ -31,7 +31,8 @@ from eventsourcing.popo import POPOTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
 from ._errors import SlaEngineError
-from ._timers import Timer, timer_from_dict
+from ._time import microseconds
+from ._timers import RECORD_FIELDS, Timer, timer_from_dict
 
 __all__ = [
     "MemoryTimerView",
@@ -41,21 +42,14 @@ __all__ = [
     "ViewRows",
     "decode_record",
     "encode_record",
-    "microseconds",
     "timer_row",
 ]
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 ContactTimers = tuple[str, "Sequence[Timer] | ViewRows"]
 
 
 # One encoder for every row: json.dumps with options builds a new one per call.
 _encode_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def microseconds(instant: dt.datetime) -> int:
-    """Exact microseconds since the epoch (no float rounding)."""
-    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
 
 
 def _attention(timer: Timer) -> int | None:
@@ -69,14 +63,6 @@ def _expiry(timer: Timer) -> int | None:
     return None if timer.expires_at is None or not timer.is_open else microseconds(timer.expires_at)
 
 
-#: The fields of a stored timer, in the order its JSON array lists them
-#: (:meth:`Timer.to_dict`'s keys; an obligation's ``site`` and ``period`` last).
-RECORD_FIELDS = (
-    "contact_id", "engagement_id", "cycle", "kind", "state", "as_of", "started_at",
-    "stopped_at", "target", "due_date", "expires_at", "warnings", "pauses", "elapsed",
-    "reason", "measured", "calendar", "calendar_version", "calendar_key", "catalogue",
-    "catalogue_version", "channel", "category", "priority", "service", "site", "period",
-)  # fmt: skip
 _BASE_FIELDS = RECORD_FIELDS[:-2]
 
 
@@ -106,55 +92,10 @@ def decode_record(text: str) -> dict[str, Any]:
     return dict(zip(RECORD_FIELDS, values, strict=False))
 
 
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def record_values(timer: Timer) -> list[Any]:
-    """The values ``encode_record(timer.to_dict())`` lists, without making the dict."""
-    values = [
-        timer.contact_id,
-        timer.engagement_id,
-        timer.cycle,
-        timer.kind,
-        timer.state.value,
-        _iso(timer.as_of),
-        _iso(timer.started_at),
-        _iso(timer.stopped_at),
-        None if timer.target is None else str(timer.target),
-        _iso(timer.due_date),
-        _iso(timer.expires_at),
-        [w.isoformat() for w in timer.warnings],
-        [
-            {
-                "started_at": p.started_at.isoformat(),
-                "ended_at": _iso(p.ended_at),
-                "effective": p.effective,
-            }
-            for p in timer.pauses
-        ],
-        timer.elapsed,
-        timer.reason,
-        timer.measured,
-        timer.calendar,
-        timer.calendar_version,
-        timer.calendar_key,
-        timer.catalogue,
-        timer.catalogue_version,
-        timer.channel,
-        timer.category,
-        timer.priority,
-        timer.service,
-    ]
-    if timer.site is not None or timer.period is not None:
-        values += [timer.site, timer.period]
-    return values
-
-
 def timer_row(
     timer: Timer, encode: Callable[[str], str] | None = None
 ) -> tuple[str, str, int, int | None, int | None, str]:
-    data = _encode_json(record_values(timer))
+    data = _encode_json(timer.to_values())
     return (
         timer.contact_id,
         timer.engagement_id,

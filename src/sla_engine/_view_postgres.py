@@ -13,8 +13,9 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
 from ._errors import SlaEngineError
+from ._time import microseconds
 from ._timers import Timer, timer_from_dict
-from ._view import ContactTimers, TimerView, microseconds
+from ._view import ContactTimers, TimerView
 
 __all__ = ["PostgresTimerView"]
 
