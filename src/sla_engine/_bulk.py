@@ -69,7 +69,7 @@ from ._logs import (
     sniff_delimiter,
 )
 from ._rows import AS_OF_US, STOPPING, SUMMARY, RowEvaluator
-from ._time import microseconds
+from ._time import microseconds, require_aware
 from ._timers import (
     PLAIN_TYPES,
 )
@@ -471,7 +471,7 @@ class BulkReader:
         self, frame: pl.DataFrame, *, final: bool
     ) -> tuple[pl.DataFrame | None, list[LogRow | RejectedRow | int]]:
         """Route a block's contacts (with those held back): stored here, held back, or not plain."""
-        now = self.clock()
+        now = require_aware(self.clock(), "clock")
 
         # Rows that are not plain are read by the ordinary reader now: it gives
         # their exact contact (or rejects them), and their contact leaves the path.

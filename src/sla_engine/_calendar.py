@@ -31,7 +31,7 @@ from ._index import EPOCH_ORDINAL, DayIndex, OutOfSpan
 from ._school import SchoolDaysOff, SchoolZone, english_name, school_data_version, school_zone
 from ._territories import Territory, territory
 from ._text import format_day
-from ._time import UTC, require_aware, time_zone
+from ._time import UTC, fixed_offset, require_aware, time_zone
 from ._weekdays import WEEKDAY_NAMES, format_weekdays, parse_weekdays
 
 __all__ = ["Calendar", "CalendarCoverage", "calendar"]
@@ -507,9 +507,11 @@ class Calendar:
         Plain hours are elapsed time (computed in UTC, so a DST change
         neither adds nor removes one).
         """
-        require_aware(instant, "instant")
+        instant = require_aware(instant, "instant")
         if not business:
-            return (instant.astimezone(UTC) + dt.timedelta(hours=n)).astimezone(self.tz)
+            return fixed_offset(
+                (instant.astimezone(UTC) + dt.timedelta(hours=n)).astimezone(self.tz)
+            )
         hours = self._require_hours()
         target = self._open_position(instant) + n * 3600
         cum = self._hours_index()
@@ -521,14 +523,14 @@ class Calendar:
         before_day = int(cum[i - 1]) if i else 0
         second = hours.instant_after(day.weekday(), target - before_day)
         local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=second)
-        return local.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
+        return fixed_offset(local.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz))
 
     def hours_between(
         self, start: dt.datetime, end: dt.datetime, *, business: bool = True
     ) -> float:
         """Hours from ``start`` to ``end``: open hours only when ``business``."""
-        require_aware(start, "start")
-        require_aware(end, "end")
+        # With fixed offsets the difference is between instants, even across a DST change.
+        start, end = require_aware(start, "start"), require_aware(end, "end")
         if not business:
             return (end - start).total_seconds() / 3600
         return (self._open_position(end) - self._open_position(start)) / 3600

@@ -29,7 +29,7 @@ from eventsourcing.utils import get_topic
 
 from ._delay import Delay
 from ._errors import DataError, SlaEngineError
-from ._time import microseconds, require_aware
+from ._time import fixed_offset, microseconds, require_aware
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
 __all__ = [
@@ -133,6 +133,14 @@ def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetim
         require_aware(value, attribute.name)
 
 
+def _fixed(value: dt.datetime | None) -> dt.datetime | None:
+    # An aware instant gets its fixed offset (see _time); anything else is
+    # left for the validator to refuse with the field's name.
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return fixed_offset(value)
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class ContactEvent:
     """Something that happened to a contact (a request from a user).
@@ -149,8 +157,8 @@ class ContactEvent:
     event_id: str = attrs.field(validator=attrs.validators.min_len(1))
     contact_id: str = attrs.field(validator=attrs.validators.min_len(1))
     type: EventType = attrs.field(converter=_event_type)
-    occurred_at: dt.datetime = attrs.field(validator=_aware)
-    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_aware)
+    occurred_at: dt.datetime = attrs.field(converter=_fixed, validator=_aware)
+    recorded_at: dt.datetime | None = attrs.field(default=None, converter=_fixed, validator=_aware)
     channel: str | None = attrs.field(default=None, converter=_optional_channel)
     category: str | None = attrs.field(default=None, converter=_optional_category)
     priority: str | None = attrs.field(default=None, converter=_optional_priority)

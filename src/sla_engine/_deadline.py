@@ -83,7 +83,7 @@ def deadline(
     depends on the local day).  ``extend`` overrides the CPC art. 642
     extension of calendar-day, week and month delays.
     """
-    require_aware(received_at, "received_at")
+    received_at = require_aware(received_at, "received_at")
     parsed = Delay.parse(delay)
     cal = calendar(calendar_or_spec) if isinstance(calendar_or_spec, str) else calendar_or_spec
     tz = cal.tz

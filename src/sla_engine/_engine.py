@@ -377,7 +377,7 @@ class SlaEngine(SiteRecording, Application[str]):
         stored = None if rules is None else rules.current
         if stored is not None and (stored.catalogue_text, stored.calendar_spec) == (text, spec):
             return rules
-        now = self.clock()
+        now = require_aware(self.clock(), "clock")
         if rules is None:
             rules = Rules.choose(self.catalogue.source, text, spec, now)
         else:
@@ -452,7 +452,7 @@ class SlaEngine(SiteRecording, Application[str]):
         either way.
         """
         items = [_as_event(e) for e in events]
-        now = self.clock()
+        now = require_aware(self.clock(), "clock")
         clean = self.privacy.clean
         cleaned: list[ContactEvent | Rejected] = []
         for event in items:
@@ -933,7 +933,7 @@ class SlaEngine(SiteRecording, Application[str]):
         Obligation timers (of the school year holding ``now``) are derived
         from the site events at each call, not stored in the view.
         """
-        require_aware(before, "before")
+        before = require_aware(before, "before")
         self._catch_up()
         now = self._now(now)
         found = [t.at(now) for t in self.view.needing_attention(before, limit)]
@@ -1007,7 +1007,7 @@ class SlaEngine(SiteRecording, Application[str]):
 
         Obligation timers are evaluated for :meth:`obligation_years` of ``instant``.
         """
-        require_aware(instant, "instant")
+        instant = require_aware(instant, "instant")
         found = [t for h in self.histories() for t in self._evaluate(h, instant)]
         if self._has_obligations():
             found += self.obligation_timers(instant, school_years=self.obligation_years(instant))
@@ -1141,7 +1141,7 @@ class SlaEngine(SiteRecording, Application[str]):
             self.record_many(events, atomic=False)
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
-        return require_aware(now, "now") if now is not None else self.clock()
+        return require_aware(now if now is not None else self.clock(), "now")
 
 
 T = typing.TypeVar("T")

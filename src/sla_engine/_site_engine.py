@@ -122,7 +122,7 @@ class SiteRecording:
         with another name is renamed (an event, never a rewrite).
         """
         entries = register.sites if isinstance(register, SiteRegister) else tuple(register)
-        now = self.clock()
+        now = require_aware(self.clock(), "clock")
         changed: list[Site] = []
         for site_id, name in entries:
             checked = check_site_id(site_id)
@@ -159,7 +159,7 @@ class SiteRecording:
         zone = self.calendar_for(self.catalogue.calendar).school_zone
         allowed = declared_whats(self.catalogue)
         for attempt in range(self.conflict_retries + 1):
-            now = self.clock()
+            now = require_aware(self.clock(), "clock")
             sites: dict[str, Site] = {}
             outcomes: list[RecordOutcome | RejectedSiteEvent] = []
             for event in items:
@@ -269,7 +269,7 @@ class SiteRecording:
             as_of = self.last_site_event_at()
             if as_of is None:
                 return []
-        require_aware(as_of, "as_of")
+        as_of = require_aware(as_of, "as_of")
         other = None
         if calendar_spec is not None:
             other = (
@@ -302,7 +302,7 @@ class SiteRecording:
         visit.  A year the school calendar does not know raises
         :class:`~sla_engine._anchors.AnchorError`.
         """
-        require_aware(as_of, "as_of")
+        as_of = require_aware(as_of, "as_of")
         tz = self.calendar_for(self.catalogue.calendar).tz
         events = [
             e for evs in self.site_histories().values() for e in evs if e.occurred_at <= as_of
@@ -317,7 +317,7 @@ class SiteRecording:
         Only the school year holding ``now`` is evaluated: an earlier year's
         obligations are all closed once it is over.
         """
-        require_aware(before, "before")
+        before = require_aware(before, "before")
         if not SiteRecording._has_obligations(self):
             return []
         year = SiteRecording._school_year_at(self, now)

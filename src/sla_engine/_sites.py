@@ -43,7 +43,7 @@ from eventsourcing.utils import get_topic
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
 from ._errors import DataError, SlaEngineError
-from ._time import parse_instant, require_aware
+from ._time import fixed_offset, parse_instant, require_aware
 
 __all__ = [
     "SERVICE",
@@ -183,6 +183,14 @@ def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetim
         require_aware(value, attribute.name)
 
 
+def _fixed(value: dt.datetime | None) -> dt.datetime | None:
+    # An aware instant gets its fixed offset (see _time); anything else is
+    # left for the validator to refuse with the field's name.
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return fixed_offset(value)
+    return value
+
+
 def _event_id(value: str) -> str:
     text = str(value).strip()
     if not text or len(text) > 200:
@@ -196,11 +204,11 @@ class SiteEvent:
 
     event_id: str = attrs.field(converter=_event_id)
     type: SiteEventType = attrs.field(converter=_event_type)
-    occurred_at: dt.datetime = attrs.field(validator=_aware)
+    occurred_at: dt.datetime = attrs.field(converter=_fixed, validator=_aware)
     site: str | None = attrs.field(default=None, converter=check_site_id)
     what: str | None = attrs.field(default=None, converter=_what)
     #: When the engine recorded it (set by the engine).
-    recorded_at: dt.datetime | None = attrs.field(default=None, validator=_aware)
+    recorded_at: dt.datetime | None = attrs.field(default=None, converter=_fixed, validator=_aware)
 
     @property
     def subject(self) -> str:

@@ -1,9 +1,18 @@
 """Instants at the edges: parsing, checking and local days.
 
-Inside the engine an instant is an aware :class:`datetime.datetime`.  A naive
-datetime is refused, unless the caller names the zone it was written in; a
-local time that a DST change makes nonexistent or ambiguous is then refused
-rather than guessed.
+Inside the engine an instant is an aware :class:`datetime.datetime` with a
+fixed UTC offset (a :class:`datetime.timezone`).  A naive datetime is refused,
+unless the caller names the zone it was written in; a local time that a DST
+change makes nonexistent or ambiguous is then refused rather than guessed.
+
+Why fixed offsets: Python compares and subtracts two datetimes that share a
+``tzinfo`` by their wall-clock times, ``fold`` ignored.  In a zone with
+summer time (a :class:`~zoneinfo.ZoneInfo`) that is an hour wrong across a
+clock change: 10:00 summer time to 9:30 winter time two days later counts
+47.5 hours instead of 48.5, and in the repeated hour 2:30 summer time comes
+"after" 2:10 winter time.  With fixed offsets every comparison and difference
+is between instants, and an instant read back from the store (written with
+its offset) is the very value that was recorded.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from ._errors import InvalidTimeError, NaiveDatetimeError
 
 __all__ = [
     "first_instant_of",
+    "fixed_offset",
     "localise",
     "microseconds",
     "parse_instant",
@@ -32,6 +42,25 @@ def microseconds(instant: dt.datetime) -> int:
     return (instant - _EPOCH) // _MICROSECOND
 
 
+_FIXED: dict[dt.timedelta, dt.timezone] = {dt.timedelta(0): UTC}
+
+
+def fixed_offset(instant: dt.datetime) -> dt.datetime:
+    """``instant`` with its UTC offset as its zone: the same instant and wall-clock time.
+
+    ``instant`` must be aware.  One that already has a fixed offset is returned as it is.
+    """
+    tz = instant.tzinfo
+    if type(tz) is dt.timezone:
+        return instant
+    offset = instant.utcoffset()
+    assert offset is not None  # noqa: S101 - callers check awareness first
+    fixed = _FIXED.get(offset)
+    if fixed is None:
+        fixed = _FIXED[offset] = dt.timezone(offset)
+    return instant.replace(tzinfo=fixed, fold=0)
+
+
 def time_zone(name: str | dt.tzinfo) -> dt.tzinfo:
     """Return the IANA time zone ``name`` (``Europe/Paris``), or ``name`` itself if a tzinfo."""
     if isinstance(name, dt.tzinfo):
@@ -44,7 +73,11 @@ def time_zone(name: str | dt.tzinfo) -> dt.tzinfo:
 
 
 def require_aware(value: dt.datetime, what: str = "datetime") -> dt.datetime:
-    """Return ``value`` if it is an aware datetime, else raise :class:`NaiveDatetimeError`."""
+    """``value`` with its fixed offset (:func:`fixed_offset`); a naive one is refused.
+
+    Raises :class:`NaiveDatetimeError` for a naive datetime, :class:`TypeError`
+    for anything else.
+    """
     if not isinstance(value, dt.datetime):
         raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -52,11 +85,11 @@ def require_aware(value: dt.datetime, what: str = "datetime") -> dt.datetime:
             f"{what} {value.isoformat()} has no time zone: give an offset "
             "(2025-10-17T16:05:00+02:00) or name the zone it was written in"
         )
-    return value
+    return fixed_offset(value)
 
 
 def localise(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """Attach ``tz`` to a naive local time, refusing DST gaps and folds."""
+    """Attach ``tz`` to a naive local time (as its offset there), refusing DST gaps and folds."""
     candidate = naive.replace(tzinfo=tz, fold=0)
     other = naive.replace(tzinfo=tz, fold=1)
     if candidate.utcoffset() != other.utcoffset():
@@ -70,7 +103,7 @@ def localise(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
             f"{naive.isoformat()} is ambiguous in {tz} (clocks go back at that hour): "
             "give the UTC offset"
         )
-    return candidate
+    return fixed_offset(candidate)
 
 
 def parse_instant(text: str, *, assume_tz: str | dt.tzinfo | None = None) -> dt.datetime:
@@ -92,8 +125,11 @@ def parse_instant(text: str, *, assume_tz: str | dt.tzinfo | None = None) -> dt.
 
 
 def first_instant_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    """The first instant of local ``day`` in ``tz``: its midnight, or the end of a DST gap."""
+    """The first instant of local ``day`` in ``tz``: its midnight, or the end of a DST gap.
+
+    It has the fixed offset the day starts with (:func:`fixed_offset`).
+    """
     midnight = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
     # Round-tripping through UTC normalises a nonexistent midnight to the
     # instant the day really starts; an existing one is left as it is.
-    return midnight.astimezone(UTC).astimezone(tz)
+    return fixed_offset(midnight.astimezone(UTC).astimezone(tz))

@@ -35,7 +35,7 @@ from ._calendar import Calendar
 from ._catalogue import Catalogue, Engagement, EngagementKind, PauseMode
 from ._contact import ContactEvent
 from ._delay import Delay, Unit
-from ._time import first_instant_of
+from ._time import first_instant_of, require_aware
 from ._vocabulary import EventType
 
 __all__ = ["Pause", "Timer", "TimerState", "evaluate_contact", "timer_from_dict"]
@@ -129,6 +129,8 @@ class Timer:
         the states that depend on the clock are derived here.  With a
         ``calendar``, an open timer's ``elapsed`` is counted up to ``now``.
         """
+        if type(now.tzinfo) is not dt.timezone:  # compared as an instant (see _time)
+            now = require_aware(now, "now")
         if self.state not in (TimerState.RUNNING, TimerState.AT_RISK, TimerState.OVERDUE):
             return self._with(as_of=now)
         if self.expires_at is not None and now >= self.expires_at:
@@ -323,6 +325,8 @@ def evaluate_contact(
     ``paused``: :meth:`Timer.at` then says how they stand at a given instant
     (this is what the live view stores).
     """
+    if as_of is not None:
+        as_of = require_aware(as_of, "as_of")
     known = list(events) if as_of is None else [e for e in events if e.occurred_at <= as_of]
 
     if not known or known[0].type is not EventType.RECEIVED:
