@@ -38,6 +38,7 @@ from eventsourcing.utils import resolve_topic
 
 from ._calendar import Calendar, calendar
 from ._catalogue import Catalogue, load_catalogue, parse_catalogue
+from ._collector import collector_paused
 from ._contact import (
     CONTACT_TOPICS,
     Contact,
@@ -450,7 +451,16 @@ class SlaEngine(SiteRecording, Application[str]):
         query or :meth:`project` (a bulk load projects each contact once for
         many batches instead of once per batch); the events are recorded
         either way.
+
+        Python's cyclic garbage collector is paused while it runs
+        (:mod:`sla_engine._collector`).
         """
+        with collector_paused():
+            return self._record_many(events, atomic=atomic, project=project)
+
+    def _record_many(
+        self, events: Iterable[ContactEvent | Mapping[str, Any]], *, atomic: bool, project: bool
+    ) -> RecordResult:
         items = [_as_event(e) for e in events]
         now = require_aware(self.clock(), "clock")
         clean = self.privacy.clean

@@ -21,9 +21,10 @@ if __name__ == "__main__":
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    from ._collector import collector_paused
     from ._helper import portable
 
-    with out:
+    with out, collector_paused():
         try:
             inbox = sys.stdin.buffer
             request = pickle.load(inbox)  # noqa: S301 - from our parent

@@ -16,6 +16,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from ._bulk import BulkReader, SeenContacts, bulk_reason
 from ._calendar import Calendar
 from ._catalogue import Catalogue
+from ._collector import collector_paused
 from ._contact import ContactEvent, ContactRuleError
 from ._engine import (
     EncodedTimers,
@@ -120,6 +121,9 @@ def replay(
     against the store).  It reads ``block_lines`` lines at a time (200,000
     by default, about 1 KiB of memory each, with the rows of contacts held
     back from earlier blocks).
+
+    Python's cyclic garbage collector is paused while it runs, here and in
+    the second process (:mod:`sla_engine._collector`).
     """
     previous = engine.recent_contacts, engine.projection_contacts
     engine.recent_contacts = max(previous[0], working_set)
@@ -128,18 +132,19 @@ def replay(
     # three weeks was evaluated again in every one of them.
     engine.projection_contacts = max(previous[1], working_set // 2)
     try:
-        return _replay(
-            engine,
-            paths,
-            mapping,
-            assume_tz,
-            rejects,
-            batch_size,
-            progress,
-            jobs,
-            columnar,
-            block_lines,
-        )
+        with collector_paused():
+            return _replay(
+                engine,
+                paths,
+                mapping,
+                assume_tz,
+                rejects,
+                batch_size,
+                progress,
+                jobs,
+                columnar,
+                block_lines,
+            )
     finally:
         engine.recent_contacts, engine.projection_contacts = previous
         engine._trim_recent(previous[0])
