@@ -409,16 +409,21 @@ class SlaEngine(SiteRecording, Application[str]):
     def calendar_for(self, key: str | None) -> Calendar:
         """The calendar an engagement names (``None``: the engine's default).
 
-        The closures of the engine's calendar are the service's own days off:
-        they hold for every engagement, whichever calendar it counts in.
+        The service's own settings on the engine's calendar (its working
+        week, opening hours and closures) hold for every engagement, whichever
+        calendar it counts in (a catalogue's calendar names only a territory
+        and a school zone).  The named territory keeps its time zone.
         """
         if key is None:
             return self.default_calendar
         named = self._named_calendars.get(key)
         if named is None:
-            named = calendar(key)
-            if self.default_calendar.closures:
-                named = named.with_closures(*self.default_calendar.closures)
+            own = self.default_calendar
+            named = calendar(key).with_working_week(own.working_week)
+            if own.opening_hours is not None:
+                named = named.with_opening_hours(own.opening_hours)
+            if own.closures:
+                named = named.with_closures(*own.closures)
             self._named_calendars[key] = named  # one object: its indexes are built once
         return named
 
@@ -946,7 +951,10 @@ class SlaEngine(SiteRecording, Application[str]):
         before = require_aware(before, "before")
         self._catch_up()
         now = self._now(now)
-        found = [t.at(now) for t in self.view.needing_attention(before, limit)]
+        found = [
+            t.at(now, self.calendar_for(t.calendar_key))
+            for t in self.view.needing_attention(before, limit)
+        ]
         obligations = self.obligations_needing_attention(before, now)
         if not obligations:
             return found
@@ -958,7 +966,7 @@ class SlaEngine(SiteRecording, Application[str]):
         """Every timer of the live view, as it stands at ``now``."""
         self._catch_up()
         now = self._now(now)
-        return [t.at(now) for t in self.view.all_timers()]
+        return [t.at(now, self.calendar_for(t.calendar_key)) for t in self.view.all_timers()]
 
     # -- requesters ---------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ from ._calendar import Calendar
 from ._catalogue import Engagement, PauseMode
 from ._contact import ContactEvent
 from ._deadline import deadline
-from ._delay import Delay
+from ._delay import Delay, Unit
 from ._text import check_lang, format_instant
-from ._timers import Timer, TimerState
+from ._timers import Timer, TimerState, suspended_amount
 from ._vocabulary import label
 
 __all__ = ["explain_timer"]
@@ -56,6 +56,7 @@ _T = {
         "delay_suspend": "Suspensions : {days} {unit} ajouté(s) au délai, qui reprend avec ce qui "
         "restait.",
         "delay_restart": "Le délai repart en entier à la dernière reprise, le {at}.",
+        "suspend_moved": "Avec les suspensions, le délai expire le {expires}.",
         "ignored_pause": "- la suspension du {at} commence après l'expiration : "
         "elle ne change rien.",
         "met": "Verdict : arrêté le {stop}, avant l'expiration : engagement tenu.",
@@ -88,6 +89,7 @@ _T = {
         "delay_suspend": "Suspensions: {days} {unit} added to the delay, which resumes with what "
         "was left.",
         "delay_restart": "The whole delay runs again from the last resumption, on {at}.",
+        "suspend_moved": "With the suspensions, the delay expires on {expires}.",
         "ignored_pause": "- the suspension of {at} starts after the expiry: it changes nothing.",
         "met": "Verdict: stopped on {stop}, before the expiry: engagement kept.",
         "late": "Verdict: stopped on {stop}, at or after the expiry ({expires}): engagement not "
@@ -168,22 +170,30 @@ def explain_timer(
     if effective and engagement.pause_mode is PauseMode.RESTART:
         start = effective[-1][1]
         lines.append(t["delay_restart"].format(at=when(start)))
-    elif effective and timer.target.unit.is_day_count:
-        extra = sum(
-            cal.count(
-                paused.astimezone(tz).date(),
-                resumed.astimezone(tz).date(),
-                timer.target.unit,
-            )
-            for paused, resumed in effective
-        )
+    moved = False
+    if effective and engagement.pause_mode is not PauseMode.RESTART:
+        unit = timer.target.unit
+        extra = suspended_amount(cal, timer.target, effective)
+        if unit.is_day_count or unit in (Unit.JOURS_CALENDAIRES, Unit.JOURS_FRANCS):
+            # n units and the days suspended make one delay of the same unit.
+            amount += int(extra)
+            shown: float = int(extra)
+            counted_in = unit
+        else:
+            # Weeks and months move by the calendar days suspended; hours by
+            # the hours: the delay as written, then where the pauses take it.
+            moved = True
+            shown = int(extra) if extra == int(extra) else round(extra, 2)
+            counted_in = unit if unit.is_hours else Unit.JOURS_CALENDAIRES
+        number = str(shown) if lang == "en" else str(shown).replace(".", ",")
         lines.append(
-            t["delay_suspend"].format(days=extra, unit=timer.target.unit.label(extra, lang))
+            t["delay_suspend"].format(days=number, unit=counted_in.label(int(shown), lang))
         )
-        amount += extra
     if timer.state is not TimerState.PAUSED:
         computed = deadline(start, Delay(amount, timer.target.unit), cal, extend=engagement.extend)
         lines.append(computed.explain(lang))
+        if moved:
+            lines.append(t["suspend_moved"].format(expires=when(timer.expires_at)))
     lines.append(_verdict(timer, t, when))
     return "\n".join(lines)
 

@@ -445,6 +445,15 @@ def _pauses(
     return pauses
 
 
+def suspended_amount(
+    cal: Calendar, delay: Delay, pauses: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> float:
+    """What suspend-mode ``pauses`` add to ``delay``: in its unit for day counts and hours,
+    in calendar days for the others (the deadline arithmetic's own count)."""
+    clock = _Clock(cal, delay, None)
+    return sum((clock._paused(paused, resumed) for paused, resumed in pauses), 0.0)
+
+
 class _Clock:
     """Deadline arithmetic of one delay on one calendar, with pauses."""
 
@@ -574,17 +583,43 @@ def _deadline(
     started_at: dt.datetime,
     pauses: Sequence[tuple[dt.datetime, dt.datetime | None]],
 ) -> _Deadline:
-    """Due date, expiry, effective pauses, whether paused now, and the warning instants."""
+    """Due date, expiry, effective pauses, whether paused now, and the warning instants.
+
+    A warning is the instant ``fraction`` of the delay has run: in hours,
+    exactly; in days, once ``ceil(fraction × n)`` whole days have run (the
+    start of the next day).  Weeks and months are counted for this in
+    calendar days (half of « 1 semaine » is after 4 days, not after a whole
+    week).  A warning is an alert, not a deadline: CPC art. 642's extension
+    to the next working day does not move it.  A warning at or after the
+    expiry is none (half of « 1 jour ouvré »).  After a restart
+    (``pause_mode = "restart"``) the warnings run again from the last
+    resumption, as the delay does.
+    """
+    restart = engagement.pause_mode is PauseMode.RESTART
     clock = _Clock(cal, target, engagement.extend)
-    clock.mode_restart = engagement.pause_mode is PauseMode.RESTART
+    clock.mode_restart = restart
     due, expires, effective, paused_now = clock.expiry(started_at, target.amount, pauses)
+    if not engagement.warn_at or expires is None:
+        return due, expires, effective, paused_now, ()
+    warn_from, warn_pauses = started_at, pauses
+    if restart:
+        resumed = [r for (_, r), counted in zip(pauses, effective, strict=False) if counted]
+        if resumed and resumed[-1] is not None:
+            warn_from, warn_pauses = resumed[-1], ()
+    unit, total = target.unit, float(target.amount)
+    warn_clock = _Clock(cal, target, False)
+    if unit in (Unit.SEMAINES, Unit.MOIS):
+        start_day = clock.day(warn_from)
+        raw = cal.add(start_day, math.ceil(target.amount), unit, extend=False)
+        total = float((raw - start_day).days)
+        warn_clock = _Clock(cal, Delay(int(total), Unit.JOURS_CALENDAIRES), False)
     warnings: list[dt.datetime] = []
     for fraction in engagement.warn_at:
-        amount = fraction * target.amount
-        amount = amount if target.unit.is_hours else math.ceil(amount - 1e-9)
-        if amount < target.amount:
-            _, warn_at, _, _ = clock.expiry(started_at, amount, pauses)
-            if warn_at is not None:
+        amount = fraction * total
+        amount = amount if unit.is_hours else math.ceil(amount - 1e-9)
+        if amount < total:
+            _, warn_at, _, _ = warn_clock.expiry(warn_from, amount, warn_pauses)
+            if warn_at is not None and warn_at < expires and warn_at not in warnings:
                 warnings.append(warn_at)
     return due, expires, effective, paused_now, tuple(warnings)
 
