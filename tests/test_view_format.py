@@ -78,3 +78,48 @@ def test_a_view_written_as_json_objects_is_read_the_same(tmp_path: Path) -> None
 def test_a_timer_of_another_form_is_refused_with_what_to_do() -> None:
     with pytest.raises(SlaEngineError, match=r"a timer of 3 values .* rebuild the view"):
         decode_record('["C1","email-5",0]')
+
+
+# -- a view projected by another version of the arithmetic ----------------------------
+
+
+def test_a_view_projected_by_another_arithmetic_is_projected_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sla_engine._timers import EVALUATION
+
+    store = str(tmp_path / "s.db")
+    log = tmp_path / "log.csv"
+    generated(log, contacts=30, seed=4, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
+    rebuilds: list[int] = []
+    rebuild = SlaEngine.rebuild_view
+
+    def counted(self: SlaEngine) -> None:
+        rebuilds.append(1)
+        rebuild(self)
+
+    monkeypatch.setattr(SlaEngine, "rebuild_view", counted)
+
+    engine = SlaEngine("marianne-besancon", "fr", store=store, clock=lambda: NOW)
+    replay(engine, [log])
+    expected = sorted(timer_row(t) for t in engine.stored_timers())
+    assert len(expected) > 20
+    assert engine.view.state_value("evaluation") == EVALUATION
+    engine.close()
+    assert rebuilds == []  # a new store's view is this version's from the start
+
+    # As an earlier version left it: no number of its own, and its own figures.
+    with sqlite3.connect(store) as db:
+        db.execute("DELETE FROM sla_view_state WHERE name = 'evaluation'")
+        db.execute("UPDATE sla_timers SET data = replace(data, '\"met\"', '\"late\"')")
+    engine = SlaEngine(store=store, clock=lambda: NOW)
+    assert rebuilds == [1]
+    assert sorted(timer_row(t) for t in engine.stored_timers()) == expected
+    rules = engine.view.rules_version()
+    engine.rebuild_view()  # asked for: keeps what the view knows of itself
+    assert engine.view.state_value("evaluation") == EVALUATION
+    assert engine.view.rules_version() == rules
+    engine.close()
+    engine = SlaEngine(store=store, clock=lambda: NOW)
+    assert rebuilds == [1, 1]  # the opening did not rebuild it again
+    engine.close()

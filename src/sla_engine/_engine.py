@@ -57,7 +57,7 @@ from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
 from ._stored import StoredEncoder
 from ._time import require_aware
-from ._timers import Timer, evaluate_contact
+from ._timers import EVALUATION, Timer, evaluate_contact
 from ._view import (
     ContactTimers,
     MemoryTimerView,
@@ -391,18 +391,25 @@ class SlaEngine(SiteRecording, Application[str]):
 
         Changing rules is two steps (record the new rules, then project the
         log again): a process stopped between them leaves the view behind,
-        and the next engine on the store finishes the job.
+        and the next engine on the store finishes the job.  A view projected
+        by another version of the timer arithmetic (:data:`EVALUATION`) is
+        rebuilt too: its figures would not be this version's.
         """
-        if rules is None:
-            return
-        version = rules.version
+        stale = (
+            self.view.state_value("evaluation") != EVALUATION
+            and self.view.max_tracking_id(self.name) is not None
+        )
+        version = None if rules is None else rules.version
         seen = self.view.rules_version()
-        if seen == version:
-            return
         # A view from before views kept this number was built under version 1.
-        if not (seen is None and version == 1):
+        if version is not None and seen != version and not (seen is None and version == 1):
+            stale = True
+        if stale:
             self.rebuild_view()
-        self.view.set_rules_version(version)
+        if version is not None and seen != version:
+            self.view.set_rules_version(version)
+        if not stale and self.view.state_value("evaluation") != EVALUATION:
+            self.view.set_state_value("evaluation", EVALUATION)
 
     # -- calendars -------------------------------------------------------------------
 
@@ -915,8 +922,13 @@ class SlaEngine(SiteRecording, Application[str]):
 
     def rebuild_view(self) -> None:
         """Forget the view and project the whole log again."""
+        rules_version = self.view.rules_version()
         self.view.clear()
         self._catch_up()
+        # What the view keeps about itself: the same rules, this arithmetic.
+        if rules_version is not None:
+            self.view.set_rules_version(rules_version)
+        self.view.set_state_value("evaluation", EVALUATION)
 
     # -- queries -----------------------------------------------------------------------
 

@@ -38,7 +38,14 @@ from ._delay import Delay, Unit
 from ._time import first_instant_of, require_aware
 from ._vocabulary import EventType
 
-__all__ = ["Pause", "Timer", "TimerState", "evaluate_contact", "timer_from_dict"]
+__all__ = ["EVALUATION", "Pause", "Timer", "TimerState", "evaluate_contact", "timer_from_dict"]
+
+#: The version of the timer arithmetic.  A stored view projected by another
+#: is projected again when an engine opens it (its figures would differ):
+#: 2 compares instants with their fixed offsets, counts warnings of weeks and
+#: months in days and after restarts, and gives named calendars the
+#: service's working week and opening hours.
+EVALUATION = 2
 
 
 class TimerState(enum.StrEnum):

@@ -164,6 +164,16 @@ class TimerView:
 
     def rules_version(self) -> int | None:
         """The version of the store's rules the view was last built with."""
+        return self.state_value("rules_version")
+
+    def set_rules_version(self, version: int) -> None:
+        self.set_state_value("rules_version", version)
+
+    def state_value(self, name: str) -> int | None:
+        """A number the view keeps about itself (``rules_version``, ``evaluation``)."""
+        raise NotImplementedError
+
+    def set_state_value(self, name: str, value: int) -> None:
         raise NotImplementedError
 
     # Each requester's key, kept beside the view (never in the append-only log)
@@ -178,9 +188,6 @@ class TimerView:
 
     def forget_requester(self, ref: str) -> bool:
         """Delete the requester's key; whether there was one."""
-        raise NotImplementedError
-
-    def set_rules_version(self, version: int) -> None:
         raise NotImplementedError
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
@@ -224,7 +231,7 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         super().__init__()
         self._timers: dict[str, list[Timer] | ViewRows] = {}
         self._last_event: int | None = None
-        self._rules_version: int | None = None
+        self._state: dict[str, int] = {}
         self._keys: dict[str, tuple[str, bytes]] = {}
         self._keys_by_id: dict[str, bytes] = {}
 
@@ -247,8 +254,11 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
     def last_event(self) -> int | None:
         return self._last_event
 
-    def rules_version(self) -> int | None:
-        return self._rules_version
+    def state_value(self, name: str) -> int | None:
+        return self._state.get(name)
+
+    def set_state_value(self, name: str, value: int) -> None:
+        self._state[name] = value
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:
         with self._database_lock:
@@ -267,9 +277,6 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
             if found is not None:
                 self._keys_by_id.pop(found[0], None)
             return found is not None
-
-    def set_rules_version(self, version: int) -> None:
-        self._rules_version = version
 
     def contact_timers(self, contact_id: str) -> list[Timer]:
         with self._database_lock:
@@ -320,7 +327,8 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         with self._database_lock:
             self._timers.clear()
             self._max_tracking_ids.clear()
-            self._last_event = self._rules_version = None
+            self._last_event = None
+            self._state.clear()
 
 
 def _objects(timers: list[Timer] | ViewRows) -> list[Timer]:
@@ -396,15 +404,15 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     def last_event(self) -> int | None:
         return self._state("last_event_us")
 
-    def rules_version(self) -> int | None:
-        return self._state("rules_version")
+    def state_value(self, name: str) -> int | None:
+        return self._state(name)
 
-    def set_rules_version(self, version: int) -> None:
+    def set_state_value(self, name: str, value: int) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(
-                "INSERT INTO sla_view_state VALUES ('rules_version', ?) ON CONFLICT (name) "
+                "INSERT INTO sla_view_state VALUES (?, ?) ON CONFLICT (name) "
                 "DO UPDATE SET value = excluded.value",
-                (version,),
+                (name, value),
             )
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:

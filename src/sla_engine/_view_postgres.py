@@ -84,17 +84,17 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
     def last_event(self) -> int | None:
         return self._state("last_event_us")
 
-    def rules_version(self) -> int | None:
-        return self._state("rules_version")
+    def state_value(self, name: str) -> int | None:
+        return self._state(name)
 
-    def set_rules_version(self, version: int) -> None:
+    def set_state_value(self, name: str, value: int) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 SQL(
-                    "INSERT INTO {0} VALUES ('rules_version', %s) ON CONFLICT (name) "
+                    "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) "
                     "DO UPDATE SET value = excluded.value"
                 ).format(self.state_table),
-                (version,),
+                (name, value),
             )
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:
