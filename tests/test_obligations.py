@@ -545,3 +545,50 @@ class TestCatalogueValidation:
         )
         assert 'use kind = "availability"' in message
         assert "count must be a whole number from 1 to 1000" in message
+
+
+def test_a_zone_whose_school_years_are_calendar_years_has_its_obligations() -> None:
+    """Nouvelle-Calédonie: school year « 2025 », from 17 February to 20 December."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from sla_engine import SiteEvent, SlaEngine, parse_catalogue
+
+    noumea = ZoneInfo("Pacific/Noumea")
+    catalogue = parse_catalogue(
+        """
+[catalogue]
+id = "vice-rectorat"
+title = "Vice-rectorat"
+version = "1"
+calendar = "fr-NC+Nouvelle-Calédonie"
+
+[[engagement]]
+id = "rentree-visit"
+title = "Passage dans chaque école sous 10 jours après la rentrée"
+source = "tests/test_obligations.py"
+kind = "scheduled"
+per = "site"
+event = "visited"
+due = "rentrée + 10 jours calendaires"
+"""
+    )
+    engine = SlaEngine(catalogue, clock=lambda: dt.datetime(2025, 6, 2, tzinfo=noumea))
+    engine.register_sites([("E1", "École de Magenta"), ("E2", "École de Rivière-Salée")])
+    engine.record_site_events(
+        [SiteEvent("v1", "visited", dt.datetime(2025, 2, 20, 9, tzinfo=noumea), site="E1")]
+    )
+    as_of = dt.datetime(2025, 6, 2, tzinfo=noumea)
+    assert engine.obligation_years(as_of) == ["2025"]
+    states = {
+        t.contact_id: (t.period, t.state.value, t.due_date)
+        for t in engine.obligation_timers(as_of, school_years=["2025"])
+    }
+    # Ten days after the rentrée of Monday 17 February: Thursday 27 February.
+    assert states == {
+        "E1": ("2025", "met", dt.date(2025, 2, 27)),
+        "E2": ("2025", "overdue", dt.date(2025, 2, 27)),
+    }
+    # January is the summer holidays before the school year of its own year.
+    january = dt.datetime(2026, 1, 10, tzinfo=noumea)
+    assert engine.obligation_years(january) == ["2025", "2026"]

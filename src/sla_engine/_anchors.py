@@ -320,15 +320,24 @@ def check_holiday_name(zone: SchoolZone, name: str) -> None:
     ) from (errors[-1] if errors else None)
 
 
-def school_year_of(day: dt.date) -> str:
+def school_year_of(day: dt.date, zone: SchoolZone | None = None) -> str:
     """The school year a day is counted in: ``"2025-2026"`` from 1 August 2025 to 31 July 2026.
 
-    Every rentrée of the data (overseas ones included) falls in August or
-    September, and every summer holiday starts in July or later: a school
-    year's class days are always inside its span.
+    Every such rentrée of the data falls in August or September, and every
+    summer holiday starts in July or later: a school year's class days are
+    always inside its span.  In a ``zone`` whose school years are calendar
+    years (Nouvelle-Calédonie, Wallis-et-Futuna: from February to
+    December, named ``"2025"``), the day's own year.
     """
+    if zone is not None and _calendar_years(zone):
+        return str(day.year)
     first = day.year if day.month >= 8 else day.year - 1
     return f"{first}-{first + 1}"
+
+
+def _calendar_years(zone: SchoolZone) -> bool:
+    """Whether the zone's school years are named by one calendar year each."""
+    return bool(zone.school_years) and all("-" not in y.year for y in zone.school_years)
 
 
 def school_year_span(cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:

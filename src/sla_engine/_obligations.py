@@ -73,9 +73,10 @@ CalendarResolver = Callable[[str | None], Calendar]
 _DAY: Final = dt.timedelta(days=1)
 
 
-def school_years_of(events: Iterable[SiteEvent], tz: dt.tzinfo) -> list[str]:
-    """The school years holding at least one of ``events`` (by their local day), sorted."""
-    return sorted({school_year_of(e.occurred_at.astimezone(tz).date()) for e in events})
+def school_years_of(events: Iterable[SiteEvent], cal: Calendar) -> list[str]:
+    """The school years of ``cal``'s zone holding one of ``events`` (by their local day), sorted."""
+    tz, zone = cal.tz, cal.school_zone
+    return sorted({school_year_of(e.occurred_at.astimezone(tz).date(), zone) for e in events})
 
 
 def obligation_target(engagement: Engagement, lang: str = "fr") -> str | None:
@@ -113,7 +114,7 @@ def evaluate_obligations(
         years = (
             sorted(set(school_years))
             if school_years is not None
-            else school_years_of((e for evs in known.values() for e in evs), cal.tz)
+            else school_years_of((e for evs in known.values() for e in evs), cal)
         )
         obligation = engagement.obligation
         assert obligation is not None  # noqa: S101 - filtered above

@@ -291,8 +291,8 @@ class SiteRecording:
         return any(e.obligation is not None for e in rules.engagements)
 
     def _school_year_at(self: _Engine, instant: dt.datetime) -> str:
-        tz = self.calendar_for(self.catalogue.calendar).tz
-        return school_year_of(instant.astimezone(tz).date())
+        cal = self.calendar_for(self.catalogue.calendar)
+        return school_year_of(instant.astimezone(cal.tz).date(), cal.school_zone)
 
     def obligation_years(self: _Engine, as_of: dt.datetime) -> list[str]:
         """The school years an as-of question evaluates: those with site events, and ``as_of``'s.
@@ -303,11 +303,11 @@ class SiteRecording:
         :class:`~sla_engine._anchors.AnchorError`.
         """
         as_of = require_aware(as_of, "as_of")
-        tz = self.calendar_for(self.catalogue.calendar).tz
+        cal = self.calendar_for(self.catalogue.calendar)
         events = [
             e for evs in self.site_histories().values() for e in evs if e.occurred_at <= as_of
         ]
-        return sorted({*school_years_of(events, tz), SiteRecording._school_year_at(self, as_of)})
+        return sorted({*school_years_of(events, cal), SiteRecording._school_year_at(self, as_of)})
 
     def obligations_needing_attention(
         self: _Engine, before: dt.datetime, now: dt.datetime
