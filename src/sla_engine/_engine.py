@@ -426,11 +426,17 @@ class SlaEngine(SiteRecording, Application[str]):
         named = self._named_calendars.get(key)
         if named is None:
             own = self.default_calendar
-            named = calendar(key).with_working_week(own.working_week)
-            if own.opening_hours is not None:
+            named = calendar(key)
+            # A copy only where the service's settings differ: calendars are
+            # shared (with their indexes, several MiB) wherever they can be.
+            if named.working_week != own.working_week:
+                named = named.with_working_week(own.working_week)
+            if own.opening_hours is not None and named.opening_hours != own.opening_hours:
                 named = named.with_opening_hours(own.opening_hours)
             if own.closures:
                 named = named.with_closures(*own.closures)
+            if named == own:
+                named = own
             self._named_calendars[key] = named  # one object: its indexes are built once
         return named
 
