@@ -186,6 +186,7 @@ def _replay(
     def flush(rows: list[LogRow], *, last_chance: bool = False) -> None:
         if not rows:
             return
+        rows = _received_first(rows, waiting)
         # The view is projected once for many batches (and at the end): a contact
         # whose events span several batches is evaluated once, not once per batch.
         result = engine.record_many([r.event for r in rows], atomic=False, project=False)
@@ -262,6 +263,36 @@ def _replay(
         rejected=out.count,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _received_first(rows: list[LogRow], waiting: dict[str, list[LogRow]]) -> list[LogRow]:
+    """``rows`` with each contact's events logged before its ``received`` row moved after it.
+
+    Those that waited from earlier batches come first, then this batch's,
+    each in the log's order: applied where the log has them, the contact's
+    later events would be checked without them (a ``resumed`` refused for
+    want of the ``suspended`` still waiting), and the outcome would depend on
+    how the rows fall into batches.
+    """
+    received = {r.event.contact_id for r in rows if r.event.type is EventType.RECEIVED}
+    if not received:
+        return rows
+    ordered: list[LogRow] = []
+    early: dict[str, list[LogRow]] = {}
+    for row in rows:
+        cid = row.event.contact_id
+        if cid not in received:
+            ordered.append(row)
+        elif row.event.type is EventType.RECEIVED:
+            received.discard(cid)  # the contact's later rows follow as they come
+            ordered.append(row)
+            ordered += waiting.pop(cid, ())
+            ordered += early.pop(cid, ())
+        else:
+            early.setdefault(cid, []).append(row)
+    for rest in early.values():  # (none: each waited for a received row of this batch)
+        ordered += rest
+    return ordered
 
 
 def _field(error: Exception) -> str:
