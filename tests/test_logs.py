@@ -246,3 +246,45 @@ class TestReplay:
         again = replay(SlaEngine(store=store), [path])
         assert (first.recorded, first.duplicates) == (3, 0)
         assert (again.recorded, again.duplicates) == (0, 3)
+
+
+# -- a rejected row names the field that is wrong -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ("a1,A,received,2025-03-03T09:00:00+01:00,,pigeon,,,,", "channel"),
+        ("a2,A,received,2025-03-03T09:00:00+01:00,,email,,high,,", "priority"),
+        (
+            "a4,A,acknowledged,2025-03-03T09:00:00+01:00,,,,,,"
+            '"{""announced_delay"": ""dix jours""}"',
+            "announced_delay",
+        ),
+        ("a7,A,received,2025-03-03T09:00:00+01:00,,,,,,", "channel"),
+    ],
+)
+def test_a_rejected_row_names_its_wrong_field(tmp_path: Path, row: str, field: str) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(HEADER + row + "\n")
+    (rejected,) = list(read_log(log))
+    assert isinstance(rejected, RejectedRow)
+    assert rejected.field == field
+
+
+def test_json_lines_with_a_byte_order_mark_are_known_by_their_content(tmp_path: Path) -> None:
+    line = json.dumps(
+        {
+            "event_id": "1",
+            "contact_id": "A",
+            "type": "received",
+            "occurred_at": "2025-03-03T09:00:00+01:00",
+            "channel": "email",
+        }
+    )
+    for name in ("export.jsonl", "export.log"):
+        log = tmp_path / name
+        log.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+        (row,) = list(read_log(log))
+        assert isinstance(row, LogRow), name
+        assert row.event.event_id == "1"

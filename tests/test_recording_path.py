@@ -39,7 +39,8 @@ from sla_engine._stored import StoredEncoder
 from sla_engine._timers import evaluate_contact
 from sla_engine._view import ViewRows, timer_row
 
-NOW = dt.datetime(2031, 1, 1, 12, tzinfo=dt.UTC)
+# After every drawn history (they start up to the end of 2030 and run on for weeks).
+NOW = dt.datetime(2032, 1, 1, 12, tzinfo=dt.UTC)
 # Ids with what JSON must escape: quotes, backslashes, controls, accents, line separators.
 IDS = st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s != "")
 
@@ -283,10 +284,7 @@ def test_the_engine_stores_and_projects_what_it_keeps(
     tmp_path_factory: pytest.TempPathFactory, histories: list[list[ContactEvent]], batch: int
 ) -> None:
     store = tmp_path_factory.mktemp("recording") / "store.db"
-    # Drawn histories start up to the end of 2030 and run on for weeks: recorded
-    # after all of them (NOW would refuse some as happening in the future).
-    later = dt.datetime(2032, 1, 1, tzinfo=dt.UTC)
-    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: later)
+    engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
     # Contacts' events interleaved, as a service records them through the day.
     events = sorted((e for h in histories for e in h), key=lambda e: e.occurred_at)
     for start in range(0, len(events), batch):

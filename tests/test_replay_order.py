@@ -72,3 +72,141 @@ def test_events_logged_before_their_receipt_are_applied_right_after_it(
     # 25 March; the answer on 31 March is late.
     assert rejected.splitlines()[1:] == []
     assert figures == {"recorded": 6, "letter": (1, 0, 1)}
+
+
+# -- the review's instant: the last event of the whole log, sites' too ------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+
+
+def _district(tmp_path: Path, contacts: list[str]) -> SlaEngine:
+    import datetime as dt
+
+    from sla_engine import load_catalogue
+    from sla_engine._site_replay import replay_sites
+
+    log = tmp_path / "contacts.csv"
+    log.write_text("\n".join([HEADER, *contacts]) + "\n")
+    later = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)  # after every event here
+    engine = SlaEngine(
+        load_catalogue("qualicirco"), "fr+B", store=str(tmp_path / "d.db"), clock=lambda: later
+    )
+    assert replay(engine, [log]).recorded == len(contacts)
+    replay_sites(
+        engine,
+        EXAMPLES / "district-sites.csv",
+        [EXAMPLES / "district-2025-2026-sites.csv"],
+    )
+    return engine
+
+
+def _counts(report: dict[str, object], engagement: str) -> tuple[int, ...]:
+    (entry,) = [e for e in report["engagements"] if e["id"] == engagement]  # type: ignore[attr-defined]
+    return tuple(entry[k] for k in ("total", "met", "late", "overdue", "pending"))
+
+
+def test_a_review_is_as_of_the_last_event_sites_included(tmp_path: Path) -> None:
+    import datetime as dt
+
+    # The contacts end on 2 June 2026; the site log runs to 3 July.
+    engine = _district(
+        tmp_path,
+        [
+            "E1,C1,received,2026-06-01T09:00:00+02:00,,email,information,normal,,",
+            "E2,C1,answered,2026-06-02T09:00:00+02:00,,,,,,",
+        ],
+    )
+    last_site = dt.datetime(2026, 7, 3, 16, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    default = build_report(engine)
+    explicit = build_report(engine, as_of=last_site)
+    assert dt.datetime.fromisoformat(default["as_of"]) == last_site
+    for engagement in ("school-councils", "phone-reception", "website-weekly"):
+        assert _counts(default, engagement) == _counts(explicit, engagement)
+    # Councils held in June and July count (the year ends on 4 July).
+    assert _counts(default, "school-councils") == (30, 28, 0, 0, 2)  # 21 met before
+    engine.close()
+
+
+def test_a_review_counts_the_school_year_holding_its_instant(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from sla_engine._obligations import is_obligation
+
+    # A contact on 18 September 2026: the 2026-2027 school year has begun, with
+    # no site event yet; every school owed its visit within 10 days of the rentrée.
+    engine = _district(
+        tmp_path, ["E1,C1,received,2026-09-18T12:00:00+02:00,,email,information,normal,,"]
+    )
+    as_of = dt.datetime(2026, 9, 18, 12, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    report = build_report(engine, by=["engagement", "school-year"])
+    groups = {
+        g["by"]["school-year"]: (g["total"], g["overdue"])
+        for g in report["groups"]
+        if g["by"]["engagement"] == "visit-after-rentree"
+    }
+    status = [
+        t
+        for t in engine.status_as_of(as_of)
+        if is_obligation(t) and t.engagement_id == "visit-after-rentree"
+    ]
+    overdue = sum(t.state.value == "overdue" and t.period == "2026-2027" for t in status)
+    assert overdue == 30
+    assert groups["2026-2027"] == (30, 30)
+    assert groups["2025-2026"][0] == 30
+    # Explained as counted: for that year, and by default at the review's instant.
+    text = engine.explain_obligation("E001", "visit-after-rentree", "2026-2027", lang="en")
+    assert "period 2026-2027" in text
+    assert "engagement not kept" in text
+    assert "période 2026-2027" in engine.explain_obligation("E001", "visit-after-rentree")
+    engine.close()
+
+
+# -- a log's own columns never collide with the columnar reader's ------------------------
+
+
+@pytest.mark.parametrize("name", ["text", "line", "raw_bytes", "plain", "state", "_cid"])
+def test_a_column_named_as_the_readers_own_is_read_the_same_way(tmp_path: Path, name: str) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        f"event_id,contact_id,type,occurred_at,channel,{name}\n"
+        "b1,B,received,2025-03-03T09:00:00+01:00,email,bonjour\n"
+        "b2,B,suspended,2025-03-04T09:00:00+01:00,,pieces\n"
+        "b3,B,resumed,2025-03-05T09:00:00+01:00,,recu\n"
+        "b4,B,answered,2025-03-06T09:00:00+01:00,,reponse\n"
+        "c1,C,received,2025-03-03T10:00:00+01:00,email,x\n"
+        "c2,C,answered,2025-03-04T10:00:00+01:00,,y\n"
+    )
+    outcomes = []
+    for columnar in (False, True):
+        engine = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+        rejects = io.StringIO()
+        summary = replay(engine, [log], rejects=rejects, columnar=columnar)
+        email = next(e for e in build_report(engine)["engagements"] if e["id"] == "email-5")
+        outcomes.append((summary.recorded, rejects.getvalue(), email["total"], email["met"]))
+        engine.close()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 6
+
+
+def test_a_rejected_site_row_names_its_wrong_field(tmp_path: Path) -> None:
+    import csv
+
+    from sla_engine import load_catalogue
+    from sla_engine._site_replay import replay_sites
+
+    register = tmp_path / "sites.csv"
+    register.write_text("id,name\nE001,École A\n")
+    log = tmp_path / "site-log.csv"
+    log.write_text(
+        "event_id,site,type,occurred_at,what\n"
+        "S1,E001,visited,2025-09-05T10:00:00+02:00,passage\n"
+        "S2,E001,visited,2025-09-06T10:00:00+02:00,inspection\n"
+        "S3,E999,visited,2025-09-06T10:00:00+02:00,passage\n"
+    )
+    engine = SlaEngine(load_catalogue("qualicirco"), "fr+B", store="memory", clock=lambda: NOW)
+    out = io.StringIO()
+    summary = replay_sites(engine, register, [log], rejects=csv.writer(out))
+    assert summary.recorded == 1
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert [(r[1], r[2], r[3]) for r in rows] == [("3", "S2", "what"), ("4", "S3", "site")]
+    engine.close()

@@ -99,6 +99,18 @@ _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
 #: The calendars' years (check_instant's rule), in µs since the epoch.
+#: The names of this reader's own columns, beside the header's in its frames:
+#: a log with a column of one of these names (or starting with ``_``) is read
+#: by the row path, rather than have it overwritten.
+WORKING_COLUMNS = frozenset(
+    {
+        "text", "line", "raw_bytes", "plain", "all_plain", "answered", "as_of_text",
+        "as_of_us", "closed", "first_at", "first_type", "ids", "last_at", "last_type",
+        "received", "received_at", "rows", "start_text", "start_us", "state", "tpl",
+        "version",
+    }
+)  # fmt: skip
+
 _FIRST_US = microseconds(dt.datetime(YEARS[0], 1, 1, tzinfo=dt.UTC))
 _PAST_LAST_US = microseconds(dt.datetime(YEARS[1] + 1, 1, 1, tzinfo=dt.UTC))
 # Sentinels read as a row of each classification (the ordinary reader's checks).
@@ -242,8 +254,10 @@ class BulkReader:
                 if self.mapping.column(name) in self.header
             }
             required = ("event_id", "contact_id", "type", "occurred_at")
-            if len(set(self.header)) != len(self.header) or any(
-                name not in self.columns for name in required
+            if (
+                len(set(self.header)) != len(self.header)
+                or any(name not in self.columns for name in required)
+                or any(h in WORKING_COLUMNS or h.startswith("_") for h in self.header)
             ):
                 yield from self._rest([io.BytesIO(header_raw), stream], 2)
                 return

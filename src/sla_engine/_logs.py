@@ -29,7 +29,13 @@ from typing import Any, BinaryIO
 
 import attrs
 
-from ._contact import ContactEvent
+from ._contact import (
+    ContactEvent,
+    _optional_category,
+    _optional_channel,
+    _optional_delay,
+    _optional_priority,
+)
 from ._errors import DataError, SlaEngineError
 from ._time import localise, parse_instant, time_zone
 from ._vocabulary import EventType
@@ -229,7 +235,7 @@ def _is_json_lines(path: Path, head: bytes) -> bool:
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".jsonl", ".ndjson", ".json")):
         return True
-    return head.lstrip().startswith(b"{")
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")  # a BOM too
 
 
 def read_log(
@@ -447,13 +453,16 @@ class _Rows:
                 if value is not None and not isinstance(value, str):
                     field = name
                     raise DataError(f"must be text, not {type(value).__name__}")
-            field = "channel"
+            field = _CONSTRUCTING
             event = ContactEvent(attributes=attributes, **values)
 
         except (SlaEngineError, ValueError, TypeError) as error:
             reason = error.message if isinstance(error, DataError) else str(error)
-            if isinstance(error, DataError) and error.field and field == "channel":
-                field = error.field
+            if field == _CONSTRUCTING:
+                if isinstance(error, DataError) and error.field:
+                    field = error.field
+                else:
+                    field = _culprit(values)
             return RejectedRow(self.source, line, field, reason, event_id)
         return LogRow(self.source, line, event)
 
@@ -514,3 +523,23 @@ def _ends_in_quotes(line: str, delimiter: str, inside: bool) -> bool:
         field_start = not inside and ch == delimiter
         i += 1
     return inside
+
+
+#: The field of a rejected row while its event is being made: the event's own
+#: checks name their field, or :func:`_culprit` finds it.
+_CONSTRUCTING = "event"
+
+
+def _culprit(values: dict[str, Any]) -> str:
+    """The field whose value the event refused, checked one by one (only on a rejected row)."""
+    for name, check in (
+        ("channel", _optional_channel),
+        ("category", _optional_category),
+        ("priority", _optional_priority),
+        ("announced_delay", _optional_delay),
+    ):
+        try:
+            check(values.get(name))
+        except (SlaEngineError, ValueError, TypeError):
+            return name
+    return _CONSTRUCTING

@@ -85,11 +85,11 @@ def _nth(histogram: Sequence[tuple[Any, int]], k: int) -> Any:
     raise IndexError(k)  # pragma: no cover - k is always below the total
 
 
-def _delay(elapsed: Counter[Any], unit: str | None) -> dict[str, Any]:
+def _delay(elapsed: Counter[Any], unit: str | None, *, mixed: bool = False) -> dict[str, Any]:
     histogram = sorted(elapsed.items())
     n = elapsed.total()
-    if not n:
-        return {"unit": unit, "count": 0, "median": None, "p90": None, "histogram": []}
+    if not n or mixed:  # (mixed: counted in several units, which no statistic adds up)
+        return {"unit": unit, "count": n, "median": None, "p90": None, "histogram": []}
     # The median as statistics.median gives it (the mean of the middle two of
     # an even count); p90 by the nearest rank: a delay some timer actually took.
     middle = _nth(histogram, n // 2)
@@ -101,6 +101,11 @@ def _delay(elapsed: Counter[Any], unit: str | None) -> dict[str, Any]:
         "p90": _nth(histogram, max(0, math.ceil(0.9 * n) - 1)),
         "histogram": [{"value": v, "count": c} for v, c in histogram],
     }
+
+
+def _latest(*instants: dt.datetime | None) -> dt.datetime | None:
+    known = [i for i in instants if i is not None]
+    return max(known) if known else None
 
 
 def report_timers(
@@ -119,9 +124,9 @@ def report_timers(
     """
     what_if = catalogue is not None or calendar_spec is not None
     if not what_if:
-        # The last event of the whole log, not only of contacts that have timers.
+        # The last event of the whole log: contacts' and sites' alike.
         last = engine.last_event_at()
-        instant = as_of or last
+        instant = as_of or _latest(last, engine.last_site_event_at())
         if instant is None:
             return [], None, False
         if last is None or instant >= last:
@@ -385,12 +390,17 @@ def build_report(
     else:
         for t in timers:
             counting.add(t)
-    # Obligations (site events), evaluated at the same instant under the same rules.
+    # Obligations (site events), evaluated at the same instant under the same
+    # rules, for the school years status_as_of gives: those with site events,
+    # and the one holding the instant (owed from its rentrée, events or not).
     instant = instant or as_of or engine.last_site_event_at()
-    if instant is not None:
+    if instant is not None and engine._has_obligations(catalogue or engine.catalogue):
         counting.at = instant
         for t in engine.obligation_timers(
-            instant, catalogue=catalogue, calendar_spec=calendar_spec
+            instant,
+            catalogue=catalogue,
+            calendar_spec=calendar_spec,
+            school_years=engine.obligation_years(instant),
         ):
             counting.add(t)
 
@@ -400,9 +410,12 @@ def build_report(
             continue
         counts = tally.by_engagement.get(e.id, Counter())
         unit = None if e.target is None else e.target.unit.value
+        mixed = False
         if e.target is None and counts:
             units = set(tally.units.get(e.id, ()))
             unit = units.pop() if len(units) == 1 else None
+            # Delays announced in several units: no statistic adds weeks to days.
+            mixed = len(units) > 1
         entry: dict[str, Any] = {
             "id": e.id,
             "title": e.title,
@@ -413,7 +426,7 @@ def build_report(
             else (str(e.target) if e.target is not None else obligation_target(e, lang)),
         }
         entry.update(_figures(counts))
-        entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit)
+        entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit, mixed=mixed)
         engagements.append(entry)
 
     groups = [

@@ -84,6 +84,7 @@ class _Engine(Protocol):
     def sites(self) -> dict[str, str]: ...
     def site_history(self, site: str | None) -> list[SiteEvent]: ...
     def last_site_event_at(self) -> dt.datetime | None: ...
+    def last_event_at(self) -> dt.datetime | None: ...
     def obligation_timers(
         self,
         as_of: dt.datetime | None = None,
@@ -363,7 +364,8 @@ class SiteRecording:
     ) -> str:
         """Why an obligation stands where it does for a site (``None``: the service) and period.
 
-        Without ``period``, the site's last period of that engagement.
+        Without ``period``, the site's last period of that engagement.  Without
+        ``now``, as the review: at the last event of the whole log.
         """
         engagement = self.catalogue.engagement(engagement_id)
         if engagement.obligation is None:
@@ -371,9 +373,14 @@ class SiteRecording:
                 f"{engagement_id!r} is a {engagement.kind.value} engagement, not an obligation"
             )
         subject = site or SERVICE
+        if now is None:  # as the review: at the last event of the whole log
+            known = [i for i in (self.last_event_at(), self.last_site_event_at()) if i is not None]
+            now = max(known) if known else None
+        # The school years the review and status_as_of count at ``now``.
+        years = None if now is None else SiteRecording.obligation_years(self, now)
         timers = [
             t
-            for t in self.obligation_timers(now)
+            for t in self.obligation_timers(now, school_years=years)
             if t.engagement_id == engagement_id and t.contact_id == subject
         ]
         if period is not None:

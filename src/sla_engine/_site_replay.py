@@ -25,6 +25,11 @@ class SiteReplaySummary:
     rejected: int
 
 
+#: The field a site rule's refusal is about (``in_future``, ``outside_calendar``:
+#: the instant).
+_FIELD_OF_RULE = {"unknown_site": "site", "id_reused": "event_id", "unknown_what": "what"}
+
+
 def replay_sites(
     engine: SlaEngine,
     register: str | os.PathLike[str] | None,
@@ -59,7 +64,7 @@ def replay_sites(
                 counts["recorded" if outcome == "recorded" else "duplicates"] += 1
             else:
                 code = getattr(outcome.error, "code", "")
-                field = {"unknown_site": "site", "id_reused": "event_id"}.get(code, "occurred_at")
+                field = _FIELD_OF_RULE.get(code, "occurred_at")
                 reject(
                     RejectedSiteRow(
                         row.source, row.line, field, str(outcome.error), row.event.event_id
