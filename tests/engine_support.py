@@ -119,3 +119,29 @@ def store_for(backend: str, folder: Path) -> str | None:
 
 
 EngineFactory = Callable[..., SlaEngine]
+
+
+def one_engagement(target: str, extra: str = "", *, source: str = "tests") -> str:
+    """A catalogue's TOML text: one response engagement « e » on e-mails, in calendar fr.
+
+    ``target`` is its delay; ``extra``, more keys of the engagement (a pause,
+    ``warn_at``…).
+    """
+    return f"""
+[catalogue]
+id = "one"
+title = "One engagement"
+version = "1"
+calendar = "fr"
+
+[[engagement]]
+id = "e"
+title = "Nous vous répondons sous {target}."
+source = "{source}"
+kind = "response"
+when = {{ channel = ["email"] }}
+start = "received"
+stop = ["answered"]
+target = "{target}"
+{extra}
+"""

@@ -19,6 +19,8 @@ import pytest
 from sla_engine import ContactEvent, SlaEngine, calendar, parse_catalogue
 from sla_engine._text import format_instant
 
+from .engine_support import one_engagement
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -27,24 +29,7 @@ def _at(*args: int) -> dt.datetime:
 
 
 def _catalogue(target: str, extra: str = "") -> str:
-    return f"""
-[catalogue]
-id = "service"
-title = "Service"
-version = "1"
-calendar = "fr"
-
-[[engagement]]
-id = "e"
-title = "Nous vous répondons sous {target}."
-source = "tests/test_service_settings.py"
-kind = "response"
-when = {{ channel = ["email"] }}
-start = "received"
-stop = ["answered"]
-target = "{target}"
-{extra}
-"""
+    return one_engagement(target, extra, source="tests/test_service_settings.py")
 
 
 def _history(*events: tuple[str, dt.datetime]) -> list[ContactEvent]:

@@ -21,29 +21,13 @@ from sla_engine import ContactEvent, SlaEngine, TimerState, calendar, parse_cata
 from sla_engine import strategies as sla
 from sla_engine._timers import Timer, evaluate_contact
 
+from .engine_support import one_engagement
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
 def _catalogue(target: str, warn: str = "[0.5, 0.8]", pause: str = "") -> str:
-    return f"""
-[catalogue]
-id = "warnings"
-title = "Warnings"
-version = "1"
-calendar = "fr"
-
-[[engagement]]
-id = "e"
-title = "Nous vous répondons sous {target}."
-source = "tests/test_warnings.py"
-kind = "response"
-when = {{ channel = ["email"] }}
-start = "received"
-stop = ["answered"]
-target = "{target}"
-warn_at = {warn}
-{pause}
-"""
+    return one_engagement(target, f"warn_at = {warn}\n{pause}", source="tests/test_warnings.py")
 
 
 def _at(*args: int) -> dt.datetime:
