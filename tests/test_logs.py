@@ -150,7 +150,7 @@ occurred_at_format = "%d/%m/%Y %H:%M"
 
 T = "2025-10-20T10:00:00+02:00"
 MALFORMED = [
-    ("bad timestamp", "E9,C1,answered,17/10/2025,,,,,,", "occurred_at", "is not an ISO 8601"),
+    ("bad timestamp", "E9,C1,answered,17/10/2025,,,,,,", "occurred_at", "not an ISO 8601"),
     ("naive timestamp", "E9,C1,answered," + T[:19] + ",,,,,,", "occurred_at", "has no UTC offset"),
     ("empty timestamp", "E9,C1,answered,,,,,,,", "occurred_at", "missing"),
     ("unknown type", "E9,C1,anwsered," + T + ",,,,,,", "type", "unknown event type"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 from pathlib import Path
 
@@ -78,19 +79,19 @@ class TestFreeText:
         assert engine.history("C-1")[0].attributes == {"subject": "Demande de bourse"}
 
 
-SECRETS = ("DSDEN-TRES-SECRET", "E-SECRET-42", "harcelement")
+PERSONALS = ("DSDEN-TRES-PERSONAL", "E-PERSONAL-42", "harcelement")
 
 
 def _record_secrets(engine: SlaEngine) -> None:
     engine.record(
         {
-            "event_id": "E-SECRET-42",
+            "event_id": "E-PERSONAL-42",
             "contact_id": "C-1",
             "type": "received",
             "occurred_at": at(2025, 11, 7),
             "channel": "email",
             "category": "harcelement",
-            "service": "DSDEN-TRES-SECRET",
+            "service": "DSDEN-TRES-PERSONAL",
             "requester": IDENTITY,
         }
     )
@@ -113,11 +114,11 @@ class TestEncryptionAtRest:
         engine = SlaEngine("marianne-besancon", "fr", store=f"sqlite:///{store}",
                            cipher_key=CIPHER_KEY, pseudonym_key=KEY)  # fmt: skip
         _record_secrets(engine)
-        assert engine.history("C-1")[0].service == "DSDEN-TRES-SECRET"  # readable with the key
+        assert engine.history("C-1")[0].service == "DSDEN-TRES-PERSONAL"  # readable with the key
         assert {t.engagement_id for t in engine.timers("C-1", now=at(2025, 11, 20))} == {"email-5"}
         engine.close()
         raw = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))  # with the WAL
-        for secret in (*SECRETS, IDENTITY, pseudonym(IDENTITY, KEY)):
+        for secret in (*PERSONALS, IDENTITY, pseudonym(IDENTITY, KEY)):
             assert secret.encode() not in raw, secret
         # The same store without the key cannot be read.
         with pytest.raises(Exception):  # noqa: B017, PT011 - eventsourcing decides the type
@@ -139,7 +140,7 @@ class TestEncryptionAtRest:
                 for row in db.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from the catalog
                     dumped += repr(row)
         assert "sla_timers" in tables
-        for secret in (*SECRETS, IDENTITY, pseudonym(IDENTITY, KEY)):
+        for secret in (*PERSONALS, IDENTITY, pseudonym(IDENTITY, KEY)):
             assert secret not in dumped, secret
             assert secret.encode().hex() not in dumped, secret
 
@@ -202,3 +203,118 @@ class TestErasure:
     def test_forget_needs_a_pseudonymisation_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         with pytest.raises(SlaEngineError, match="no pseudonymisation key"):
             make_engine().forget(IDENTITY)
+
+
+# -- rejects and errors never repeat what a row holds ----------------------------------
+
+PERSONAL = "Mme Dupont harcelee par son ex-mari"
+
+
+def _leaky_rows() -> list[dict[str, object]]:
+    base = {"occurred_at": "2025-10-06T10:00:00+02:00"}
+    return [
+        {**base, "event_id": "E1", "contact_id": "C1", "type": "received", "channel": "email"},
+        {**base, "event_id": "E2", "contact_id": "C1", "type": "acknowledged",
+         "attributes": {"announced_delay": "3 semaines, " + PERSONAL}},
+        {**base, "event_id": "E3", "contact_id": "C2", "type": "received", "channel": PERSONAL},
+        {**base, "event_id": "E4", "contact_id": "C3", "type": "received", "channel": "email",
+         "priority": PERSONAL},
+        {**base, "event_id": "E5", "contact_id": "C3", "type": PERSONAL},
+        {"event_id": "E6", "contact_id": "C4", "type": "received", "occurred_at": PERSONAL,
+         "channel": "email"},
+        {**base, "event_id": "E9", "contact_id": "C7", "type": "received", "channel": "email",
+         "recorded_at": PERSONAL},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("form", ["jsonl", "csv-rows", "csv-columns"])
+def test_a_rejects_file_never_repeats_a_rows_values(tmp_path: Path, form: str) -> None:
+    import csv
+    import io
+
+    from sla_engine._replay import replay
+
+    rows = _leaky_rows()
+    if form == "jsonl":
+        log = tmp_path / "log.jsonl"
+        log.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    else:
+        log = tmp_path / "log.csv"
+        names = ["event_id", "contact_id", "type", "occurred_at", "recorded_at", "channel",
+                 "priority", "attributes"]  # fmt: skip
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(names)
+        for r in rows:
+            writer.writerow(
+                [json.dumps(r[n]) if n == "attributes" and n in r else r.get(n, "") for n in names]
+            )
+        log.write_text(out.getvalue())
+    engine = SlaEngine("marianne-besancon", "fr", store="memory")
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, columnar=form == "csv-columns")
+    assert (summary.recorded, summary.rejected) == (1, 6)
+    text = rejects.getvalue()
+    assert "Dupont" not in text
+    fields = sorted(r["field"] for r in csv.DictReader(io.StringIO(text)))
+    assert fields == sorted(
+        ["announced_delay", "channel", "priority", "type", "occurred_at", "recorded_at"]
+    )
+    engine.close()
+
+
+def test_a_site_logs_rejects_never_repeat_its_values(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from sla_engine import load_catalogue
+    from sla_engine._site_replay import replay_sites
+
+    register = tmp_path / "sites.csv"
+    register.write_text("id,name\nE1,École A\n")
+    log = tmp_path / "site-log.csv"
+    log.write_text(
+        "event_id,site,type,occurred_at,what\n"
+        "X1,E1,visited,2025-09-10T10:00:00+02:00,passage\n"
+        f"X2,E1,{PERSONAL},2025-09-10T10:00:00+02:00,passage\n"
+        f"X3,E1,visited,{PERSONAL},passage\n"
+        f"X4,{PERSONAL},visited,2025-09-10T10:00:00+02:00,passage\n"
+    )
+    engine = SlaEngine(load_catalogue("qualicirco"), "fr+B", store="memory")
+    out = io.StringIO()
+    replay_sites(engine, register, [log], rejects=csv.writer(out))
+    assert "Dupont" not in out.getvalue()
+    assert [r[3] for r in csv.reader(io.StringIO(out.getvalue()))] == [
+        "type",
+        "occurred_at",
+        "site",
+    ]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"channel": PERSONAL},
+        {"channel": "email", "priority": PERSONAL},
+        {"channel": "email", "type": PERSONAL},
+        {"channel": "email", "announced_delay": "3 semaines, " + PERSONAL},
+    ],
+    ids=str,
+)
+def test_an_events_error_names_its_field_not_its_value(fields: dict[str, str]) -> None:
+    import datetime as dt
+
+    from sla_engine import ContactEvent, SlaEngineError
+
+    values: dict[str, object] = {
+        "event_id": "1",
+        "contact_id": "C",
+        "type": "received",
+        "occurred_at": dt.datetime(2025, 10, 6, 10, tzinfo=dt.UTC),
+        **fields,
+    }
+    with pytest.raises(SlaEngineError) as caught:
+        ContactEvent(**values)  # type: ignore[arg-type]
+    assert "Dupont" not in str(caught.value)
+    (field,) = [name for name, value in fields.items() if PERSONAL in value]
+    assert str(caught.value).startswith(f"{field}: ")

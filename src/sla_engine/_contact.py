@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -28,7 +28,7 @@ from eventsourcing.domain import (
 from eventsourcing.utils import get_topic
 
 from ._delay import Delay
-from ._errors import DataError, SlaEngineError
+from ._errors import DataError, SlaEngineError, redacted
 from ._time import fixed_offset, microseconds, require_aware
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
@@ -89,12 +89,30 @@ class Outcomes(Generic[R]):
         return tuple(o for o in self.outcomes if not isinstance(o, RecordOutcome))
 
 
+_T = TypeVar("_T")
+
+
+def _unquoted(parse: Callable[[Any], _T], value: Any, field: str) -> _T:
+    """``parse(value)``, whose error, if any, does not repeat ``value``.
+
+    An event's field may hold anything, a person's situation too: the error
+    an event raises names the field and says what is wrong, never what was
+    written there (docs/security.md).
+    """
+    try:
+        return parse(value)
+    except DataError as error:
+        raise DataError(redacted(error), field=field) from None
+    except SlaEngineError as error:
+        raise type(error)(f"{field}: {redacted(error)}") from None
+
+
 def _optional_channel(value: str | None) -> str | None:
-    return None if value is None else str(Channel.parse(value))
+    return None if value is None else str(_unquoted(Channel.parse, value, "channel"))
 
 
 def _optional_priority(value: str | None) -> str | None:
-    return None if value is None else str(Priority.parse(value))
+    return None if value is None else str(_unquoted(Priority.parse, value, "priority"))
 
 
 def _optional_category(value: str | None) -> str | None:
@@ -102,11 +120,11 @@ def _optional_category(value: str | None) -> str | None:
 
 
 def _optional_delay(value: Delay | str | None) -> Delay | None:
-    return None if value is None else Delay.parse(value)
+    return None if value is None else _unquoted(Delay.parse, value, "announced_delay")
 
 
 def _event_type(value: EventType | str) -> EventType:
-    return EventType.parse(value)  # type: ignore[return-value]
+    return _unquoted(EventType.parse, value, "type")  # type: ignore[return-value]
 
 
 def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:

@@ -13,7 +13,7 @@ import unicodedata
 
 import attrs
 
-from ._errors import DelayError
+from ._errors import DelayError, with_redacted
 
 __all__ = ["Delay", "Unit", "normalise_words"]
 
@@ -73,7 +73,10 @@ class Unit(enum.StrEnum):
             return _UNIT_NAMES[normalise_words(text)]
         except (KeyError, TypeError):
             known = ", ".join(u.value for u in cls)
-            raise DelayError(f"unknown unit {text!r}; known units: {known}") from None
+            raise with_redacted(
+                DelayError(f"unknown unit {text!r}; known units: {known}"),
+                f"unknown unit; known units: {known}",
+            ) from None
 
 
 _DAY_COUNTS = frozenset({Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES})
@@ -179,17 +182,23 @@ class Delay:
         # The amount is read from the raw text: normalising would turn « -3 » into « 3 ».
         match = _AMOUNT_UNIT.match(text)
         if match is None:
-            raise DelayError(
-                f"cannot read the delay {text!r}: expected an amount and a unit, "
-                "such as '15 jours ouvrés'"
+            raise with_redacted(
+                DelayError(
+                    f"cannot read the delay {text!r}: expected an amount and a unit, "
+                    "such as '15 jours ouvrés'"
+                ),
+                "cannot read the delay: expected an amount and a unit, such as '15 jours ouvrés'",
             )
         amount, unit_name = match[1], normalise_words(match[2])
         try:
             unit = _UNIT_NAMES[unit_name]
         except KeyError:
             known = ", ".join(u.value for u in Unit)
-            raise DelayError(
-                f"unknown unit {unit_name!r} in the delay {text!r}; known units: {known}"
+            raise with_redacted(
+                DelayError(
+                    f"unknown unit {unit_name!r} in the delay {text!r}; known units: {known}"
+                ),
+                f"unknown unit in the delay; known units: {known}",
             ) from None
         return cls(int(amount), unit)
 

@@ -9,6 +9,7 @@ file say where: the file, the line and the field.
 from __future__ import annotations
 
 import datetime as dt
+import typing
 
 __all__ = [
     "CalendarCoverageError",
@@ -19,11 +20,34 @@ __all__ = [
     "InvalidTimeError",
     "NaiveDatetimeError",
     "SlaEngineError",
+    "redacted",
+    "with_redacted",
 ]
 
 
 class SlaEngineError(Exception):
     """Base class of every error raised by sla-engine."""
+
+    #: The message without the input it quotes, when it quotes some: what a
+    #: rejects file, a log line or an event's own error may say (an event's
+    #: field can hold anything, personal data too).
+    redacted: str | None = None
+
+
+_E = typing.TypeVar("_E", bound=SlaEngineError)
+
+
+def with_redacted(error: _E, text: str) -> _E:
+    """``error``, whose message quotes input, with ``text``: the same without it."""
+    error.redacted = text
+    return error
+
+
+def redacted(error: BaseException) -> str:
+    """What may be said of ``error`` without repeating its input: a reason, no location."""
+    if isinstance(error, SlaEngineError) and error.redacted is not None:
+        return error.redacted
+    return error.message if isinstance(error, DataError) else str(error)
 
 
 class DataError(SlaEngineError, ValueError):

@@ -36,7 +36,7 @@ from ._contact import (
     _optional_delay,
     _optional_priority,
 )
-from ._errors import DataError, SlaEngineError
+from ._errors import DataError, SlaEngineError, redacted, with_redacted
 from ._time import localise, parse_instant, time_zone
 from ._vocabulary import EventType
 
@@ -457,7 +457,7 @@ class _Rows:
             event = ContactEvent(attributes=attributes, **values)
 
         except (SlaEngineError, ValueError, TypeError) as error:
-            reason = error.message if isinstance(error, DataError) else str(error)
+            reason = redacted(error)  # never the row's content (docs/security.md)
             if field == _CONSTRUCTING:
                 if isinstance(error, DataError) and error.field:
                     field = error.field
@@ -487,13 +487,17 @@ class _Rows:
             try:
                 naive = dt.datetime.strptime(text, self.mapping.time_format)
             except ValueError:
-                raise DataError(
-                    f"{text!r} does not match the format {self.mapping.time_format!r}"
+                raise with_redacted(
+                    DataError(f"{text!r} does not match the format {self.mapping.time_format!r}"),
+                    f"does not match the format {self.mapping.time_format!r}",
                 ) from None
             if naive.tzinfo is not None:
                 return naive
             if self.tz is None:
-                raise DataError(f"{text!r} has no UTC offset: name the time zone (--assume-tz)")
+                raise with_redacted(
+                    DataError(f"{text!r} has no UTC offset: name the time zone (--assume-tz)"),
+                    "no UTC offset: name the time zone (--assume-tz)",
+                )
             return localise(naive, self.tz)
         return parse_instant(text, assume_tz=self.tz)
 

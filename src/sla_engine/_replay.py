@@ -67,7 +67,7 @@ class _Rejects:
     def add(self, row: RejectedRow) -> None:
         self.count += 1
         if self.writer is not None:
-            # A reason quotes the export's values at most; no row content is written.
+            # Reasons quote no field's value (errors' redacted form): no row content.
             self.writer.writerow(
                 [row.source, row.line, row.event_id or "", row.field or "", row.reason]
             )

@@ -42,7 +42,7 @@ from eventsourcing.utils import get_topic
 
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
-from ._errors import DataError, SlaEngineError
+from ._errors import DataError, SlaEngineError, redacted, with_redacted
 from ._time import fixed_offset, parse_instant, require_aware
 
 __all__ = [
@@ -89,8 +89,10 @@ class SiteEventType(enum.StrEnum):
         key = normalise_words(str(text))
         found = _TYPE_NAMES.get(key)
         if found is None:
-            raise DataError(
-                f"unknown site event type {text!r}; known: {', '.join(m.value for m in cls)}"
+            known = ", ".join(m.value for m in cls)
+            raise with_redacted(
+                DataError(f"unknown site event type {text!r}; known: {known}"),
+                f"unknown site event type; known: {known}",
             )
         return found
 
@@ -152,10 +154,13 @@ def check_site_id(value: str | None) -> str | None:
     if not text:
         return None
     if not _SITE_ID.match(text) or text == SERVICE:
-        raise DataError(
-            f"{text!r} is not a site id: use up to 64 letters, digits, '_', '.' and '-' "
-            f"(and not {SERVICE!r}, the service itself)",
-            field="site",
+        rule = (
+            f"use up to 64 letters, digits, '_', '.' and '-' (and not {SERVICE!r}, "
+            "the service itself)"
+        )
+        raise with_redacted(
+            DataError(f"{text!r} is not a site id: {rule}", field="site"),
+            f"not a site id: {rule}",
         )
     return text
 
@@ -175,7 +180,19 @@ def _what(value: str | None) -> str | None:
 
 
 def _event_type(value: SiteEventType | str) -> SiteEventType:
-    return value if isinstance(value, SiteEventType) else SiteEventType.parse(value)
+    if isinstance(value, SiteEventType):
+        return value
+    try:
+        return SiteEventType.parse(value)
+    except DataError as error:  # an event's error never repeats what was written
+        raise DataError(redacted(error), field="type") from None
+
+
+def _event_site(value: str | None) -> str | None:
+    try:
+        return check_site_id(value)
+    except DataError as error:  # an event's error never repeats what was written
+        raise DataError(redacted(error), field="site") from None
 
 
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None) -> None:
@@ -205,7 +222,7 @@ class SiteEvent:
     event_id: str = attrs.field(converter=_event_id)
     type: SiteEventType = attrs.field(converter=_event_type)
     occurred_at: dt.datetime = attrs.field(converter=_fixed, validator=_aware)
-    site: str | None = attrs.field(default=None, converter=check_site_id)
+    site: str | None = attrs.field(default=None, converter=_event_site)
     what: str | None = attrs.field(default=None, converter=_what)
     #: When the engine recorded it (set by the engine).
     recorded_at: dt.datetime | None = attrs.field(default=None, converter=_fixed, validator=_aware)
@@ -534,7 +551,7 @@ def _site_row(
             what=values.get("what") or None,
         )
     except (SlaEngineError, ValueError) as error:
-        message = error.message if isinstance(error, DataError) else str(error)
+        message = redacted(error)  # never the row's content (docs/security.md)
         named = error.field if isinstance(error, DataError) and error.field else field
         return RejectedSiteRow(source, line, named, message, event_id)
     return SiteLogRow(source, line, event)

@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._errors import InvalidTimeError, NaiveDatetimeError
+from ._errors import InvalidTimeError, NaiveDatetimeError, with_redacted
 
 __all__ = [
     "first_instant_of",
@@ -112,8 +112,11 @@ def parse_instant(text: str, *, assume_tz: str | dt.tzinfo | None = None) -> dt.
     try:
         value = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidTimeError(
-            f"{text!r} is not an ISO 8601 date-time such as 2025-10-17T16:05:00+02:00"
+        raise with_redacted(
+            InvalidTimeError(
+                f"{text!r} is not an ISO 8601 date-time such as 2025-10-17T16:05:00+02:00"
+            ),
+            "not an ISO 8601 date-time such as 2025-10-17T16:05:00+02:00",
         ) from None
     if value.tzinfo is None:
         if assume_tz is None:

@@ -11,7 +11,7 @@ import enum
 import functools
 
 from ._delay import normalise_words
-from ._errors import DataError
+from ._errors import DataError, with_redacted
 
 __all__ = ["Channel", "EventType", "Priority", "canonical_category"]
 
@@ -28,8 +28,10 @@ class _Vocabulary(enum.StrEnum):
         # The canonical spelling is by far the most frequent: no normalising then.
         member = table.get(text) or table.get(normalise_words(str(text)))
         if member is None:
-            raise DataError(
-                f"unknown {cls._label()} {text!r}; known: {', '.join(m.value for m in cls)}"
+            known = ", ".join(m.value for m in cls)
+            raise with_redacted(
+                DataError(f"unknown {cls._label()} {text!r}; known: {known}"),
+                f"unknown {cls._label()}; known: {known}",
             )
         return member
 
