@@ -72,3 +72,47 @@ def test_the_command_line_says_so_in_one_line(
     err = capsys.readouterr().err
     assert err.startswith("sla-engine: error: cannot open the store")
     assert "Traceback" not in err
+
+
+# -- closures from iCalendar files: what RFC 5545 says they close ------------------------
+
+_ICS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//sla-engine tests//EN
+{events}END:VCALENDAR
+"""
+
+
+def _closed_days(tmp_path: Path, *events: str) -> list[str]:
+    path = tmp_path / "closures.ics"
+    body = "".join(f"BEGIN:VEVENT\nUID:{n}\n{e}\nEND:VEVENT\n" for n, e in enumerate(events))
+    path.write_text(_ICS.format(events=body))
+    cal = sla_engine.calendar("fr").with_closures_from_ics(path)
+    return sorted({d.isoformat() for c in cal.closures for d in c.days()})
+
+
+def test_an_ics_event_may_give_its_duration(tmp_path: Path) -> None:
+    days = _closed_days(tmp_path, "SUMMARY:Inventaire\nDTSTART;VALUE=DATE:20251201\nDURATION:P3D")
+    assert days == ["2025-12-01", "2025-12-02", "2025-12-03"]
+
+
+def test_a_timed_ics_event_ends_at_the_services_local_midnight(tmp_path: Path) -> None:
+    # 08:00 UTC to 23:00 UTC: 9:00 to midnight in Paris, the 9th stays open.
+    assert _closed_days(tmp_path, "DTSTART:20251208T080000Z\nDTEND:20251208T230000Z") == [
+        "2025-12-08"
+    ]
+    # 22:00 UTC to midnight UTC: 23:00 to 1:00 in Paris, two local days.
+    assert _closed_days(tmp_path, "DTSTART:20251215T220000Z\nDTEND:20251216T000000Z") == [
+        "2025-12-15",
+        "2025-12-16",
+    ]
+
+
+def test_a_cancelled_ics_event_closes_nothing_and_rdate_is_refused(tmp_path: Path) -> None:
+    assert _closed_days(
+        tmp_path,
+        "STATUS:CANCELLED\nDTSTART;VALUE=DATE:20251222\nDTEND;VALUE=DATE:20251223",
+        "DTSTART;VALUE=DATE:20251224\nDTEND;VALUE=DATE:20251225",
+    ) == ["2025-12-24"]
+    with pytest.raises(SlaEngineError, match="repeats \\(RDATE\\)"):
+        _closed_days(tmp_path, "DTSTART;VALUE=DATE:20260514\nRDATE;VALUE=DATE:20260515")

@@ -49,11 +49,14 @@ def to_closure(item: ClosureLike) -> Closure:
     raise TypeError(f"cannot read a closure from {item!r}: give a date or (first, last[, reason])")
 
 
+def _local(value: dt.datetime, tz: dt.tzinfo | None) -> dt.datetime:
+    """``value`` in ``tz`` when both are known; a floating time as it is."""
+    return value.astimezone(tz) if value.tzinfo is not None and tz is not None else value
+
+
 def _event_day(value: object, *, tz: dt.tzinfo | None) -> dt.date:
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None and tz is not None:
-            value = value.astimezone(tz)
-        return value.date()
+        return _local(value, tz).date()
     if isinstance(value, dt.date):
         return value
     raise TypeError(type(value).__name__)
@@ -63,9 +66,12 @@ def closures_from_ics(path: str | Path, *, tz: dt.tzinfo | None = None) -> tuple
     """Read closure days from the ``VEVENT`` s of an iCalendar (RFC 5545) file.
 
     All-day events close their days (``DTEND`` is exclusive, as the RFC says);
-    timed events close every local day they touch, in ``tz`` when given.  The
-    event's ``SUMMARY`` is the reason.  Recurring events (``RRULE``) are
-    refused rather than half-read: list each occurrence, or expand them first.
+    timed events close every local day they touch, in ``tz`` when given (one
+    ending at local midnight leaves the next day open).  An event may give
+    its ``DURATION`` instead of its ``DTEND``.  The event's ``SUMMARY`` is the
+    reason; a cancelled event (``STATUS:CANCELLED``) closes nothing.
+    Recurring events (``RRULE``, ``RDATE``) are refused rather than
+    half-read: list each occurrence, or expand them first.
     """
     import icalendar  # imported here: only this reader needs it
 
@@ -81,26 +87,31 @@ def closures_from_ics(path: str | Path, *, tz: dt.tzinfo | None = None) -> tuple
         uid = event.get("UID")
         if uid:
             where += f" (UID {uid})"
-        if event.get("RRULE") is not None:
-            raise CalendarDataError(
-                f"{where} repeats (RRULE): list each closure as its own event",
-                source=str(path),
-                field="RRULE",
-            )
+        for rule in ("RRULE", "RDATE"):
+            if event.get(rule) is not None:
+                raise CalendarDataError(
+                    f"{where} repeats ({rule}): list each closure as its own event",
+                    source=str(path),
+                    field=rule,
+                )
+        if str(event.get("STATUS") or "").upper() == "CANCELLED":
+            continue
         start = event.get("DTSTART")
         if start is None:
             raise CalendarDataError(f"{where} has no DTSTART", source=str(path), field="DTSTART")
-        end = event.get("DTEND")
         first = _event_day(start.dt, tz=tz)
-        if end is None:
+        end_value = None if event.get("DTEND") is None else event.get("DTEND").dt
+        if end_value is None and event.get("DURATION") is not None:
+            end_value = start.dt + event.get("DURATION").dt
+        if end_value is None:
             last = first
-        elif isinstance(end.dt, dt.datetime):
-            end_at = end.dt
-            last = _event_day(end_at, tz=tz)
+        elif isinstance(end_value, dt.datetime):
+            end_at = _local(end_value, tz)
+            last = end_at.date()
             if end_at.time() == dt.time(0) and last > first:
-                last -= dt.timedelta(days=1)  # ends at midnight: the day after is open
+                last -= dt.timedelta(days=1)  # ends at local midnight: the day after is open
         else:
-            last = end.dt - dt.timedelta(days=1)  # DTEND of an all-day event is exclusive
+            last = end_value - dt.timedelta(days=1)  # an all-day event's end is exclusive
         if last < first:
             raise CalendarDataError(
                 f"{where} ends before it starts ({first} to {last})",
