@@ -172,3 +172,53 @@ def test_console_script_is_installed() -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(result.stdout)["due_date"] == "2025-11-17"
+
+
+# -- what the command line says of files and stores it cannot read ----------------------
+
+
+def test_a_file_that_is_not_utf8_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(b"received_at;delay\n2025-10-17T16:05:00+02:00;15 jours ouvr\xe9s\n")
+    assert main(["deadline", "--calendar", "fr", "--input", str(cases)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "not UTF-8" in err
+
+
+def test_a_date_past_the_year_9999_is_a_rejected_row_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        "received_at,delay\n"
+        "2025-10-17T16:05:00+02:00,15 jours ouvrés\n"
+        "9999-11-30T10:00:00+00:00,2 mois\n"
+        "2025-10-17T16:05:00+02:00,1 jour ouvré\n"
+    )
+    assert main(["deadline", "--calendar", "fr", "--input", str(cases)]) == 1
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 3  # the header and both good rows
+    assert ":3: received_at:" in err
+    single = ["deadline", "--calendar", "fr", "--received", "9999-12-30T10:00:00+00:00"]
+    assert main([*single, "--delay", "5 jours calendaires", "--no-extend"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_encrypted_store_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+    import os
+
+    store = tmp_path / "enc.db"
+    key = base64.b64encode(os.urandom(32)).decode()
+    from sla_engine import SlaEngine
+
+    SlaEngine("marianne-besancon", "fr", store=str(store), cipher_key=key).close()
+    assert main(["report", "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "encrypted" in err

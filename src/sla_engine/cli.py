@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.persistence import MapperDeserialisationError
+
 from . import __version__, _cli_audit
 from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
@@ -89,6 +92,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sla-engine: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
+        print(f"sla-engine: error: {error}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as error:
+        print(
+            f"sla-engine: error: a file is not UTF-8 text ({error.reason} at byte "
+            f"{error.start}): save it as UTF-8 (CSV UTF-8 in a spreadsheet)",
+            file=sys.stderr,
+        )
+        return 2
+    except MapperDeserialisationError:
+        print(
+            "sla-engine: error: the store's events cannot be read: they are encrypted or "
+            "compressed (the command line opens plain stores; open this one from Python "
+            "with its cipher_key)",
+            file=sys.stderr,
+        )
+        return 2
+    except EventSourcingError as error:  # the store: a server out of reach…
+        print(f"sla-engine: error: the store: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    except (OverflowError, ValueError) as error:  # a date past the year 9999, mostly
         print(f"sla-engine: error: {error}", file=sys.stderr)
         return 2
 
@@ -195,6 +219,8 @@ def _bulk_row(row: dict[str, str], options: argparse.Namespace) -> dict[str, str
         result = deadline(received, delay, cal, extend=_extend(options))
     except SlaEngineError as error:
         raise _RowError(field, str(error)) from None
+    except (ValueError, OverflowError):  # date arithmetic past year 9999
+        raise _RowError(field, "the deadline falls outside the years a date can hold") from None
     return {"due_date": result.due_date.isoformat(), "expires_at": result.expires_at.isoformat()}
 
 
