@@ -318,3 +318,23 @@ def test_an_events_error_names_its_field_not_its_value(fields: dict[str, str]) -
     assert "Dupont" not in str(caught.value)
     (field,) = [name for name, value in fields.items() if PERSONAL in value]
     assert str(caught.value).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_an_attribute_named_in_prose_is_not_stored(tmp_path: Path, columnar: bool) -> None:
+    import io
+
+    from sla_engine._replay import replay
+
+    log = tmp_path / "log.csv"
+    attributes = json.dumps({PERSONAL: True, "rings": 3}).replace('"', '""')
+    log.write_text(
+        "event_id,contact_id,type,occurred_at,channel,attributes\n"
+        f'E1,C1,received,2025-10-06T10:00:00+02:00,phone,"{attributes}"\n'
+    )
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"))
+    replay(engine, [log], rejects=io.StringIO(), columnar=columnar)
+    (event,) = engine.history("C1")
+    assert dict(event.attributes) == {"rings": 3}
+    engine.close()
+    assert b"Dupont" not in (tmp_path / "s.db").read_bytes()

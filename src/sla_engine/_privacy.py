@@ -105,9 +105,14 @@ class Privacy:
             for name in ("reason", "to"):
                 if looks_like_free_text(getattr(event, name)):
                     changes[name] = None
+            # A name can hold prose as well as a value (« Mme X, victime de… »: true).
             attributes: Mapping[str, Any] = event.attributes
-            if any(looks_like_free_text(v) for v in attributes.values()):
+            if any(
+                looks_like_free_text(k) or looks_like_free_text(v) for k, v in attributes.items()
+            ):
                 changes["attributes"] = {
-                    k: v for k, v in attributes.items() if not looks_like_free_text(v)
+                    k: v
+                    for k, v in attributes.items()
+                    if not (looks_like_free_text(k) or looks_like_free_text(v))
                 }
         return attrs.evolve(event, **changes) if changes else event
