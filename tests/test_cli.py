@@ -222,3 +222,14 @@ def test_an_encrypted_store_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "encrypted" in err
+
+
+def test_a_first_replay_without_a_catalogue_says_what_it_needs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text("event_id,contact_id,type,occurred_at,channel\n")
+    store = tmp_path / "new.db"
+    assert main(["replay", str(log), "--calendar", "fr", "--store", str(store)]) == 2
+    assert "first replay needs --catalogue" in capsys.readouterr().err
+    assert not store.exists()

@@ -152,9 +152,15 @@ def run(options: argparse.Namespace) -> int:
     return int(command(options))
 
 
-def _open(store: str, catalogue: str | None = None, spec: str | None = None) -> SlaEngine:
+def _open(
+    store: str, catalogue: str | None = None, spec: str | None = None, *, replaying: bool = False
+) -> SlaEngine:
     is_url = store.startswith(("sqlite:", "postgres", "memory"))
     if catalogue is None and not is_url and not Path(store).exists():
+        if replaying:
+            raise SlaEngineError(
+                f"no store at {store!r} yet: its first replay needs --catalogue (and --calendar)"
+            )
         raise SlaEngineError(f"no store at {store!r}: replay a log into it first")
 
     return SlaEngine(catalogue, spec, store=store)
@@ -182,7 +188,7 @@ class _Progress:
 def _replay(options: argparse.Namespace) -> int:
     if not options.logs and not options.site_log and options.sites is None:
         raise SlaEngineError("nothing to replay: name a log, a site register or a site log")
-    engine = _open(options.store, options.catalogue, options.calendar)
+    engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
     mapping = None if options.mapping is None else load_mapping(options.mapping)
     progress = _Progress(sys.stderr)
     rejects = None if options.rejects is None else options.rejects.open("w", newline="")
