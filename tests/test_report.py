@@ -289,3 +289,23 @@ def test_delays_announced_in_several_units_have_no_pooled_statistics() -> None:
     (entry,) = [e for e in build_report(one)["engagements"] if e["id"] == "answer-announced"]
     assert entry["delay"]["unit"] == "jours ouvrés"
     assert entry["delay"]["median"] == 3
+
+
+def test_the_school_year_grouping_counts_years_as_obligations_do() -> None:
+    import datetime as dt
+
+    def received(cid: str, day: dt.date) -> dict[str, object]:
+        at = dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+        return {"event_id": cid, "contact_id": cid, "type": "received", "occurred_at": at,
+                "channel": "email"}  # fmt: skip
+
+    later = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: later)
+    days = [dt.date(2025, 7, 31), dt.date(2025, 8, 20), dt.date(2025, 9, 2)]
+    engine.record_many([received(cid, day) for cid, day in zip("ABC", days, strict=True)])
+    groups = {
+        g["by"]["school-year"]: g["total"]
+        for g in build_report(engine, by=["school-year"])["groups"]
+    }
+    # 20 August opens the year of the rentrées of mid-August (La Réunion, Mayotte).
+    assert groups == {"2024-2025": 1, "2025-2026": 2}

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
 
 from . import __version__
+from ._anchors import school_year_of
 from ._calendar import Calendar
 from ._catalogue import Catalogue
 from ._delay import Delay
@@ -38,11 +39,6 @@ __all__ = ["DIMENSIONS", "build_report", "render_csv", "render_markdown"]
 
 DIMENSIONS = ("engagement", "channel", "category", "service", "site", "month", "school-year")
 _COUNTS = ("total", "met", "late", "overdue", "pending", "exempt")
-
-
-def _school_year(day: dt.date) -> str:
-    first = day.year if day.month >= 9 else day.year - 1
-    return f"{first}-{first + 1}"
 
 
 def _start(timer: Timer | dict[str, Any]) -> tuple[dt.datetime | None, str | None]:
@@ -169,7 +165,7 @@ class _Tally:
         self.trend: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         self.breaches: list[tuple[str, str, int, str, str | None, str | None]] = []
 
-    def add(self, t: Timer, day: dt.date) -> None:
+    def add(self, t: Timer, day: dt.date, school_year: str | None = None) -> None:
         self.add_values(
             t.engagement_id,
             t.state.value,
@@ -183,9 +179,16 @@ class _Tally:
                 None if t.due_date is None else t.due_date.isoformat(),
                 None if t.stopped_at is None else t.stopped_at.isoformat(),
             ),
+            school_year,
         )
 
-    def add_record(self, record: dict[str, Any], at: dt.datetime, day: dt.date) -> None:
+    def add_record(
+        self,
+        record: dict[str, Any],
+        at: dt.datetime,
+        day: dt.date,
+        school_year: str | None = None,
+    ) -> None:
         """A timer of the view as stored (:meth:`Timer.to_dict`), as it stands at ``at``.
 
         What :meth:`Timer.at` then :meth:`add` do, without building the timer twice.
@@ -208,6 +211,7 @@ class _Tally:
             (record["channel"], record["category"], record["service"], record.get("site")),
             day,
             (record["contact_id"], record["cycle"], record["due_date"], record["stopped_at"]),
+            school_year,
         )
 
     def add_values(
@@ -219,7 +223,9 @@ class _Tally:
         classification: tuple[str | None, str | None, str | None, str | None],
         day: dt.date,
         breach: tuple[str, int, str | None, str | None],
+        school_year: str | None = None,
     ) -> None:
+        """Count one timer; ``school_year``: its start day's, when grouped by school year."""
         bucket = "pending" if state in _PENDING else state
         self.by_engagement[engagement][bucket] += 1
         if state in ("met", "late") and elapsed is not None:
@@ -236,7 +242,7 @@ class _Tally:
                 "service": service,
                 "site": site,
                 "month": month,
-                "school-year": _school_year(day),
+                "school-year": school_year or school_year_of(day),
             }
             self.groups[tuple((name, values[name]) for name in self.dimensions)][bucket] += 1
         self.trend[(engagement, month)][bucket] += 1
@@ -286,11 +292,16 @@ class _Counting:
             self.end is not None and day > self.end
         ):
             return
+        # The school year as obligations count it: from 1 August, or the
+        # calendar year in a zone whose school year is one (Nouvelle-Calédonie).
+        school_year = (
+            school_year_of(day, cal.school_zone) if "school-year" in self.tally.dimensions else None
+        )
         if isinstance(t, dict):
             assert self.at is not None  # noqa: S101 - a view's timers come with their as_of
-            self.tally.add_record(t, self.at, day)
+            self.tally.add_record(t, self.at, day, school_year)
         else:
-            self.tally.add(t, day)
+            self.tally.add(t, day, school_year)
 
     def add_texts(
         self, texts: Iterable[str], decode: Callable[[str], dict[str, Any]] = decode_record
