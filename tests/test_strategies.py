@@ -43,6 +43,22 @@ def test_contact_histories_obey_the_rules(history: list[ContactEvent]) -> None:
     assert history[0].type.value == "received"
 
 
+@settings(max_examples=200)
+@given(
+    sla.contact_histories(
+        # Around the night of 30 March 2025, when 2:00-3:00 does not exist in Paris.
+        min_received=dt.datetime(2025, 3, 30, 1, 0, tzinfo=sla_engine.calendar("fr").tz),
+        max_received=dt.datetime(2025, 3, 30, 2, 59, tzinfo=sla_engine.calendar("fr").tz),
+        max_gap=dt.timedelta(minutes=50),
+    )
+)
+def test_contact_histories_happen_in_their_order_across_a_clock_change(
+    history: list[ContactEvent],
+) -> None:
+    instants = [e.occurred_at.astimezone(dt.UTC) for e in history]
+    assert instants == sorted(instants)
+
+
 @given(sla.interleaved_histories())
 def test_interleaved_histories_are_recorded_whole(events: list[ContactEvent]) -> None:
     last = max(e.occurred_at for e in events)

@@ -208,8 +208,9 @@ def contact_histories(
       model that knows only some of them; a history ends early when none of
       them is allowed.
     - ``max_events``: at most this many events after the receipt.
-    - ``max_gap``: the longest time between two events (minute resolution;
-      zero, two events at one instant, is drawn too).
+    - ``max_gap``: the longest time between two events, elapsed (not wall-clock:
+      a history crossing a clock change still runs forward), at minute
+      resolution; zero, two events at one instant, is drawn too.
 
     >>> import datetime as dt
     >>> from zoneinfo import ZoneInfo
@@ -266,12 +267,16 @@ def contact_histories(
     ]
 
     longest = max(0, int(max_gap.total_seconds() // 60))
+    zone = when.tzinfo
     suspended = closed = answered = False
     for n in range(1, draw(st.integers(0, max_events)) + 1):
         allowed = _allowed(kinds, suspended=suspended, closed=closed, answered=answered)
         if not allowed:
             break
-        when = when + dt.timedelta(minutes=draw(st.integers(0, longest)))
+        # Elapsed time, added in UTC: on a ZoneInfo datetime ``+`` adds wall-clock
+        # time, which goes back in time after a wall time that a DST change skips.
+        gap = dt.timedelta(minutes=draw(st.integers(0, longest)))
+        when = (when.astimezone(dt.UTC) + gap).astimezone(zone)
         kind = draw(st.sampled_from(allowed))
         announced = None
         if kind == "acknowledged" and draw(st.booleans()):
