@@ -59,6 +59,38 @@ def test_contact_histories_happen_in_their_order_across_a_clock_change(
     assert instants == sorted(instants)
 
 
+_AUTUMN_PARIS = sla_engine.calendar("fr").tz
+# 2:00-3:00 happens twice in Paris on 26 October 2025; fold=1 is the second time.
+_SECOND_230 = dt.datetime(2025, 10, 26, 2, 30, fold=1, tzinfo=_AUTUMN_PARIS)
+_FIRST_240 = dt.datetime(2025, 10, 26, 2, 40, fold=0, tzinfo=_AUTUMN_PARIS)
+
+
+@settings(max_examples=200)
+@given(
+    sla.received_instants(
+        sla_engine.calendar("fr"),
+        min_value=_SECOND_230,
+        max_value=dt.datetime(2025, 10, 26, 4, tzinfo=_AUTUMN_PARIS),
+    )
+)
+def test_received_instants_keep_to_bounds_in_a_repeated_hour(instant: dt.datetime) -> None:
+    assert instant.astimezone(dt.UTC) >= _SECOND_230.astimezone(dt.UTC)
+
+
+@settings(max_examples=100)
+@given(
+    sla.contact_histories(
+        min_received=dt.datetime(2025, 10, 26, 1, tzinfo=_AUTUMN_PARIS),
+        max_received=_FIRST_240,
+        max_events=0,
+    )
+)
+def test_contact_histories_keep_to_bounds_in_a_repeated_hour(
+    history: list[ContactEvent],
+) -> None:
+    assert history[0].occurred_at.astimezone(dt.UTC) <= _FIRST_240.astimezone(dt.UTC)
+
+
 @given(sla.interleaved_histories())
 def test_interleaved_histories_are_recorded_whole(events: list[ContactEvent]) -> None:
     last = max(e.occurred_at for e in events)

@@ -15,7 +15,7 @@ is keyword-only.  Registered with Hypothesis through its entry point, so
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from zoneinfo import ZoneInfo
 
 from ._calendar import Calendar, calendar
@@ -142,11 +142,25 @@ def received_instants(
     tz = cal.tz
     if not isinstance(tz, ZoneInfo):  # pragma: no cover - calendars use ZoneInfo
         raise TypeError("received_instants needs a calendar with an IANA time zone")
-    low = (min_value or dt.datetime(1990, 1, 1, tzinfo=tz)).astimezone(tz).replace(tzinfo=None)
-    high = (max_value or dt.datetime(2040, 12, 31, tzinfo=tz)).astimezone(tz).replace(tzinfo=None)
+    low = (min_value or dt.datetime(1990, 1, 1, tzinfo=tz)).astimezone(tz)
+    high = (max_value or dt.datetime(2040, 12, 31, tzinfo=tz)).astimezone(tz)
     return st.datetimes(
-        min_value=low, max_value=high, timezones=st.just(tz), allow_imaginary=allow_imaginary
-    )
+        min_value=low.replace(tzinfo=None),
+        max_value=high.replace(tzinfo=None),
+        timezones=st.just(tz),
+        allow_imaginary=allow_imaginary,
+    ).filter(_between(low, high))
+
+
+def _between(low: dt.datetime, high: dt.datetime) -> Callable[[dt.datetime], bool]:
+    """Whether an instant is within the bounds, compared as instants.
+
+    Hypothesis draws wall-clock times between the bounds' wall-clock times,
+    in both folds of a repeated hour; two datetimes of one ``ZoneInfo``
+    compare by wall-clock time, fold ignored, so only UTC tells them apart.
+    """
+    first, last = low.astimezone(dt.UTC), high.astimezone(dt.UTC)
+    return lambda t: first <= t.astimezone(dt.UTC) <= last
 
 
 #: Event types that may follow a receipt, in the order a history draws among them.
@@ -251,7 +265,7 @@ def contact_histories(
                 min_value=low.replace(tzinfo=None),
                 max_value=high.replace(tzinfo=None),
                 timezones=st.just(tz),
-            ).filter(lambda t: low <= t <= high)
+            ).filter(_between(low, high))
         )
     channel = draw(st.sampled_from(list(channels)))
     priority = draw(st.sampled_from(["normal", "normal", "urgent"]))
