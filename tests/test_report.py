@@ -309,3 +309,32 @@ def test_the_school_year_grouping_counts_years_as_obligations_do() -> None:
     }
     # 20 August opens the year of the rentrées of mid-August (La Réunion, Mayotte).
     assert groups == {"2024-2025": 1, "2025-2026": 2}
+
+
+def test_an_english_review_gives_targets_and_units_in_english() -> None:
+    import datetime as dt
+
+    later = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: later)
+    start = dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC)
+    received = {"event_id": "1", "contact_id": "A", "type": "received", "occurred_at": start}
+    answered = {"event_id": "2", "contact_id": "A", "type": "answered"}
+    engine.record_many(
+        [
+            {**received, "channel": "email"},
+            {**answered, "occurred_at": start + dt.timedelta(days=2)},
+        ]
+    )
+    english = build_report(engine, lang="en")
+    french = build_report(engine, lang="fr")
+
+    def email_row(report: dict[str, object]) -> list[str]:
+        (row,) = [r for r in csv.reader(io.StringIO(render_csv(report))) if r[0] == "email-5"]
+        return row
+
+    assert (email_row(english)[2], email_row(english)[-1]) == ("5 business days", "business days")
+    assert (email_row(french)[2], email_row(french)[-1]) == ("5 jours ouvrés", "jours ouvrés")
+    # The JSON keeps the canonical (French) names in both.
+    (entry,) = [e for e in english["engagements"] if e["id"] == "email-5"]
+    assert (entry["target"], entry["delay"]["unit"]) == ("5 jours ouvrés", "jours ouvrés")
+    assert "5 business days" in render_markdown(english)

@@ -27,8 +27,9 @@ from . import __version__
 from ._anchors import school_year_of
 from ._calendar import Calendar
 from ._catalogue import Catalogue
-from ._delay import Delay
+from ._delay import Delay, Unit
 from ._engine import SlaEngine
+from ._errors import DelayError
 from ._helper import Helper
 from ._obligations import obligation_target
 from ._replay import _idle_cores, engine_for, reading_process_reason, rules_of
@@ -544,14 +545,34 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             [g["by"][d] for d in report["by"]] + [g[c] for c in counts] for g in report["groups"]
         ]
     else:
+        lang = report.get("lang", "fr")
         columns = ["engagement", "title", "target", *counts, "median", "p90", "unit"]
         rows = [
-            [e["id"], e["title"], e["target"]]
+            [e["id"], e["title"], _target_in(e["target"], lang)]
             + [e[c] for c in counts]
-            + [e["delay"]["median"], e["delay"]["p90"], e["delay"]["unit"]]
+            + [e["delay"]["median"], e["delay"]["p90"], _unit_in(e["delay"]["unit"], lang)]
             for e in report["engagements"]
         ]
     return [names[c] for c in columns], rows
+
+
+def _target_in(target: str | None, lang: str) -> str | None:
+    """A delay target in the review's language (the JSON keeps the French, canonical)."""
+    if lang == "fr" or target is None or target == "announced":
+        return target
+    try:
+        return Delay.parse(target).label(lang)
+    except DelayError:  # an obligation's target, written in the review's language already
+        return target
+
+
+def _unit_in(unit: str | None, lang: str) -> str | None:
+    if lang == "fr" or unit is None:
+        return unit
+    try:
+        return Unit.parse(unit).label(2, lang)
+    except DelayError:
+        return unit
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
