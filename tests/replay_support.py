@@ -71,3 +71,25 @@ def outcome(log: Path, store: Path, **options: Any) -> dict[str, Any] | str:
         return replayed(log, store, **options)
     except SlaEngineError as error:
         return f"{type(error).__name__}: {error}"
+
+
+def site_log_rejects(folder: Path, sites: str, rows: list[str]) -> tuple[int, str]:
+    """Replay a site log (``rows`` under its header) for the register ``sites`` (ids).
+
+    Into a new engine on the qualicirco catalogue: the events recorded, and
+    the rejects file's text.
+    """
+    import csv
+
+    from sla_engine import load_catalogue
+    from sla_engine._site_replay import replay_sites
+
+    register = folder / "sites.csv"
+    register.write_text("id,name\n" + "".join(f"{s},École {s}\n" for s in sites.split(",")))
+    log = folder / "site-log.csv"
+    log.write_text("event_id,site,type,occurred_at,what\n" + "".join(f"{r}\n" for r in rows))
+    engine = SlaEngine(load_catalogue("qualicirco"), "fr+B", store="memory", clock=lambda: NOW)
+    out = io.StringIO()
+    summary = replay_sites(engine, register, [log], rejects=csv.writer(out))
+    engine.close()
+    return summary.recorded, out.getvalue()

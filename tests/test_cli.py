@@ -177,15 +177,20 @@ def test_console_script_is_installed() -> None:
 # -- what the command line says of files and stores it cannot read ----------------------
 
 
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    """What the command wrote on standard error, asserted to be one line."""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    return err
+
+
 def test_a_file_that_is_not_utf8_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cases = tmp_path / "cases.csv"
     cases.write_bytes(b"received_at;delay\n2025-10-17T16:05:00+02:00;15 jours ouvr\xe9s\n")
     assert main(["deadline", "--calendar", "fr", "--input", str(cases)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "not UTF-8" in err
+    assert "not UTF-8" in _one_line_error(capsys)
 
 
 def test_a_date_past_the_year_9999_is_a_rejected_row_not_a_crash(
@@ -213,15 +218,13 @@ def test_an_encrypted_store_is_one_line_and_exit_2(
     import base64
     import os
 
-    store = tmp_path / "enc.db"
-    key = base64.b64encode(os.urandom(32)).decode()
     from sla_engine import SlaEngine
 
+    store = tmp_path / "enc.db"
+    key = base64.b64encode(os.urandom(32)).decode()
     SlaEngine("marianne-besancon", "fr", store=str(store), cipher_key=key).close()
     assert main(["report", "--store", str(store)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "encrypted" in err
+    assert "encrypted" in _one_line_error(capsys)
 
 
 def test_a_first_replay_without_a_catalogue_says_what_it_needs(
@@ -231,5 +234,5 @@ def test_a_first_replay_without_a_catalogue_says_what_it_needs(
     log.write_text("event_id,contact_id,type,occurred_at,channel\n")
     store = tmp_path / "new.db"
     assert main(["replay", str(log), "--calendar", "fr", "--store", str(store)]) == 2
-    assert "first replay needs --catalogue" in capsys.readouterr().err
+    assert "first replay needs --catalogue" in _one_line_error(capsys)
     assert not store.exists()

@@ -267,28 +267,21 @@ def test_a_site_logs_rejects_never_repeat_its_values(tmp_path: Path) -> None:
     import csv
     import io
 
-    from sla_engine import load_catalogue
-    from sla_engine._site_replay import replay_sites
+    from .replay_support import site_log_rejects
 
-    register = tmp_path / "sites.csv"
-    register.write_text("id,name\nE1,École A\n")
-    log = tmp_path / "site-log.csv"
-    log.write_text(
-        "event_id,site,type,occurred_at,what\n"
-        "X1,E1,visited,2025-09-10T10:00:00+02:00,passage\n"
-        f"X2,E1,{PERSONAL},2025-09-10T10:00:00+02:00,passage\n"
-        f"X3,E1,visited,{PERSONAL},passage\n"
-        f"X4,{PERSONAL},visited,2025-09-10T10:00:00+02:00,passage\n"
+    _, rejects = site_log_rejects(
+        tmp_path,
+        "E1",
+        [
+            "X1,E1,visited,2025-09-10T10:00:00+02:00,passage",
+            f"X2,E1,{PERSONAL},2025-09-10T10:00:00+02:00,passage",
+            f"X3,E1,visited,{PERSONAL},passage",
+            f"X4,{PERSONAL},visited,2025-09-10T10:00:00+02:00,passage",
+        ],
     )
-    engine = SlaEngine(load_catalogue("qualicirco"), "fr+B", store="memory")
-    out = io.StringIO()
-    replay_sites(engine, register, [log], rejects=csv.writer(out))
-    assert "Dupont" not in out.getvalue()
-    assert [r[3] for r in csv.reader(io.StringIO(out.getvalue()))] == [
-        "type",
-        "occurred_at",
-        "site",
-    ]
+    assert "Dupont" not in rejects
+    fields = [r[3] for r in csv.reader(io.StringIO(rejects))]
+    assert fields == ["type", "occurred_at", "site"]
 
 
 @pytest.mark.parametrize(

@@ -452,14 +452,19 @@ def test_in_memory_a_replay_gives_what_a_sqlite_store_gives(tmp_path: Path) -> N
     assert states["memory rows"] == states["sqlite"]
 
 
+def _march_in_memory(folder: Path) -> tuple[Path, SlaEngine]:
+    """A log of 60 contacts in March 2025, and a new in-memory engine to replay it into."""
+    from .replay_support import generated
+
+    log = folder / "log.csv"
+    generated(log, contacts=60, seed=5, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
+    return log, SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+
+
 def test_in_memory_a_block_waits_for_earlier_events_the_view_has_not_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from .replay_support import generated
-
-    log = tmp_path / "log.csv"
-    generated(log, contacts=60, seed=5, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
-    engine = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+    log, engine = _march_in_memory(tmp_path)
     record_bulk, project_in_memory = SlaEngine._record_bulk, SlaEngine._project_in_memory
     projected: list[bool] = []
 
@@ -566,11 +571,7 @@ def test_in_memory_a_query_in_another_thread_may_project_a_block_first(
 ) -> None:
     from eventsourcing.popo import POPOApplicationRecorder
 
-    from .replay_support import generated
-
-    log = tmp_path / "log.csv"
-    generated(log, contacts=60, seed=5, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
-    engine = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: NOW)
+    log, engine = _march_in_memory(tmp_path)
     insert = POPOApplicationRecorder.insert_events
     caught_up: list[int] = []
 

@@ -191,22 +191,17 @@ def test_a_column_named_as_the_readers_own_is_read_the_same_way(tmp_path: Path, 
 def test_a_rejected_site_row_names_its_wrong_field(tmp_path: Path) -> None:
     import csv
 
-    from sla_engine import load_catalogue
-    from sla_engine._site_replay import replay_sites
+    from .replay_support import site_log_rejects
 
-    register = tmp_path / "sites.csv"
-    register.write_text("id,name\nE001,École A\n")
-    log = tmp_path / "site-log.csv"
-    log.write_text(
-        "event_id,site,type,occurred_at,what\n"
-        "S1,E001,visited,2025-09-05T10:00:00+02:00,passage\n"
-        "S2,E001,visited,2025-09-06T10:00:00+02:00,inspection\n"
-        "S3,E999,visited,2025-09-06T10:00:00+02:00,passage\n"
+    recorded, rejects = site_log_rejects(
+        tmp_path,
+        "E001",
+        [
+            "S1,E001,visited,2025-09-05T10:00:00+02:00,passage",
+            "S2,E001,visited,2025-09-06T10:00:00+02:00,inspection",
+            "S3,E999,visited,2025-09-06T10:00:00+02:00,passage",
+        ],
     )
-    engine = SlaEngine(load_catalogue("qualicirco"), "fr+B", store="memory", clock=lambda: NOW)
-    out = io.StringIO()
-    summary = replay_sites(engine, register, [log], rejects=csv.writer(out))
-    assert summary.recorded == 1
-    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert recorded == 1
+    rows = list(csv.reader(io.StringIO(rejects)))
     assert [(r[1], r[2], r[3]) for r in rows] == [("3", "S2", "what"), ("4", "S3", "site")]
-    engine.close()

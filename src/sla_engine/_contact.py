@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 import attrs
@@ -28,8 +28,8 @@ from eventsourcing.domain import (
 from eventsourcing.utils import get_topic
 
 from ._delay import Delay
-from ._errors import DataError, SlaEngineError, redacted
-from ._time import fixed_offset, microseconds, require_aware
+from ._errors import DataError, SlaEngineError, unquoted
+from ._time import fixed_offset_if_aware, microseconds, require_aware
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
 __all__ = [
@@ -89,30 +89,12 @@ class Outcomes(Generic[R]):
         return tuple(o for o in self.outcomes if not isinstance(o, RecordOutcome))
 
 
-_T = TypeVar("_T")
-
-
-def _unquoted(parse: Callable[[Any], _T], value: Any, field: str) -> _T:
-    """``parse(value)``, whose error, if any, does not repeat ``value``.
-
-    An event's field may hold anything, a person's situation too: the error
-    an event raises names the field and says what is wrong, never what was
-    written there (docs/security.md).
-    """
-    try:
-        return parse(value)
-    except DataError as error:
-        raise DataError(redacted(error), field=field) from None
-    except SlaEngineError as error:
-        raise type(error)(f"{field}: {redacted(error)}") from None
-
-
 def _optional_channel(value: str | None) -> str | None:
-    return None if value is None else str(_unquoted(Channel.parse, value, "channel"))
+    return None if value is None else str(unquoted(Channel.parse, value, "channel"))
 
 
 def _optional_priority(value: str | None) -> str | None:
-    return None if value is None else str(_unquoted(Priority.parse, value, "priority"))
+    return None if value is None else str(unquoted(Priority.parse, value, "priority"))
 
 
 def _optional_category(value: str | None) -> str | None:
@@ -120,11 +102,11 @@ def _optional_category(value: str | None) -> str | None:
 
 
 def _optional_delay(value: Delay | str | None) -> Delay | None:
-    return None if value is None else _unquoted(Delay.parse, value, "announced_delay")
+    return None if value is None else unquoted(Delay.parse, value, "announced_delay")
 
 
 def _event_type(value: EventType | str) -> EventType:
-    return _unquoted(EventType.parse, value, "type")  # type: ignore[return-value]
+    return unquoted(EventType.parse, value, "type")  # type: ignore[return-value]
 
 
 def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
@@ -151,14 +133,6 @@ def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetim
         require_aware(value, attribute.name)
 
 
-def _fixed(value: dt.datetime | None) -> dt.datetime | None:
-    # An aware instant gets its fixed offset (see _time); anything else is
-    # left for the validator to refuse with the field's name.
-    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
-        return fixed_offset(value)
-    return value
-
-
 @attrs.frozen(kw_only=True)
 class ContactEvent:
     """Something that happened to a contact (a request from a user).
@@ -175,8 +149,10 @@ class ContactEvent:
     event_id: str = attrs.field(validator=attrs.validators.min_len(1))
     contact_id: str = attrs.field(validator=attrs.validators.min_len(1))
     type: EventType = attrs.field(converter=_event_type)
-    occurred_at: dt.datetime = attrs.field(converter=_fixed, validator=_aware)
-    recorded_at: dt.datetime | None = attrs.field(default=None, converter=_fixed, validator=_aware)
+    occurred_at: dt.datetime = attrs.field(converter=fixed_offset_if_aware, validator=_aware)
+    recorded_at: dt.datetime | None = attrs.field(
+        default=None, converter=fixed_offset_if_aware, validator=_aware
+    )
     channel: str | None = attrs.field(default=None, converter=_optional_channel)
     category: str | None = attrs.field(default=None, converter=_optional_category)
     priority: str | None = attrs.field(default=None, converter=_optional_priority)

@@ -395,10 +395,8 @@ class SlaEngine(SiteRecording, Application[str]):
         by another version of the timer arithmetic (:data:`EVALUATION`) is
         rebuilt too: its figures would not be this version's.
         """
-        stale = (
-            self.view.state_value("evaluation") != EVALUATION
-            and self.view.max_tracking_id(self.name) is not None
-        )
+        evaluated = self.view.state_value("evaluation")
+        stale = evaluated != EVALUATION and self.view.max_tracking_id(self.name) is not None
         version = None if rules is None else rules.version
         seen = self.view.rules_version()
         # A view from before views kept this number was built under version 1.
@@ -408,7 +406,7 @@ class SlaEngine(SiteRecording, Application[str]):
             self.rebuild_view()
         if version is not None and seen != version:
             self.view.set_rules_version(version)
-        if not stale and self.view.state_value("evaluation") != EVALUATION:
+        if not stale and evaluated != EVALUATION:
             self.view.set_state_value("evaluation", EVALUATION)
 
     # -- calendars -------------------------------------------------------------------

@@ -21,6 +21,7 @@ __all__ = [
     "NaiveDatetimeError",
     "SlaEngineError",
     "redacted",
+    "unquoted",
     "with_redacted",
 ]
 
@@ -35,12 +36,28 @@ class SlaEngineError(Exception):
 
 
 _E = typing.TypeVar("_E", bound=SlaEngineError)
+_T = typing.TypeVar("_T")
 
 
 def with_redacted(error: _E, text: str) -> _E:
     """``error``, whose message quotes input, with ``text``: the same without it."""
     error.redacted = text
     return error
+
+
+def unquoted(parse: typing.Callable[[typing.Any], _T], value: typing.Any, field: str) -> _T:
+    """``parse(value)`` for an event's ``field``, whose error, if any, does not repeat ``value``.
+
+    An event's field may hold anything, a person's situation too: the error
+    an event raises names the field and says what is wrong, never what was
+    written there (docs/security.md).
+    """
+    try:
+        return parse(value)
+    except DataError as error:
+        raise DataError(redacted(error), field=field) from None
+    except SlaEngineError as error:
+        raise type(error)(f"{field}: {redacted(error)}") from None
 
 
 def redacted(error: BaseException) -> str:

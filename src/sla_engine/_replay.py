@@ -288,10 +288,8 @@ def _received_first(rows: list[LogRow], waiting: dict[str, list[LogRow]]) -> lis
             ordered.append(row)
             ordered += waiting.pop(cid, ())
             ordered += early.pop(cid, ())
-        else:
+        else:  # logged before its receipt, which is in this batch: goes after it
             early.setdefault(cid, []).append(row)
-    for rest in early.values():  # (none: each waited for a received row of this batch)
-        ordered += rest
     return ordered
 
 

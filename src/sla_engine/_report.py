@@ -100,11 +100,6 @@ def _delay(elapsed: Counter[Any], unit: str | None, *, mixed: bool = False) -> d
     }
 
 
-def _latest(*instants: dt.datetime | None) -> dt.datetime | None:
-    known = [i for i in instants if i is not None]
-    return max(known) if known else None
-
-
 def report_timers(
     engine: SlaEngine,
     *,
@@ -123,7 +118,7 @@ def report_timers(
     if not what_if:
         # The last event of the whole log: contacts' and sites' alike.
         last = engine.last_event_at()
-        instant = as_of or _latest(last, engine.last_site_event_at())
+        instant = as_of or engine._last_log_event_at()
         if instant is None:
             return [], None, False
         if last is None or instant >= last:

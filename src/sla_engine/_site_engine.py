@@ -247,6 +247,11 @@ class SiteRecording:
                 latest = events[-1].occurred_at
         return None if latest is None else latest.astimezone(self.default_calendar.tz)
 
+    def _last_log_event_at(self: _Engine) -> dt.datetime | None:
+        """The latest instant of the whole log: requests' events and sites' alike."""
+        known = [i for i in (self.last_event_at(), self.last_site_event_at()) if i is not None]
+        return max(known) if known else None
+
     def obligation_timers(
         self: _Engine,
         as_of: dt.datetime | None = None,
@@ -374,8 +379,7 @@ class SiteRecording:
             )
         subject = site or SERVICE
         if now is None:  # as the review: at the last event of the whole log
-            known = [i for i in (self.last_event_at(), self.last_site_event_at()) if i is not None]
-            now = max(known) if known else None
+            now = SiteRecording._last_log_event_at(self)
         # The school years the review and status_as_of count at ``now``.
         years = None if now is None else SiteRecording.obligation_years(self, now)
         timers = [

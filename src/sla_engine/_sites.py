@@ -42,8 +42,8 @@ from eventsourcing.utils import get_topic
 
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
-from ._errors import DataError, SlaEngineError, redacted, with_redacted
-from ._time import fixed_offset, parse_instant, require_aware
+from ._errors import DataError, SlaEngineError, redacted, unquoted, with_redacted
+from ._time import fixed_offset_if_aware, parse_instant, require_aware
 
 __all__ = [
     "SERVICE",
@@ -182,30 +182,16 @@ def _what(value: str | None) -> str | None:
 def _event_type(value: SiteEventType | str) -> SiteEventType:
     if isinstance(value, SiteEventType):
         return value
-    try:
-        return SiteEventType.parse(value)
-    except DataError as error:  # an event's error never repeats what was written
-        raise DataError(redacted(error), field="type") from None
+    return unquoted(SiteEventType.parse, value, "type")
 
 
 def _event_site(value: str | None) -> str | None:
-    try:
-        return check_site_id(value)
-    except DataError as error:  # an event's error never repeats what was written
-        raise DataError(redacted(error), field="site") from None
+    return unquoted(check_site_id, value, "site")
 
 
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None) -> None:
     if value is not None:
         require_aware(value, attribute.name)
-
-
-def _fixed(value: dt.datetime | None) -> dt.datetime | None:
-    # An aware instant gets its fixed offset (see _time); anything else is
-    # left for the validator to refuse with the field's name.
-    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
-        return fixed_offset(value)
-    return value
 
 
 def _event_id(value: str) -> str:
@@ -221,11 +207,13 @@ class SiteEvent:
 
     event_id: str = attrs.field(converter=_event_id)
     type: SiteEventType = attrs.field(converter=_event_type)
-    occurred_at: dt.datetime = attrs.field(converter=_fixed, validator=_aware)
+    occurred_at: dt.datetime = attrs.field(converter=fixed_offset_if_aware, validator=_aware)
     site: str | None = attrs.field(default=None, converter=_event_site)
     what: str | None = attrs.field(default=None, converter=_what)
     #: When the engine recorded it (set by the engine).
-    recorded_at: dt.datetime | None = attrs.field(default=None, converter=_fixed, validator=_aware)
+    recorded_at: dt.datetime | None = attrs.field(
+        default=None, converter=fixed_offset_if_aware, validator=_aware
+    )
 
     @property
     def subject(self) -> str:

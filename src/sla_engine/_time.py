@@ -26,6 +26,7 @@ from ._errors import InvalidTimeError, NaiveDatetimeError, with_redacted
 __all__ = [
     "first_instant_of",
     "fixed_offset",
+    "fixed_offset_if_aware",
     "localise",
     "microseconds",
     "parse_instant",
@@ -60,6 +61,17 @@ def fixed_offset(instant: dt.datetime) -> dt.datetime:
     if fixed is None:
         fixed = _FIXED[offset] = dt.timezone(offset)
     return instant.replace(tzinfo=fixed, fold=0)
+
+
+def fixed_offset_if_aware(value: object) -> object:
+    """An attrs converter: an aware datetime with its fixed offset, anything else as it is.
+
+    What is left (a naive datetime, another type) is the validator's to refuse,
+    with the field's name.
+    """
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        return fixed_offset(value)
+    return value
 
 
 def time_zone(name: str | dt.tzinfo) -> dt.tzinfo:

@@ -402,10 +402,7 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         self._insert_tracking(c, tracking)
 
     def last_event(self) -> int | None:
-        return self._state("last_event_us")
-
-    def state_value(self, name: str) -> int | None:
-        return self._state(name)
+        return self.state_value("last_event_us")
 
     def set_state_value(self, name: str, value: int) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -442,7 +439,7 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the log's copies of them
         return found
 
-    def _state(self, name: str) -> int | None:
+    def state_value(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT value FROM sla_view_state WHERE name = ?", (name,))
             row = c.fetchone()

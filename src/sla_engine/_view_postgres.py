@@ -82,10 +82,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
             self._insert_tracking(c, tracking)
 
     def last_event(self) -> int | None:
-        return self._state("last_event_us")
-
-    def state_value(self, name: str) -> int | None:
-        return self._state(name)
+        return self.state_value("last_event_us")
 
     def set_state_value(self, name: str, value: int) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -127,7 +124,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
             c.execute(SQL("DELETE FROM {0} WHERE ref = %s").format(self.keys_table), (ref,))
             return bool(c.rowcount > 0)
 
-    def _state(self, name: str) -> int | None:
+    def state_value(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
                 SQL("SELECT value FROM {0} WHERE name = %s").format(self.state_table), (name,)
