@@ -9,10 +9,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sla_engine import DataError, SlaEngine, SlaEngineError
 from sla_engine._engine import Rejected
-from sla_engine._privacy import pseudonym
+from sla_engine._privacy import MAX_CODE_LENGTH, looks_like_free_text, pseudonym
 
 from .engine_support import at
 
@@ -77,6 +79,17 @@ class TestFreeText:
         engine = make_engine(keep_free_text=True)
         engine.record(received(attributes={"subject": "Demande de bourse"}))
         assert engine.history("C-1")[0].attributes == {"subject": "Demande de bourse"}
+
+    @pytest.mark.parametrize("space", [" ", "\t", "\u00a0", "\u2009", "\u3000", "\x1c", "\u2028"])
+    def test_every_kind_of_space_makes_prose(self, space: str) -> None:
+        # Words joined by a no-break or thin space are prose all the same.
+        assert looks_like_free_text(f"victime{space}de")
+        assert not looks_like_free_text("victime-de")
+
+    @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=50))
+    def test_prose_is_text_with_a_space_or_longer_than_a_code(self, value: str) -> None:
+        expected = len(value) > MAX_CODE_LENGTH or any(c.isspace() for c in value)
+        assert looks_like_free_text(value) is expected
 
 
 PERSONALS = ("DSDEN-TRES-PERSONAL", "E-PERSONAL-42", "harcelement")

