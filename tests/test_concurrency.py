@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from sla_engine import SlaEngine
+from sla_engine import ContactRuleError, SlaEngine
 from sla_engine._generate import generate_log
 from sla_engine._logs import LogRow, read_log
 
 WORKER = """
 import json, sys
-from sla_engine import SlaEngine
+from sla_engine import ContactRuleError, SlaEngine
 from sla_engine._logs import read_log, LogRow
 store, log, share, shares = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 events = [r.event for r in read_log(log) if isinstance(r, LogRow)]
@@ -163,3 +163,29 @@ def test_sqlite_beyond_its_lock_timeout_is_a_clear_error(tmp_path: Path) -> None
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert {e.event_id for c in ("A", "B") for e in engine.history(c)} == {"a", "b"}
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_an_event_is_checked_against_the_store_before_it_is_refused(make_engine, atomic) -> None:  # type: ignore[no-untyped-def]
+    """Another engine on the store recorded the 'suspended' that this 'resumed' follows.
+
+    The first engine still holds the contact in memory as it left it; the
+    rules, applied to that copy, would refuse a valid event (and lose it
+    with ``atomic=False``).
+    """
+    web, mail = make_engine(), make_engine()
+    at = lambda day: dt.datetime(2025, 11, day, 10, tzinfo=dt.UTC)  # noqa: E731
+    web.record({"event_id": "1", "contact_id": "A", "type": "received",
+                "channel": "email", "occurred_at": at(7)})  # fmt: skip
+    mail.record({"event_id": "2", "contact_id": "A", "type": "suspended", "occurred_at": at(10)})
+    result = web.record_many(
+        [{"event_id": "3", "contact_id": "A", "type": "resumed", "occurred_at": at(12)}],
+        atomic=atomic,
+    )
+    assert (result.recorded, result.rejected) == (1, ())
+    assert [e.type.value for e in web.history("A")] == ["received", "suspended", "resumed"]
+    assert web.conflicts == 1
+    # A history the store makes impossible is refused all the same.
+    with pytest.raises(ContactRuleError, match="'resumed' without a 'suspended'"):
+        mail.record({"event_id": "4", "contact_id": "A", "type": "resumed", "occurred_at": at(13)})

@@ -7,11 +7,13 @@ import hmac
 
 import pytest
 
+from sla_engine import CalendarCoverageError, SlaEngineError
+from sla_engine._catalogue import parse_catalogue
 from sla_engine._contact import ContactRuleError, RecordOutcome
 from sla_engine._engine import Alert, EscalationPolicy, Rejected
 from sla_engine._timers import TimerState
 
-from .engine_support import PERSISTENT, at
+from .engine_support import PERSISTENT, at, one_engagement
 
 # Friday 7 Nov 2025, 10:00 in Paris.  Tuesday 11 Nov is the Armistice.
 T0 = at(2025, 11, 7)
@@ -547,3 +549,56 @@ class TestRefusedBatches:
             )
         engine.record(ev("C1", 2, "answered", at(2025, 11, 10)))
         assert [e.event_id for e in engine.history("C1")] == ["C1-r", "C1-2"]
+
+
+class TestBeyondTheCalendarsData:
+    """A timer that would count past a calendar's data: refused before anything is stored.
+
+    The zone B school calendar ends with the 2027-2028 school year: ten
+    school days from Monday 26 June 2028 run past it.  Stored, such an event
+    stopped the view, and every query and later record with it.
+    """
+
+    AT = dt.datetime(2028, 6, 27, 9, tzinfo=dt.UTC)
+
+    def engine(self, make_engine):  # type: ignore[no-untyped-def]
+        text = one_engagement("10 jours scolaires").replace('calendar = "fr"', 'calendar = "fr+B"')
+        catalogue = parse_catalogue(text)
+        return make_engine(catalogue=catalogue, calendar_spec="fr+B", clock=lambda: self.AT)
+
+    def test_atomic_raises_and_stores_nothing(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = self.engine(make_engine)
+        engine.record(received("OK", at(2028, 5, 2)))
+        with pytest.raises(CalendarCoverageError, match="2028-07-03"):
+            engine.record_many(
+                [ev("OK", 1, "answered", at(2028, 5, 9)), received("X", at(2028, 6, 26))]
+            )
+        with pytest.raises(SlaEngineError, match="no contact 'X'"):
+            engine.history("X")
+        assert len(engine.history("OK")) == 1  # the whole batch refused
+        (timer,) = engine.timers("OK", now=self.AT)
+        assert (timer.state, timer.due_date) == (TimerState.OVERDUE, dt.date(2028, 5, 17))
+        assert [t.contact_id for t in engine.worklist(self.AT, now=self.AT)] == ["OK"]
+
+    def test_not_atomic_returns_that_contacts_events(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = self.engine(make_engine)
+        result = engine.record_many(
+            [
+                received("OK", at(2028, 5, 2)),
+                received("X", at(2028, 6, 26)),
+                ev("OK", 1, "answered", at(2028, 5, 9)),
+                ev("X", 1, "acknowledged", at(2028, 6, 26, 11)),
+            ],
+            atomic=False,
+        )
+        assert result.recorded == 2
+        assert [r.event.event_id for r in result.rejected] == ["X-r", "X-1"]
+        assert all(isinstance(r.error, CalendarCoverageError) for r in result.rejected)
+        assert [e.event_id for e in engine.history("OK")] == ["OK-r", "OK-1"]
+        with pytest.raises(SlaEngineError, match="no contact 'X'"):
+            engine.history("X")
+        (timer,) = engine.timers("OK", now=self.AT)
+        assert (timer.state, timer.elapsed) == (TimerState.MET, 4)  # Monday 8 May: a holiday
+        # The engine goes on: a later contact inside the data is recorded.
+        assert engine.record(received("Y", at(2028, 6, 5))) is RecordOutcome.RECORDED
+        assert {t.contact_id for t in engine.all_timers(self.AT)} == {"OK", "Y"}

@@ -48,7 +48,7 @@ from ._contact import (
     Outcomes,
     RecordOutcome,
 )
-from ._errors import DataError, SlaEngineError
+from ._errors import CalendarCoverageError, DataError, SlaEngineError
 from ._explain import explain_timer
 from ._obligations import is_obligation
 from ._privacy import Privacy, key_ref, pseudonym, unseal
@@ -171,7 +171,7 @@ class Projected:
     version: int
     #: Its last event's instant, µs since the epoch.
     last_us: int
-    rows: ViewRows
+    rows: Sequence[Timer] | ViewRows
 
 
 @attrs.frozen
@@ -494,10 +494,17 @@ class SlaEngine(SiteRecording, Application[str]):
                     contacts, outcomes = self._apply_all(
                         cleaned, now, atomic, trust_cache=attempt == 0
                     )
+                    timers = (
+                        self._countable_timers(contacts, cleaned, outcomes, atomic)
+                        if project
+                        else None
+                    )
                     projected = False
                     if contacts:
                         projected = self._save_contacts(
-                            contacts.values(), project=project and not self._unprojected
+                            contacts.values(),
+                            project=project and not self._unprojected,
+                            timers=timers,
                         )
                     break
                 except OperationalError as error:
@@ -511,7 +518,7 @@ class SlaEngine(SiteRecording, Application[str]):
                         f"lock timeout, and nothing of this batch was recorded ({error}); "
                         "retry, raise SQLITE_LOCK_TIMEOUT, or use PostgreSQL for many writers"
                     ) from None
-                except IntegrityError:
+                except (IntegrityError, _StaleContact):
                     self.conflicts += 1
                     # Another writer got there first, or a contact taken for new
                     # already existed: forget what we thought we knew and apply the
@@ -531,6 +538,13 @@ class SlaEngine(SiteRecording, Application[str]):
             self._remember(contact_id, contact)
         if not projected:
             self._unprojected.update(contacts)
+            if timers is not None:  # evaluated already: the catch-up takes them as they are
+                for contact_id, contact_timers in timers:
+                    contact = contacts[contact_id]
+                    last_us = contact.history[-1].occurred_us
+                    self._unprojected[contact_id] = Projected(
+                        contact.version, last_us, contact_timers
+                    )
         if project or len(self._unprojected) >= self.projection_contacts:
             self._catch_up()
         return RecordResult(tuple(outcomes))
@@ -655,7 +669,57 @@ class SlaEngine(SiteRecording, Application[str]):
         self._recent.clear()
         self._unprojected.clear()
 
-    def _save_contacts(self, contacts: Iterable[Contact], *, project: bool = False) -> bool:
+    def _countable_timers(
+        self,
+        contacts: dict[str, Contact],
+        items: Sequence[ContactEvent | Rejected],
+        outcomes: list[RecordOutcome | Rejected],
+        atomic: bool,
+    ) -> list[ContactTimers] | None:
+        """The view's timers of the batch's contacts, sorted by id, before anything is stored.
+
+        A contact whose timers would count past the data of a calendar (a
+        school year not published yet) is refused before its events are
+        stored: with ``atomic``, the batch raises :class:`CalendarCoverageError`;
+        without, that contact's events of the batch come back rejected with
+        it, to be recorded again once the calendar covers them.  Stored, they
+        would stop the view (and every query) at them.  ``None`` when a
+        timer fails otherwise: the catch-up raises that error, as before.
+        """
+        batch: list[ContactTimers] = []
+        uncountable: dict[str, CalendarCoverageError] = {}
+        try:
+            for contact_id in sorted(contacts):  # one lock order for every process
+                try:
+                    batch.append((contact_id, self._view_timers(contacts[contact_id].history)))
+                except CalendarCoverageError as error:
+                    if atomic:
+                        raise
+                    uncountable[contact_id] = error
+        except CalendarCoverageError:
+            raise
+        except Exception:  # the catch-up raises it again
+            return None
+        for contact_id in uncountable:
+            del contacts[contact_id]
+            self._recent.discard(contact_id)  # its copy holds the refused events
+        if uncountable:
+            for i, item in enumerate(items):
+                if (
+                    outcomes[i] is RecordOutcome.RECORDED
+                    and isinstance(item, ContactEvent)
+                    and item.contact_id in uncountable
+                ):
+                    outcomes[i] = Rejected(item, uncountable[item.contact_id])
+        return batch
+
+    def _save_contacts(
+        self,
+        contacts: Iterable[Contact],
+        *,
+        project: bool = False,
+        timers: list[ContactTimers] | None = None,
+    ) -> bool:
         """Store the contacts' new events in one transaction; whether their timers went too.
 
         ``Application.save`` without its per-object ``isinstance`` checks
@@ -690,7 +754,7 @@ class SlaEngine(SiteRecording, Application[str]):
             and isinstance(recorder, SQLiteApplicationRecorder)
             and isinstance(self.view, SQLiteTimerView)
         ):
-            batch = self._timers_of(by_id)
+            batch = self._timers_of(by_id) if timers is None else (timers, self._latest(by_id))
         # One executemany of the recorder's own statement: its insert_events
         # runs one INSERT per event to return notification ids, unused here.
         with recorder.datastore.transaction(commit=True) as cursor:
@@ -729,10 +793,14 @@ class SlaEngine(SiteRecording, Application[str]):
             ]
         except Exception:  # the catch-up raises it again
             return None
-        latest = max(
+        return batch, self._latest(contacts)
+
+    @staticmethod
+    def _latest(contacts: Mapping[str, Contact]) -> int | None:
+        """The instant of the contacts' latest event, in µs since the epoch."""
+        return max(
             (c.history[-1].occurred_us for c in contacts.values() if c.history), default=None
         )
-        return batch, latest
 
     def _apply_all(
         self,
@@ -792,8 +860,22 @@ class SlaEngine(SiteRecording, Application[str]):
             contact.record(event, recorded_at)
         except DuplicateEvent:
             return RecordOutcome.DUPLICATE
+        except ContactRuleError:
+            # Refused by the history this engine holds in memory: another
+            # process may have recorded events since (the 'suspended' that
+            # this 'resumed' follows), so the batch is applied again to what
+            # is stored before anything is refused.
+            if trust_cache and self._stored_since(contact):
+                raise _StaleContact(contact_id) from None
+            raise
         contacts[event.contact_id] = contact
         return RecordOutcome.RECORDED
+
+    def _stored_since(self, contact: Contact) -> bool:
+        """Whether the store holds events of ``contact`` that its copy in memory lacks."""
+        stored = self._get_contact(contact.id)
+        unsaved = len(contact._pending_events)  # applied in this batch, not stored yet
+        return stored is not None and stored.version > contact.version - unsaved
 
     def _get_contact(self, contact_id: str) -> Contact | None:
         try:
@@ -1184,6 +1266,10 @@ T = typing.TypeVar("T")
 _FINAL = (EventType.ANSWERED, EventType.CLOSED)
 
 
+class _StaleContact(Exception):
+    """A contact held in memory is behind the store: the batch is applied again."""
+
+
 class _WorkingSet:
     """Contacts kept in memory after they are saved, the least recently used leaving first.
 
@@ -1213,6 +1299,10 @@ class _WorkingSet:
     def trim(self, count: int) -> None:
         while len(self) > count:
             (self.finished or self.open).popitem(last=False)
+
+    def discard(self, contact_id: str) -> None:
+        self.open.pop(contact_id, None)
+        self.finished.pop(contact_id, None)
 
     def clear(self) -> None:
         self.open.clear()
