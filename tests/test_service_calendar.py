@@ -116,3 +116,32 @@ def test_a_cancelled_ics_event_closes_nothing_and_rdate_is_refused(tmp_path: Pat
     ) == ["2025-12-24"]
     with pytest.raises(SlaEngineError, match="repeats \\(RDATE\\)"):
         _closed_days(tmp_path, "DTSTART;VALUE=DATE:20260514\nRDATE;VALUE=DATE:20260515")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_store_opened_with_other_closures_is_counted_again(
+    make_engine, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The store's rules name the calendar « fr » either way: its data tells them apart."""
+    rebuilds: list[str] = []
+    rebuild = SlaEngine.rebuild_view
+
+    def counted(engine: SlaEngine) -> None:
+        rebuilds.append(engine.default_calendar.data_version)
+        rebuild(engine)
+
+    monkeypatch.setattr(SlaEngine, "rebuild_view", counted)
+    first = make_engine(catalogue="marianne-besancon", calendar_spec="fr")
+    assert email_due(first) == (dt.date(2025, 12, 29), "fr")
+
+    def due_on_reopening(calendar_spec: object) -> dt.date | None:
+        engine = make_engine(catalogue="marianne-besancon", calendar_spec=calendar_spec)
+        (timer,) = engine.timers("A-1", now=FRIDAY)
+        return timer.due_date
+
+    assert due_on_reopening(SERVICE) == dt.date(2026, 1, 8)  # counted with the closure
+    assert len(rebuilds) == 1
+    assert due_on_reopening(SERVICE) == dt.date(2026, 1, 8)  # the same data: kept as it is
+    assert len(rebuilds) == 1
+    assert due_on_reopening("fr") == dt.date(2025, 12, 29)  # the closure withdrawn
+    assert len(rebuilds) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import hashlib
 import os
 import random
 import sqlite3
@@ -396,7 +397,13 @@ class SlaEngine(SiteRecording, Application[str]):
         rebuilt too: its figures would not be this version's.
         """
         evaluated = self.view.state_value("evaluation")
-        stale = evaluated != EVALUATION and self.view.max_tracking_id(self.name) is not None
+        calendars = self._calendars_fingerprint()
+        counted_with = self.view.state_value("calendars")
+        projected = self.view.max_tracking_id(self.name) is not None
+        # Another arithmetic, or other calendars' data (the service's closures,
+        # working week or hours, a newer holidays or school calendar): the
+        # figures would not be this engine's.
+        stale = projected and (evaluated != EVALUATION or counted_with != calendars)
         version = None if rules is None else rules.version
         seen = self.view.rules_version()
         # A view from before views kept this number was built under version 1.
@@ -408,6 +415,22 @@ class SlaEngine(SiteRecording, Application[str]):
             self.view.set_rules_version(version)
         if not stale and evaluated != EVALUATION:
             self.view.set_state_value("evaluation", EVALUATION)
+        if not stale and counted_with != calendars:
+            self.view.set_state_value("calendars", calendars)
+
+    def _calendars_fingerprint(self) -> int:
+        """A number naming the data of every calendar the catalogue counts in.
+
+        Their :attr:`~Calendar.data_version` (holidays, school calendar, time
+        zone, working week, opening hours, closures), hashed to fit the view's
+        64-bit state column.  The store's rules keep only the calendar's spec
+        (``fr``), which says nothing of the service's closures.
+        """
+        keys = {None, self.catalogue.calendar}
+        keys |= {self.catalogue.calendar_for(e) for e in self.catalogue.engagements}
+        versions = sorted({self.calendar_for(key).data_version for key in keys})
+        digest = hashlib.sha256("\n".join(versions).encode()).digest()
+        return int.from_bytes(digest[:7], "big")
 
     # -- calendars -------------------------------------------------------------------
 
@@ -1015,6 +1038,7 @@ class SlaEngine(SiteRecording, Application[str]):
         if rules_version is not None:
             self.view.set_rules_version(rules_version)
         self.view.set_state_value("evaluation", EVALUATION)
+        self.view.set_state_value("calendars", self._calendars_fingerprint())
 
     # -- queries -----------------------------------------------------------------------
 
