@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sla_engine import DataError, SlaEngine, SlaEngineError
+from sla_engine._contact import ContactEvent
 from sla_engine._engine import Rejected
 from sla_engine._privacy import MAX_CODE_LENGTH, looks_like_free_text, pseudonym
 
@@ -85,6 +86,21 @@ class TestFreeText:
         # Words joined by a no-break or thin space are prose all the same.
         assert looks_like_free_text(f"victime{space}de")
         assert not looks_like_free_text("victime-de")
+
+    @pytest.mark.parametrize(
+        ("attributes", "field"),
+        [
+            ({"Mme Marie Dupont, victime de harcèlement": ["oui"]}, "attributes"),
+            ({("Marie Dupont", "harcèlement"): 1}, "attributes"),
+            ({"rings": ["Marie Dupont"]}, "attributes.rings"),
+        ],
+    )
+    def test_an_attributes_error_names_no_prose(self, attributes: object, field: str) -> None:
+        with pytest.raises(DataError) as caught:
+            ContactEvent(**received(attributes=attributes))  # type: ignore[arg-type]
+        assert caught.value.field == field
+        for secret in ("Dupont", "harcèlement"):
+            assert secret not in str(caught.value)
 
     @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=50))
     def test_prose_is_text_with_a_space_or_longer_than_a_code(self, value: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -109,6 +110,20 @@ def _event_type(value: EventType | str) -> EventType:
     return unquoted(EventType.parse, value, "type")  # type: ignore[return-value]
 
 
+#: A code (« pieces », « N+1 », « multi-services ») is short and has no spaces.
+MAX_CODE_LENGTH = 40
+# Any character str.isspace() calls a space: the same test (Py_UNICODE_ISSPACE),
+# four times as fast as asking each character.
+_SPACE = re.compile(r"\s")
+
+
+def looks_like_free_text(value: object) -> bool:
+    """Whether ``value`` is text that may be prose rather than a code (never stored as such)."""
+    return isinstance(value, str) and (
+        len(value) > MAX_CODE_LENGTH or _SPACE.search(value) is not None
+    )
+
+
 def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
     if value is None:
         return {}
@@ -116,13 +131,18 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
         raise DataError(f"attributes must be a mapping, not {type(value).__name__}")
     clean: dict[str, JSONScalar] = {}
     for key, item in value.items():
+        # An attribute's name is named in an error only when it is a code: a
+        # name can hold prose as well as a value (« Mme X, victime de… »).
         if not isinstance(key, str):
-            raise DataError(f"attribute names must be text, not {key!r}")
-        if not isinstance(item, str | int | float | bool | type(None)):
             raise DataError(
-                f"attribute {key!r} must be text, a number, true/false or null, "
-                f"not {type(item).__name__}",
-                field=f"attributes.{key}",
+                f"attribute names must be text, not {type(key).__name__}", field="attributes"
+            )
+        if not isinstance(item, str | int | float | bool | type(None)):
+            named = not looks_like_free_text(key)
+            raise DataError(
+                f"{f'attribute {key!r}' if named else 'an attribute'} must be text, a number, "
+                f"true/false or null, not {type(item).__name__}",
+                field=f"attributes.{key}" if named else "attributes",
             )
         clean[key] = item
     return dict(sorted(clean.items()))

@@ -13,37 +13,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import attrs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ._contact import ContactEvent
+from ._contact import MAX_CODE_LENGTH, ContactEvent, looks_like_free_text
 from ._errors import DataError
 
-__all__ = ["Privacy", "looks_like_free_text", "pseudonym"]
-
-#: A code (« pieces », « N+1 », « multi-services ») is short and has no spaces.
-MAX_CODE_LENGTH = 40
-
+__all__ = ["MAX_CODE_LENGTH", "Privacy", "looks_like_free_text", "pseudonym"]
 
 def pseudonym(identity: str, key: bytes) -> str:
     """The stored stand-in for a requester: ``p:`` and 32 hex digits of HMAC-SHA256."""
     digest = hmac.new(key, identity.strip().encode("utf-8"), hashlib.sha256).hexdigest()
     return "p:" + digest[:32]
-
-
-# Any character str.isspace() calls a space: the same test (Py_UNICODE_ISSPACE),
-# four times as fast as asking each character.
-_SPACE = re.compile(r"\s")
-
-
-def looks_like_free_text(value: object) -> bool:
-    return isinstance(value, str) and (
-        len(value) > MAX_CODE_LENGTH or _SPACE.search(value) is not None
-    )
 
 
 class RequesterKeys(Protocol):
