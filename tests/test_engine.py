@@ -602,3 +602,30 @@ class TestBeyondTheCalendarsData:
         # The engine goes on: a later contact inside the data is recorded.
         assert engine.record(received("Y", at(2028, 6, 5))) is RecordOutcome.RECORDED
         assert {t.contact_id for t in engine.all_timers(self.AT)} == {"OK", "Y"}
+
+
+MALFORMED = {
+    "unknown channel": received("B", channel="fax"),
+    "naive instant": received("B", when=dt.datetime(2025, 11, 7, 10)),
+    "no instant": {k: v for k, v in received("B").items() if k != "occurred_at"},
+    "empty id": received("B", event_id=""),
+    "no channel on receipt": {k: v for k, v in received("B").items() if k != "channel"},
+}
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+def test_a_mapping_that_makes_no_event_is_rejected_alone(make_engine, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """``atomic=False``: returned as given, with why; every valid event recorded."""
+    engine = make_engine()
+    bad = MALFORMED[kind]
+    result = engine.record_many([received("G"), bad, ev("G", 1, "answered", at(2025, 11, 10))],
+                                atomic=False)  # fmt: skip
+    assert result.recorded == 2
+    ((given, error),) = [(r.event, r.error) for r in result.rejected]
+    assert given is bad
+    assert isinstance(error, SlaEngineError)
+    assert [e.event_id for e in engine.history("G")] == ["G-r", "G-1"]
+    with pytest.raises(SlaEngineError):
+        engine.record_many([received("G2"), bad])
+    with pytest.raises(SlaEngineError, match="no contact 'G2'"):
+        engine.history("G2")

@@ -386,6 +386,17 @@ class TestEngine:
         )
         assert (result.recorded, len(result.rejected)) == (1, 1)
 
+    def test_a_mapping_that_makes_no_event_is_rejected_alone(self, engine: SlaEngine) -> None:
+        naive = {"event_id": "v2", "type": "visited", "site": "E2", "what": "passage",
+                 "occurred_at": dt.datetime(2025, 9, 3, 10)}  # fmt: skip
+        good = ev("v1", "visited", at(2025, 9, 3), "E1", "passage")
+        result = engine.record_site_events([naive, good], atomic=False)
+        ((given, error),) = [(r.event, r.error) for r in result.rejected]
+        assert (result.recorded, given, type(error)) == (1, naive, NaiveDatetimeError)
+        assert [e.event_id for e in engine.site_history("E1")] == ["v1"]
+        with pytest.raises(NaiveDatetimeError):
+            engine.record_site_events([naive], atomic=True)
+
     def test_an_id_reused_for_another_event(self, engine: SlaEngine) -> None:
         engine.record_site_event(ev("v1", "visited", at(2025, 9, 3), "E1", "passage"))
         with pytest.raises(SiteRuleError) as caught:

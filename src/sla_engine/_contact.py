@@ -148,6 +148,11 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
     return dict(sorted(clean.items()))
 
 
+def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not value:
+        raise DataError("must not be empty", field=attribute.name)
+
+
 def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None) -> None:
     if value is not None:
         require_aware(value, attribute.name)
@@ -166,8 +171,8 @@ class ContactEvent:
     and categories (``courriel``, ``réclamation``…).
     """
 
-    event_id: str = attrs.field(validator=attrs.validators.min_len(1))
-    contact_id: str = attrs.field(validator=attrs.validators.min_len(1))
+    event_id: str = attrs.field(validator=_not_empty)
+    contact_id: str = attrs.field(validator=_not_empty)
     type: EventType = attrs.field(converter=_event_type)
     occurred_at: dt.datetime = attrs.field(converter=fixed_offset_if_aware, validator=_aware)
     recorded_at: dt.datetime | None = attrs.field(

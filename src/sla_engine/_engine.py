@@ -124,9 +124,13 @@ def store_env(store: str | None) -> dict[str, str]:
 
 @attrs.frozen
 class Rejected:
-    """An event that was not recorded, and why."""
+    """An event that was not recorded, and why.
 
-    event: ContactEvent
+    ``event`` is the event as given: a mapping when it made no
+    :class:`ContactEvent` (a field missing, a naive time, an unknown channel).
+    """
+
+    event: ContactEvent | Mapping[str, Any]
     error: SlaEngineError
 
 
@@ -257,7 +261,7 @@ def _as_event(item: ContactEvent | Mapping[str, Any]) -> ContactEvent:
         return item
     try:
         return ContactEvent(**item)
-    except TypeError as error:
+    except TypeError as error:  # a field missing or unknown: names, never values
         raise DataError(f"cannot read the event: {error}") from None
 
 
@@ -500,11 +504,17 @@ class SlaEngine(SiteRecording, Application[str]):
     def _record_many(
         self, events: Iterable[ContactEvent | Mapping[str, Any]], *, atomic: bool, project: bool
     ) -> RecordResult:
-        items = [_as_event(e) for e in events]
         now = require_aware(self.clock(), "clock")
         clean = self.privacy.clean
         cleaned: list[ContactEvent | Rejected] = []
-        for event in items:
+        for given in events:
+            try:
+                event = _as_event(given)
+            except SlaEngineError as error:  # a mapping that makes no event
+                if atomic:
+                    raise
+                cleaned.append(Rejected(given, error))
+                continue
             try:
                 cleaned.append(clean(event, self.view))
             except DataError as error:

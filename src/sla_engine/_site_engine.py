@@ -46,9 +46,9 @@ __all__ = ["RejectedSiteEvent", "SiteRecordResult", "SiteRecording"]
 
 @attrs.frozen
 class RejectedSiteEvent:
-    """A site event that was not recorded, and why."""
+    """A site event that was not recorded, and why (``event`` as given: maybe a mapping)."""
 
-    event: SiteEvent
+    event: SiteEvent | Mapping[str, Any]
     error: SlaEngineError
 
 
@@ -156,7 +156,14 @@ class SiteRecording:
         and one whose ``what`` is not a word the catalogue's obligations
         declare (``unknown_what``: the field can then never carry a name).
         """
-        items = [_as_site_event(e) for e in events]
+        items: list[SiteEvent | RejectedSiteEvent] = []
+        for given in events:
+            try:
+                items.append(_as_site_event(given))
+            except SlaEngineError as error:  # a mapping that makes no event
+                if atomic:
+                    raise
+                items.append(RejectedSiteEvent(given, error))
         zone = self.calendar_for(self.catalogue.calendar).school_zone
         allowed = declared_whats(self.catalogue)
         for attempt in range(self.conflict_retries + 1):
@@ -164,6 +171,9 @@ class SiteRecording:
             sites: dict[str, Site] = {}
             outcomes: list[RecordOutcome | RejectedSiteEvent] = []
             for event in items:
+                if isinstance(event, RejectedSiteEvent):
+                    outcomes.append(event)
+                    continue
                 try:
                     _check_what(event, allowed)
                     outcomes.append(_apply(self, sites, event, now, zone))
