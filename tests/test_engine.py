@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from sla_engine import CalendarCoverageError, SlaEngineError
+from sla_engine import CalendarCoverageError, SlaEngineError, calendar
 from sla_engine._catalogue import parse_catalogue
 from sla_engine._contact import ContactRuleError, RecordOutcome
 from sla_engine._engine import Alert, EscalationPolicy, Rejected
@@ -395,6 +395,20 @@ class TestQueries:
         }
         # Nothing was written: the live view still uses the engine's calendar.
         assert timer(engine, "C1", "ack", at(2025, 12, 26)).due_date == dt.date(2025, 12, 29)
+
+    def test_what_if_keeps_the_services_closures(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        # The service is shut from 22 to 31 December: « fr-57 » changes nothing
+        # then (26 December is closed either way), nor does its own spec.
+        shut = calendar("fr").with_closures((dt.date(2025, 12, 22), dt.date(2025, 12, 31), "x"))
+        engine = make_engine(calendar_spec=shut)
+        engine.record(received(when=at(2025, 12, 18)))
+        for spec in ("fr", "fr-57"):
+            assert engine.what_if(calendar_spec=spec, as_of=at(2025, 12, 19)).changes() == []
+        # A Calendar is taken as it is: without the closure, the deadlines move.
+        bare = engine.what_if(calendar_spec=calendar("fr"), as_of=at(2025, 12, 19))
+        assert ("email-5", dt.date(2026, 1, 7), dt.date(2025, 12, 26)) in {
+            (a.engagement_id, a.due_date, b.due_date) for a, b in bare.changes() if a and b
+        }
 
     def test_explanations(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()

@@ -450,20 +450,22 @@ class SlaEngine(SiteRecording, Application[str]):
             return self.default_calendar
         named = self._named_calendars.get(key)
         if named is None:
-            own = self.default_calendar
-            named = calendar(key)
-            # A copy only where the service's settings differ: calendars are
-            # shared (with their indexes, several MiB) wherever they can be.
-            if named.working_week != own.working_week:
-                named = named.with_working_week(own.working_week)
-            if own.opening_hours is not None and named.opening_hours != own.opening_hours:
-                named = named.with_opening_hours(own.opening_hours)
-            if own.closures:
-                named = named.with_closures(*own.closures)
-            if named == own:
-                named = own
+            named = self._as_service(calendar(key))
             self._named_calendars[key] = named  # one object: its indexes are built once
         return named
+
+    def _as_service(self, named: Calendar) -> Calendar:
+        """``named`` with the service's working week, opening hours and closures."""
+        own = self.default_calendar
+        # A copy only where the service's settings differ: calendars are
+        # shared (with their indexes, several MiB) wherever they can be.
+        if named.working_week != own.working_week:
+            named = named.with_working_week(own.working_week)
+        if own.opening_hours is not None and named.opening_hours != own.opening_hours:
+            named = named.with_opening_hours(own.opening_hours)
+        if own.closures:
+            named = named.with_closures(*own.closures)
+        return own if named == own else named
 
     # -- commands --------------------------------------------------------------------
 
@@ -1170,7 +1172,12 @@ class SlaEngine(SiteRecording, Application[str]):
         calendar_spec: Calendar | str | None = None,
         as_of: dt.datetime | None = None,
     ) -> WhatIf:
-        """The same events under another catalogue or calendar; nothing is written."""
+        """The same events under another catalogue or calendar; nothing is written.
+
+        A calendar named by its spec (``"fr-57"``) keeps the service's
+        working week, opening hours and closures, as the engine's own
+        calendars do; a :class:`Calendar` is taken as it is.
+        """
         other_catalogue = self.catalogue
         if catalogue is not None:
             other_catalogue = (
@@ -1179,7 +1186,9 @@ class SlaEngine(SiteRecording, Application[str]):
         other_default = self.default_calendar
         if calendar_spec is not None:
             other_default = (
-                calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
+                calendar_spec
+                if isinstance(calendar_spec, Calendar)
+                else self._as_service(calendar(calendar_spec))
             )
 
         def other_calendars(key: str | None) -> Calendar:
