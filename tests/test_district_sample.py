@@ -108,6 +108,24 @@ def test_explain_an_obligation_from_the_command_line(
     assert "The service, period 2025-W36." in capsys.readouterr().out
 
 
+def test_explain_counts_as_the_review_does(
+    review: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --as-of, a contact's timers are explained as of the review's instant.
+
+    Explained as of the contact's own last event, every overdue timer of
+    the review read « en cours ».
+    """
+    store = str(review["_store"])
+    overdue = [b for b in review["breaches"] if b["state"] == "overdue"]  # type: ignore[attr-defined]
+    assert len(overdue) == 24
+    for breach in overdue[:3]:
+        assert main(["explain", "--store", store, breach["contact_id"], breach["engagement"]]) == 0
+        verdict = capsys.readouterr().out.splitlines()[-1]
+        assert verdict.startswith("Verdict : toujours en cours au vendredi 28 août 2026 à 10:48")
+        assert verdict.endswith("engagement non tenu.")
+
+
 def test_report_by_site(review: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:
     store = str(review["_store"])
     assert main(["report", "--store", store, "--by", "engagement,site", "--format", "csv"]) == 0

@@ -129,14 +129,18 @@ def add_parsers(commands: Any) -> None:
     o.add_argument("--site", help="the site (default: the service itself)")
     o.add_argument("--period", help="2025-2026, 2025-W37, 2025-09-01… (default: the last one)")
     o.add_argument("--store", default=DEFAULT_STORE)
-    o.add_argument("--as-of", help="instant of the explanation (default: the last site event)")
+    o.add_argument(
+        "--as-of", help="instant of the explanation (default: the review's, the log's last event)"
+    )
     o.add_argument("--lang", choices=LANGS, default="fr")
 
     x = commands.add_parser("explain", help="how a contact's timers were reached")
     x.add_argument("contact")
     x.add_argument("engagement", nargs="?")
     x.add_argument("--store", default=DEFAULT_STORE)
-    x.add_argument("--as-of", help="instant of the explanation (default: the contact's last event)")
+    x.add_argument(
+        "--as-of", help="instant of the explanation (default: the review's, the log's last event)"
+    )
     x.add_argument("--lang", choices=LANGS, default="fr")
 
 
@@ -362,7 +366,13 @@ def _explain_obligation(options: argparse.Namespace) -> int:
 def _explain(options: argparse.Namespace) -> int:
     engine = _open(options.store)
     history = engine.history(options.contact)
-    now = history[-1].occurred_at if options.as_of is None else parse_instant(options.as_of)
+    # As the review counts it: as of the last event of the whole log (a timer
+    # still running at the contact's own last event may be overdue by then).
+    now = (
+        (engine._last_log_event_at() or history[-1].occurred_at)
+        if options.as_of is None
+        else parse_instant(options.as_of)
+    )
     if options.engagement is not None:
         print(engine.explain(options.contact, options.engagement, lang=options.lang, now=now))
         return 0
