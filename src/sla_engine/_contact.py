@@ -30,7 +30,7 @@ from eventsourcing.utils import get_topic
 
 from ._delay import Delay
 from ._errors import DataError, SlaEngineError, unquoted
-from ._time import fixed_offset_if_aware, microseconds, require_aware
+from ._time import fixed_offset_if_aware, microseconds, require_aware_field
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
 __all__ = [
@@ -153,11 +153,6 @@ def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -
         raise DataError("must not be empty", field=attribute.name)
 
 
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None) -> None:
-    if value is not None:
-        require_aware(value, attribute.name)
-
-
 @attrs.frozen(kw_only=True)
 class ContactEvent:
     """Something that happened to a contact (a request from a user).
@@ -174,9 +169,11 @@ class ContactEvent:
     event_id: str = attrs.field(validator=_not_empty)
     contact_id: str = attrs.field(validator=_not_empty)
     type: EventType = attrs.field(converter=_event_type)
-    occurred_at: dt.datetime = attrs.field(converter=fixed_offset_if_aware, validator=_aware)
+    occurred_at: dt.datetime = attrs.field(
+        converter=fixed_offset_if_aware, validator=require_aware_field
+    )
     recorded_at: dt.datetime | None = attrs.field(
-        default=None, converter=fixed_offset_if_aware, validator=_aware
+        default=None, converter=fixed_offset_if_aware, validator=require_aware_field
     )
     channel: str | None = attrs.field(default=None, converter=_optional_channel)
     category: str | None = attrs.field(default=None, converter=_optional_category)

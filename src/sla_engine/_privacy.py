@@ -24,6 +24,7 @@ from ._errors import DataError
 
 __all__ = ["MAX_CODE_LENGTH", "Privacy", "looks_like_free_text", "pseudonym"]
 
+
 def pseudonym(identity: str, key: bytes) -> str:
     """The stored stand-in for a requester: ``p:`` and 32 hex digits of HMAC-SHA256."""
     digest = hmac.new(key, identity.strip().encode("utf-8"), hashlib.sha256).hexdigest()

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 import attrs
 from eventsourcing.domain import (
@@ -43,7 +43,7 @@ from eventsourcing.utils import get_topic
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
 from ._errors import DataError, SlaEngineError, redacted, unquoted, with_redacted
-from ._time import fixed_offset_if_aware, parse_instant, require_aware
+from ._time import fixed_offset_if_aware, parse_instant, require_aware_field
 
 __all__ = [
     "SERVICE",
@@ -189,11 +189,6 @@ def _event_site(value: str | None) -> str | None:
     return unquoted(check_site_id, value, "site")
 
 
-def _aware(_instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None) -> None:
-    if value is not None:
-        require_aware(value, attribute.name)
-
-
 def _event_id(value: str) -> str:
     text = str(value).strip()
     if not text or len(text) > 200:
@@ -207,12 +202,14 @@ class SiteEvent:
 
     event_id: str = attrs.field(converter=_event_id)
     type: SiteEventType = attrs.field(converter=_event_type)
-    occurred_at: dt.datetime = attrs.field(converter=fixed_offset_if_aware, validator=_aware)
+    occurred_at: dt.datetime = attrs.field(
+        converter=fixed_offset_if_aware, validator=require_aware_field
+    )
     site: str | None = attrs.field(default=None, converter=_event_site)
     what: str | None = attrs.field(default=None, converter=_what)
     #: When the engine recorded it (set by the engine).
     recorded_at: dt.datetime | None = attrs.field(
-        default=None, converter=fixed_offset_if_aware, validator=_aware
+        default=None, converter=fixed_offset_if_aware, validator=require_aware_field
     )
 
     @property

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._errors import InvalidTimeError, NaiveDatetimeError, with_redacted
+from ._errors import InvalidTimeError, NaiveDatetimeError, unquoted, with_redacted
+
+if TYPE_CHECKING:
+    import attrs
 
 __all__ = [
     "first_instant_of",
@@ -31,6 +35,7 @@ __all__ = [
     "microseconds",
     "parse_instant",
     "require_aware",
+    "require_aware_field",
     "time_zone",
 ]
 
@@ -94,11 +99,20 @@ def require_aware(value: dt.datetime, what: str = "datetime") -> dt.datetime:
     if not isinstance(value, dt.datetime):
         raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise NaiveDatetimeError(
-            f"{what} {value.isoformat()} has no time zone: give an offset "
-            "(2025-10-17T16:05:00+02:00) or name the zone it was written in"
+        advice = "give an offset (2025-10-17T16:05:00+02:00) or name the zone it was written in"
+        raise with_redacted(
+            NaiveDatetimeError(f"{what} {value.isoformat()} has no time zone: {advice}"),
+            f"no time zone: {advice}",
         )
     return fixed_offset(value)
+
+
+def require_aware_field(
+    _instance: object, attribute: attrs.Attribute[Any], value: dt.datetime | None
+) -> None:
+    """An event's validator: its instant, if given, is aware; the error never quotes it."""
+    if value is not None:
+        unquoted(functools.partial(require_aware, what=attribute.name), value, attribute.name)
 
 
 def localise(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
@@ -109,12 +123,12 @@ def localise(naive: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
         # Either a fold (the wall time happens twice) or a gap (never happens).
         round_trip = candidate.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
         if round_trip != naive:
-            raise InvalidTimeError(
-                f"{naive.isoformat()} does not exist in {tz} (clocks jump forward at that hour)"
-            )
-        raise InvalidTimeError(
-            f"{naive.isoformat()} is ambiguous in {tz} (clocks go back at that hour): "
-            "give the UTC offset"
+            why = f"does not exist in {tz} (clocks jump forward at that hour)"
+        else:
+            why = f"is ambiguous in {tz} (clocks go back at that hour): give the UTC offset"
+        # The redacted form says what is wrong without the time itself.
+        raise with_redacted(
+            InvalidTimeError(f"{naive.isoformat()} {why}"), f"a local time that {why}"
         )
     return fixed_offset(candidate)
 
@@ -132,9 +146,13 @@ def parse_instant(text: str, *, assume_tz: str | dt.tzinfo | None = None) -> dt.
         ) from None
     if value.tzinfo is None:
         if assume_tz is None:
-            raise NaiveDatetimeError(
-                f"{text!r} has no UTC offset: write it with one (2025-10-17T16:05:00+02:00) "
+            advice = (
+                "write it with one (2025-10-17T16:05:00+02:00) "
                 "or name the time zone it was written in"
+            )
+            raise with_redacted(
+                NaiveDatetimeError(f"{text!r} has no UTC offset: {advice}"),
+                f"no UTC offset: {advice}",
             )
         return localise(value, time_zone(assume_tz))
     return value
