@@ -229,6 +229,27 @@ class TestErasure:
         assert key not in raw
         assert sealed.encode() in raw  # the log itself is unchanged (append-only)
 
+    @pytest.mark.parametrize("atomic", [True, False])
+    def test_a_refused_event_leaves_no_key(self, make_engine, atomic: bool) -> None:  # type: ignore[no-untyped-def]
+        """Nothing of the requester is stored, so the engine does not know them."""
+        engine = make_engine(pseudonym_key=KEY)
+        orphan = {"event_id": "Z-1", "contact_id": "Z", "type": "answered",
+                  "occurred_at": at(2025, 11, 8), "requester": IDENTITY}  # fmt: skip
+        if atomic:
+            with pytest.raises(SlaEngineError, match="must be 'received'"):
+                engine.record(orphan)
+        else:
+            assert len(engine.record_many([orphan], atomic=False).rejected) == 1
+        assert engine.forget(IDENTITY) is False
+
+    def test_a_duplicate_after_forgetting_makes_no_new_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(pseudonym_key=KEY)
+        engine.record(received(requester=IDENTITY))
+        assert engine.forget(IDENTITY) is True
+        assert engine.record(received(requester=IDENTITY)).value == "duplicate"
+        assert engine.forget(IDENTITY) is False  # no key was made again
+        assert engine.requester_of(engine.history("C-1")[0]) is None
+
     def test_forget_needs_a_pseudonymisation_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         with pytest.raises(SlaEngineError, match="no pseudonymisation key"):
             make_engine().forget(IDENTITY)

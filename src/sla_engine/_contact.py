@@ -334,6 +334,9 @@ def _stored_delay(text: str) -> Delay:
 _SAME_INSTANT_RANK = {t: 0 if t is EventType.RECEIVED else 1 for t in EventType}
 
 
+_Seal = Callable[[ContactEvent], ContactEvent]
+
+
 class Contact(BaseAggregate[str]):
     """A contact's history, with the rules every new event must keep."""
 
@@ -428,8 +431,10 @@ class Contact(BaseAggregate[str]):
     # stored form — which were half the cost of recording an event.
 
     @classmethod
-    def receive(cls, event: ContactEvent, recorded_at: dt.datetime) -> Contact:
-        """A new contact from its ``received`` event."""
+    def receive(
+        cls, event: ContactEvent, recorded_at: dt.datetime, seal: _Seal | None = None
+    ) -> Contact:
+        """A new contact from its ``received`` event (``seal``: see :meth:`record`)."""
         check_instant(event, recorded_at)
         if event.type is not EventType.RECEIVED:
             raise ContactRuleError(
@@ -444,11 +449,18 @@ class Contact(BaseAggregate[str]):
         contact = cls.__new__(cls)
         contact.__base_init__(event.contact_id, cls.INITIAL_VERSION, recorded_at)
         contact.__init__()  # type: ignore[misc]
-        contact._record(event, recorded_at, cls.INITIAL_VERSION)
+        contact._record(event if seal is None else seal(event), recorded_at, cls.INITIAL_VERSION)
         return contact
 
-    def record(self, event: ContactEvent, recorded_at: dt.datetime) -> None:
-        """Add ``event`` if it keeps the contact's history possible; raise otherwise."""
+    def record(
+        self, event: ContactEvent, recorded_at: dt.datetime, seal: _Seal | None = None
+    ) -> None:
+        """Add ``event`` if it keeps the contact's history possible; raise otherwise.
+
+        ``seal`` is applied to an event that passed every rule, just before
+        it is added (the engine seals a requester's pseudonym with their
+        key then, so that no key is made for a refused event).
+        """
         known = self.ids.get(event.event_id)
         if known is not None:
             if known.same_as(event):
@@ -466,7 +478,7 @@ class Contact(BaseAggregate[str]):
             check_history([*history, event], self.id, event.event_id)
         else:
             check_ordered([*history, event], self.id, event.event_id)
-        self._record(event, recorded_at, self._version + 1)
+        self._record(event if seal is None else seal(event), recorded_at, self._version + 1)
 
     def _record(self, event: ContactEvent, recorded_at: dt.datetime, version: int) -> None:
         """Make the stored event of ``event`` and apply it (the rules are checked)."""

@@ -518,7 +518,7 @@ class SlaEngine(SiteRecording, Application[str]):
                 cleaned.append(Rejected(given, error))
                 continue
             try:
-                cleaned.append(clean(event, self.view))
+                cleaned.append(clean(event))
             except DataError as error:
                 if atomic:
                     raise
@@ -883,16 +883,16 @@ class SlaEngine(SiteRecording, Application[str]):
             if contact is None and event.type is EventType.RECEIVED:
                 # Optimistically new: saving fails if it was not, and the batch
                 # is then applied again to what is stored.
-                contacts[contact_id] = Contact.receive(event, recorded_at)
+                contacts[contact_id] = Contact.receive(event, recorded_at, self._seal)
                 return RecordOutcome.RECORDED
         if contact is None:
             contact = self._get_contact(contact_id)
         if contact is None:
-            contact = Contact.receive(event, recorded_at)
+            contact = Contact.receive(event, recorded_at, self._seal)
             contacts[event.contact_id] = contact
             return RecordOutcome.RECORDED
         try:
-            contact.record(event, recorded_at)
+            contact.record(event, recorded_at, self._seal)
         except DuplicateEvent:
             return RecordOutcome.DUPLICATE
         except ContactRuleError:
@@ -905,6 +905,10 @@ class SlaEngine(SiteRecording, Application[str]):
             raise
         contacts[event.contact_id] = contact
         return RecordOutcome.RECORDED
+
+    def _seal(self, event: ContactEvent) -> ContactEvent:
+        """``event``'s requester sealed with their key: called once the event passed the rules."""
+        return self.privacy.seal(event, self.view)
 
     def _stored_since(self, contact: Contact) -> bool:
         """Whether the store holds events of ``contact`` that its copy in memory lacks."""

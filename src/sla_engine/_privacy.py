@@ -75,7 +75,13 @@ class Privacy:
     pseudonym_key: bytes | None = None
     keep_free_text: bool = False
 
-    def clean(self, event: ContactEvent, keys: RequesterKeys | None = None) -> ContactEvent:
+    def clean(self, event: ContactEvent) -> ContactEvent:
+        """``event`` as it may be stored: its requester pseudonymised, prose dropped.
+
+        The pseudonym is sealed with the requester's own key by :meth:`seal`,
+        once the event is known to be recorded: a key is made only for a
+        requester the store keeps something of.
+        """
         changes: dict[str, Any] = {}
         if event.requester is not None:
             if self.pseudonym_key is None:
@@ -84,14 +90,7 @@ class Privacy:
                     "pseudonymisation key: give one (pseudonym_key=…) or leave the requester out",
                     field="requester",
                 )
-            ref = pseudonym(event.requester, self.pseudonym_key)
-            if keys is None:
-                changes["requester"] = ref
-            else:
-                # Sealed with the requester's own key: forgetting the key
-                # (crypto-shredding) makes it unreadable, the log unchanged.
-                key_id, key = keys.requester_key(key_ref(ref))
-                changes["requester"] = seal(ref, key_id, key)
+            changes["requester"] = pseudonym(event.requester, self.pseudonym_key)
         if not self.keep_free_text:
             for name in ("reason", "to"):
                 if looks_like_free_text(getattr(event, name)):
@@ -107,3 +106,16 @@ class Privacy:
                     if not (looks_like_free_text(k) or looks_like_free_text(v))
                 }
         return attrs.evolve(event, **changes) if changes else event
+
+    @staticmethod
+    def seal(event: ContactEvent, keys: RequesterKeys) -> ContactEvent:
+        """``event`` (cleaned) with its requester's pseudonym sealed with their own key.
+
+        Forgetting the key (crypto-shredding) makes the stored requester
+        unreadable, the log unchanged.  The key is made if new.
+        """
+        ref = event.requester
+        if ref is None or not ref.startswith("p:"):
+            return event
+        key_id, key = keys.requester_key(key_ref(ref))
+        return attrs.evolve(event, requester=seal(ref, key_id, key))
