@@ -357,6 +357,31 @@ class TestQueries:
         ]
         assert engine.worklist(at(2025, 11, 13), now=now, limit=1)[0].contact_id == "late"
 
+    def test_the_worklist_at_a_past_instant(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        """What was on the list then: B not received yet, A not answered yet."""
+        engine = make_engine()
+        engine.record_many(
+            [
+                received("A", at(2025, 11, 7)),
+                ev("A", 1, "answered", at(2025, 11, 20)),
+                received("B", at(2025, 11, 24)),
+            ]
+        )
+        friday = at(2025, 11, 14, 9)
+        items = engine.worklist(at(2025, 12, 5), now=friday)
+        assert [(t.contact_id, t.engagement_id, t.state.value) for t in items] == [
+            ("A", "ack", "overdue"),
+            ("A", "email-5", "at_risk"),  # due Monday 17 (Tuesday 11 is the Armistice)
+        ]
+        assert sorted(t.key for t in items) == sorted(
+            t.key for t in engine.status_as_of(friday) if t.is_open
+        )
+        assert {t.contact_id for t in engine.all_timers(friday)} == {"A"}
+        # At the clock's time, the live view: A answered (late), B on the list.
+        later = engine.worklist(at(2025, 12, 5), now=at(2025, 12, 1))
+        assert ("A", "email-5") not in {(t.contact_id, t.engagement_id) for t in later}
+        assert "B" in {t.contact_id for t in later}
+
     def test_as_of_a_past_instant(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
         engine.record_many([received(), ev("C1", 1, "answered", at(2025, 11, 12))])

@@ -57,7 +57,7 @@ from ._rows import RowEvaluator
 from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
 from ._stored import StoredEncoder
-from ._time import require_aware
+from ._time import microseconds, require_aware
 from ._timers import EVALUATION, Timer, evaluate_contact
 from ._view import (
     ContactTimers,
@@ -65,6 +65,7 @@ from ._view import (
     SQLiteTimerView,
     TimerView,
     ViewRows,
+    _attention,
 )
 from ._vocabulary import EventType
 
@@ -1084,15 +1085,31 @@ class SlaEngine(SiteRecording, Application[str]):
         """Open timers that are due or at risk before ``before``, the earliest expiry first.
 
         Obligation timers (of the school year holding ``now``) are derived
-        from the site events at each call, not stored in the view.
+        from the site events at each call, not stored in the view.  A ``now``
+        before the last recorded event asks what was on the list then: the
+        contacts are evaluated from the events that had happened by ``now``
+        (as :meth:`status_as_of` does, reading every history), not taken from
+        the view, which holds what happened after.
         """
         before = require_aware(before, "before")
         self._catch_up()
         now = self._now(now)
-        found = [
-            t.at(now, self.calendar_for(t.calendar_key))
-            for t in self.view.needing_attention(before, limit)
-        ]
+        if self._before_last_event(now):
+            before_us = microseconds(before)
+            found = sorted(
+                (
+                    t
+                    for t in self._contact_timers_as_of(now)
+                    if (attention := _attention(t)) is not None and attention <= before_us
+                ),
+                key=lambda t: (t.expires_at or t.as_of, t.key),
+            )
+            found = found if limit is None else found[:limit]
+        else:
+            found = [
+                t.at(now, self.calendar_for(t.calendar_key))
+                for t in self.view.needing_attention(before, limit)
+            ]
         obligations = self.obligations_needing_attention(before, now)
         if not obligations:
             return found
@@ -1101,10 +1118,25 @@ class SlaEngine(SiteRecording, Application[str]):
         return found if limit is None else found[:limit]
 
     def all_timers(self, now: dt.datetime | None = None) -> list[Timer]:
-        """Every timer of the live view, as it stands at ``now``."""
+        """Every contact's timer as it stands at ``now`` (from the live view).
+
+        A ``now`` before the last recorded event is answered from the events
+        that had happened by then, as :meth:`worklist` does.
+        """
         self._catch_up()
         now = self._now(now)
+        if self._before_last_event(now):
+            return self._contact_timers_as_of(now)
         return [t.at(now, self.calendar_for(t.calendar_key)) for t in self.view.all_timers()]
+
+    def _before_last_event(self, now: dt.datetime) -> bool:
+        """Whether the view holds events that happened after ``now``."""
+        last = self.view.last_event()
+        return last is not None and microseconds(now) < last
+
+    def _contact_timers_as_of(self, now: dt.datetime) -> list[Timer]:
+        """Every contact's timers from the events that had happened by ``now``."""
+        return [t for history in self.histories() for t in self._evaluate(history, now)]
 
     # -- requesters ---------------------------------------------------------------------
 
@@ -1164,7 +1196,7 @@ class SlaEngine(SiteRecording, Application[str]):
         Obligation timers are evaluated for :meth:`obligation_years` of ``instant``.
         """
         instant = require_aware(instant, "instant")
-        found = [t for h in self.histories() for t in self._evaluate(h, instant)]
+        found = self._contact_timers_as_of(instant)
         if self._has_obligations():
             found += self.obligation_timers(instant, school_years=self.obligation_years(instant))
         return found
