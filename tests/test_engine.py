@@ -357,6 +357,13 @@ class TestQueries:
         ]
         assert engine.worklist(at(2025, 11, 13), now=now, limit=1)[0].contact_id == "late"
 
+    def test_a_contacts_timers_come_in_the_catalogues_order(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        engine.record(received())
+        listed = [t.engagement_id for t in engine.timers("C1", now=at(2025, 11, 10))]
+        order = [e.id for e in engine.catalogue.engagements if e.id in listed]
+        assert listed == order == ["email-5", "ack"]  # not the ids' alphabetical order
+
     def test_the_worklist_at_a_past_instant(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         """What was on the list then: B not received yet, A not answered yet."""
         engine = make_engine()

@@ -1070,13 +1070,18 @@ class SlaEngine(SiteRecording, Application[str]):
         return list(self._require_contact(contact_id).history)
 
     def timers(self, contact_id: str, now: dt.datetime | None = None) -> list[Timer]:
-        """The timers of one contact, as they stand at ``now`` (default: the engine's clock)."""
+        """The timers of one contact, as they stand at ``now`` (default: the engine's clock).
+
+        In the catalogue's order of engagements, then by cycle, whatever the store.
+        """
         self._catch_up()
         now = self._now(now)
         stored = self.view.contact_timers(contact_id)
         if any(t.as_of > now for t in stored):
             # Asked about a moment before some of its events: evaluate as of then.
             return self._evaluate(self.history(contact_id), now)
+        place = {e.id: i for i, e in enumerate(self.catalogue.engagements)}
+        stored.sort(key=lambda t: (place.get(t.engagement_id, len(place)), t.cycle))
         return [t.at(now, self.calendar_for(t.calendar_key)) for t in stored]
 
     def worklist(
