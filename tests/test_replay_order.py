@@ -205,3 +205,66 @@ def test_a_rejected_site_row_names_its_wrong_field(tmp_path: Path) -> None:
     assert recorded == 1
     rows = list(csv.reader(io.StringIO(rejects)))
     assert [(r[1], r[2], r[3]) for r in rows] == [("3", "S2", "what"), ("4", "S3", "site")]
+
+
+# -- a contact that would count past a calendar's data ----------------------------------
+
+SCHOOL_DAYS = """
+[catalogue]
+id = "t"
+title = "t"
+version = "1"
+calendar = "fr+B"
+
+[[engagement]]
+id = "appt-10"
+title = "Un rendez-vous sous 10 jours scolaires"
+source = "tests"
+kind = "response"
+start = "received"
+stop = ["answered"]
+target = "10 jours scolaires"
+"""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"columnar": False},
+        {"columnar": True},
+        {"columnar": True, "block_lines": 2},
+        {"columnar": True, "jobs": 2},
+    ],
+    ids=str,
+)
+def test_a_contact_past_the_calendars_data_is_rejected_alone(
+    tmp_path: Path, options: dict[str, object]
+) -> None:
+    """X, received in June 2017, before zone B's school calendar data (from 22 October 2017).
+
+    Stored, it stopped the replay and every later query of the store.
+    """
+    from sla_engine import parse_catalogue
+
+    log = tmp_path / "log.csv"
+    rows = [
+        "A1,A,received,2019-05-02T10:00:00+02:00,,email,,,,",
+        "X1,X,received,2017-06-26T10:00:00+02:00,,email,,,,",
+        "A2,A,answered,2019-05-09T10:00:00+02:00,,,,,,",
+        "X2,X,answered,2017-06-27T10:00:00+02:00,,,,,,",
+        "B1,B,received,2019-06-03T10:00:00+02:00,,email,,,,",
+    ]
+    log.write_text("\n".join([HEADER, *rows]) + "\n")
+    store = str(tmp_path / "s.db")
+    engine = SlaEngine(parse_catalogue(SCHOOL_DAYS), "fr+B", store=store, clock=lambda: NOW)
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, **options)  # type: ignore[arg-type]
+    assert summary.recorded == 3
+    rejected = rejects.getvalue().splitlines()[1:]
+    assert [line.split(",")[2] for line in rejected] == ["X1", "X2"]
+    assert "outside the span covered by its school calendar (zone B)" in rejected[0]
+    engine.close()
+    reopened = SlaEngine(store=store, clock=lambda: NOW)
+    # A met; B still within its delay at the log's last event (its own receipt).
+    assert _counts(build_report(reopened), "appt-10") == (2, 1, 0, 0, 1)
+    reopened.close()

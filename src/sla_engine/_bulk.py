@@ -56,7 +56,7 @@ from ._contact import (
     _order,
 )
 from ._engine import EncodedTimers, SlaEngine, StoredColumns
-from ._errors import SlaEngineError
+from ._errors import CalendarCoverageError, SlaEngineError
 from ._logs import (
     FIELDS,
     MAX_ROW_BYTES,
@@ -545,9 +545,14 @@ class BulkReader:
         carried = frame.filter(pl.col("_route") == "wait").select(self._kept())
         # Versions follow the log's order within a contact, as the row path records them.
         fast = frame.filter(pl.col("_route") == "fast").sort(["_cid", "line"])
+        slow = frame.filter(pl.col("_route") == "slow")
         stored = self._record(fast, now)
-
-        slow = frame.filter(pl.col("_route") == "slow").sort("line")
+        if stored is None:
+            # A contact would count past a calendar's data: the block's plain
+            # contacts go the row path, which counts such a contact before
+            # storing anything of it, and rejects it (rare: the data's ends).
+            slow, stored = pl.concat([slow, fast]), 0
+        slow = slow.sort("line")
         for line, text, size in slow.select("line", "text", "raw_bytes").iter_rows():
             row = slow_rows.get(line)
             if row is None:
@@ -613,8 +618,12 @@ class BulkReader:
 
     # -- recording -------------------------------------------------------------------
 
-    def _record(self, fast: pl.DataFrame, now: dt.datetime) -> int:
-        """Store the plain contacts of ``fast`` (sorted by contact, then line) and their timers."""
+    def _record(self, fast: pl.DataFrame, now: dt.datetime) -> int | None:
+        """Store the plain contacts of ``fast`` (sorted by contact, then line) and their timers.
+
+        ``None`` (nothing stored) when a contact's timers would count past a
+        calendar's data.
+        """
         if not fast.height:
             return 0
         occurred = self.columns["occurred_at"]
@@ -641,8 +650,12 @@ class BulkReader:
         )  # fmt: skip
         assert tuple(contacts.columns) == SUMMARY  # noqa: S101 - the positions used below
         history_of = _Histories(fast, self.columns, self._by_id, now)
+        try:
+            timers = self._encoded(contacts, history_of)
+        except CalendarCoverageError:
+            return None
         self.seen.add_all(contacts["_cid"])
-        self.store(stored, self._encoded(contacts, history_of))
+        self.store(stored, timers)
         return fast.height
 
     def _encoded(self, contacts: pl.DataFrame, history_of: _Histories) -> EncodedTimers:

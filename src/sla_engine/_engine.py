@@ -17,7 +17,7 @@ import sqlite3
 import time
 import typing
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -73,6 +73,9 @@ __all__ = ["Alert", "EscalationPolicy", "RecordResult", "SlaEngine", "WhatIf", "
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Days kept before the end of a calendar's data: no delay of a catalogue
+#: (months at most) counts that far from its contact's last event.
+COUNTABLE_MARGIN_DAYS = 400
 
 
 def system_clock() -> dt.datetime:
@@ -354,6 +357,7 @@ class SlaEngine(SiteRecording, Application[str]):
         self._plain: RowEvaluator | None = None
         self._encoder = StoredEncoder(self.mapper)
         self._plain_rules: tuple[Catalogue, Calendar] | None = None
+        self._countable: tuple[tuple[Catalogue, Calendar], tuple[int, int]] | None = None
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact | Projected] = {}
         self._check_view_rules(self._remember_rules(rules))
@@ -423,6 +427,40 @@ class SlaEngine(SiteRecording, Application[str]):
         if not stale and counted_with != calendars:
             self.view.set_state_value("calendars", calendars)
 
+    def _calendar_keys(self) -> set[str | None]:
+        """The calendars the catalogue counts in (``None``: the engine's default)."""
+        keys: set[str | None] = {None, self.catalogue.calendar}
+        return keys | {self.catalogue.calendar_for(e) for e in self.catalogue.engagements}
+
+    def _countable_span(self) -> tuple[int, int]:
+        """The instants (µs since the epoch) inside which timers stay in every calendar's data.
+
+        From a day after the latest first day of their data, to
+        :data:`COUNTABLE_MARGIN_DAYS` before the earliest last day: a contact
+        whose events all fall inside cannot count outside.  A contact with an
+        event outside is counted before it is stored, even by a bulk load.
+        """
+        cached = self._countable
+        if (
+            cached is not None
+            and cached[0][0] is self.catalogue
+            and cached[0][1] is self.default_calendar
+        ):
+            return cached[1]
+        first, last = dt.date.min, dt.date.max
+        for key in self._calendar_keys():
+            coverage = self.calendar_for(key).coverage()
+            spans = [coverage.public_holidays] + ([coverage.school] if coverage.school else [])
+            for lo, hi in spans:
+                first, last = max(first, lo), min(last, hi)
+        margin = dt.timedelta(days=COUNTABLE_MARGIN_DAYS)
+        span = (
+            microseconds(dt.datetime.combine(first, dt.time(), dt.UTC) + dt.timedelta(days=1)),
+            microseconds(dt.datetime.combine(last, dt.time(), dt.UTC) - margin),
+        )
+        self._countable = ((self.catalogue, self.default_calendar), span)
+        return span
+
     def _calendars_fingerprint(self) -> int:
         """A number naming the data of every calendar the catalogue counts in.
 
@@ -431,9 +469,7 @@ class SlaEngine(SiteRecording, Application[str]):
         64-bit state column.  The store's rules keep only the calendar's spec
         (``fr``), which says nothing of the service's closures.
         """
-        keys = {None, self.catalogue.calendar}
-        keys |= {self.catalogue.calendar_for(e) for e in self.catalogue.engagements}
-        versions = sorted({self.calendar_for(key).data_version for key in keys})
+        versions = sorted({self.calendar_for(key).data_version for key in self._calendar_keys()})
         digest = hashlib.sha256("\n".join(versions).encode()).digest()
         return int.from_bytes(digest[:7], "big")
 
@@ -530,11 +566,21 @@ class SlaEngine(SiteRecording, Application[str]):
                     contacts, outcomes = self._apply_all(
                         cleaned, now, atomic, trust_cache=attempt == 0
                     )
-                    timers = (
-                        self._countable_timers(contacts, cleaned, outcomes, atomic)
-                        if project
-                        else None
-                    )
+                    if project:
+                        timers = self._countable_timers(contacts, cleaned, outcomes, atomic)
+                    else:
+                        # A bulk load projects later: only a contact with an event
+                        # near the edge of a calendar's data is counted now.
+                        timers = None
+                        lo, hi = self._countable_span()
+                        edge = [
+                            contact_id
+                            for contact_id, contact in contacts.items()
+                            if contact.history[0].occurred_us < lo
+                            or contact.history[-1].occurred_us >= hi
+                        ]
+                        if edge:
+                            self._countable_timers(contacts, cleaned, outcomes, atomic, edge)
                     projected = False
                     if contacts:
                         projected = self._save_contacts(
@@ -711,6 +757,7 @@ class SlaEngine(SiteRecording, Application[str]):
         items: Sequence[ContactEvent | Rejected],
         outcomes: list[RecordOutcome | Rejected],
         atomic: bool,
+        only: Collection[str] | None = None,
     ) -> list[ContactTimers] | None:
         """The view's timers of the batch's contacts, sorted by id, before anything is stored.
 
@@ -721,11 +768,12 @@ class SlaEngine(SiteRecording, Application[str]):
         it, to be recorded again once the calendar covers them.  Stored, they
         would stop the view (and every query) at them.  ``None`` when a
         timer fails otherwise: the catch-up raises that error, as before.
+        ``only``: the contacts to evaluate (the others are not checked).
         """
         batch: list[ContactTimers] = []
         uncountable: dict[str, CalendarCoverageError] = {}
         try:
-            for contact_id in sorted(contacts):  # one lock order for every process
+            for contact_id in sorted(contacts if only is None else only):  # one lock order
                 try:
                     batch.append((contact_id, self._view_timers(contacts[contact_id].history)))
                 except CalendarCoverageError as error:
@@ -913,9 +961,10 @@ class SlaEngine(SiteRecording, Application[str]):
 
     def _stored_since(self, contact: Contact) -> bool:
         """Whether the store holds events of ``contact`` that its copy in memory lacks."""
-        stored = self._get_contact(contact.id)
+        # The last stored version alone (one indexed read, nothing decoded).
+        last = self.recorder.select_events(contact.id, desc=True, limit=1)
         unsaved = len(contact._pending_events)  # applied in this batch, not stored yet
-        return stored is not None and stored.version > contact.version - unsaved
+        return bool(last) and last[0].originator_version > contact.version - unsaved
 
     def _get_contact(self, contact_id: str) -> Contact | None:
         try:
