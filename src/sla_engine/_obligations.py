@@ -494,7 +494,11 @@ def explain_obligation(
             )
         lines.append(
             t["window"].format(
-                need=need, first=day(first), due=day(timer.due_date), expr=obligation.due
+                need=need,
+                first=day(first),
+                due=day(timer.due_date),
+                # The catalogue's own words in French; in English, what they say.
+                expr=obligation.due if lang == "fr" else obligation.due.describe(lang),
             )
         )
     elif obligation.every is Every.WEEK:
