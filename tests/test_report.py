@@ -140,7 +140,10 @@ class TestRenderers:
             "| email-5 | Nous traitons vos courriels dans un délai maximum de 5 jours ouvrés |"
             in text
         )
-        assert "| 5 | 1 | 1 | 1 | 1 | 1 | 33.3% | 4 | 6 | jours ouvrés |" in text
+        # Written as the HTML review writes it: French decimal comma and spacing.
+        assert "| 5 | 1 | 1 | 1 | 1 | 1 | 33,3\u00a0% | 4 | 6 | jours ouvrés |" in text
+        english = render_markdown(build_report(engine, lang="en"))
+        assert "| 5 | 1 | 1 | 1 | 1 | 1 | 33.3% | 4 | 6 | business days |" in english
 
 
 class TestCommands:

@@ -498,7 +498,11 @@ def explain_obligation(
                 first=day(first),
                 due=day(timer.due_date),
                 # The catalogue's own words in French; in English, what they say.
-                expr=obligation.due if lang == "fr" else obligation.due.describe(lang),
+                expr=(
+                    obligation.due
+                    if lang == "fr" or obligation.due is None
+                    else obligation.due.describe(lang)
+                ),
             )
         )
     elif obligation.every is Every.WEEK:

@@ -597,6 +597,31 @@ def render_csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def format_number(value: Any, lang: str) -> str:
+    """A count or a delay, written the language's way (``1 234,5`` / ``1,234.5``)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if not value.is_integer():
+            text = f"{value:,.2f}".rstrip("0").rstrip(".")
+            return text.translate({ord(","): "\u202f", ord("."): ","}) if lang == "fr" else text
+        value = int(value)
+    text = f"{value:,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def format_percent(rate: Any, lang: str) -> str:
+    """A compliance rate (0..1) as a percentage with one decimal: ``33,3 %`` / ``33.3%``."""
+    if rate is None:
+        return "—"
+    text = f"{float(rate) * 100:.1f}"
+    return text.replace(".", ",") + "\u00a0%" if lang == "fr" else text + "%"
+
+
 def _md(value: Any) -> str:
     if value is None:
         return "—"
@@ -607,7 +632,8 @@ def _md(value: Any) -> str:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
-    fr = report.get("lang", "fr") == "fr"
+    lang = report.get("lang", "fr")
+    fr = lang == "fr"
     header, rows = table(report)
     title = "Bilan des engagements de service" if fr else "Service engagements review"
     colon = " :" if fr else ":"
@@ -634,8 +660,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         cells = []
         for column, value in zip(header, row, strict=True):
             if column in (_HEADERS["fr"]["compliance_rate"], _HEADERS["en"]["compliance_rate"]):
-                cells.append("—" if value is None else f"{value:.1%}")
+                cells.append(format_percent(value, lang))  # as the HTML review writes it
+            elif isinstance(value, float):
+                cells.append(format_number(value, lang))
             else:
-                cells.append(_md(value) if not isinstance(value, float) else f"{value:g}")
+                cells.append(_md(value))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -25,6 +25,8 @@ from typing import Any
 import pendulum
 
 from ._report import _HEADERS, table
+from ._report import format_number as _number
+from ._report import format_percent as _percent
 from ._text import format_day, format_instant
 
 __all__ = ["render_html"]
@@ -306,31 +308,6 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-act
 def _e(value: Any) -> str:
     """Text or attribute value, escaped; ``None`` is an em dash."""
     return "—" if value is None else html.escape(str(value), quote=True)
-
-
-def _number(value: Any, lang: str) -> str:
-    """A count or a delay, written the language's way (``1 234,5`` / ``1,234.5``)."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if not value.is_integer():
-            text = f"{value:,.2f}".rstrip("0").rstrip(".")
-            return text.translate({ord(","): "\u202f", ord("."): ","}) if lang == "fr" else text
-        value = int(value)
-    text = f"{value:,}"
-    return text.replace(",", "\u202f") if lang == "fr" else text
-
-
-def _percent(rate: Any, lang: str) -> str:
-    """A compliance rate (0..1) as a percentage with one decimal: ``33,3 %`` / ``33.3%``."""
-    if rate is None:
-        return "—"
-    text = f"{float(rate) * 100:.1f}"
-    return text.replace(".", ",") + "\u00a0%" if lang == "fr" else text + "%"
 
 
 def _day(value: Any, lang: str) -> str:
