@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sla_engine
 from sla_engine import (
@@ -119,6 +122,51 @@ class TestWorkingWeek:
         # From Saturday 8 Nov: Tue 11 is Armistice, so Wed 12 is day 1.
         assert cal.add(dt.date(2025, 11, 8), 1) == dt.date(2025, 11, 12)
         assert cal.reasons_not_counted(dt.date(2025, 11, 10)) == ("lundi",)
+
+    def test_art_642_extends_a_saturday_the_service_works(self) -> None:
+        """« Le délai qui expirerait normalement un samedi, un dimanche … est prorogé »."""
+        cal = calendar("fr", working_week="mar-sam")
+        friday = dt.date(2025, 10, 24)
+        # Saturday 25 is a working day of the service, but art. 642 extends it;
+        # Monday 27 it does not work: Tuesday 28.
+        assert cal.add(friday, 1, Unit.JOURS_CALENDAIRES) == dt.date(2025, 10, 28)
+        assert cal.add(friday, 3, Unit.JOURS_CALENDAIRES) == dt.date(2025, 10, 28)
+        assert cal.add(friday, 1, Unit.JOURS_CALENDAIRES, extend=False) == dt.date(2025, 10, 25)
+        assert cal.add(friday, 6, Unit.JOURS_CALENDAIRES) == dt.date(2025, 10, 30)  # a Thursday
+        assert cal.reasons_extended(dt.date(2025, 10, 25)) == ("samedi",)
+        assert cal.reasons_extended(dt.date(2025, 10, 27), "en") == ("Monday",)
+        assert cal.reasons_extended(dt.date(2025, 10, 28)) == ()
+        # Days are still counted in its own week: a Saturday is a jour ouvré.
+        assert cal.add(friday, 1) == dt.date(2025, 10, 25)
+        # The vectorised form agrees.
+        days = np.array(["2025-10-24", "2025-10-29"], dtype="datetime64[D]")
+        due = cal.add_many(days, 1, Unit.JOURS_CALENDAIRES)
+        assert due.tolist() == [dt.date(2025, 10, 28), dt.date(2025, 10, 30)]
+        # A service open only at weekends has no other day to extend to.
+        weekends = calendar("fr", working_week="sam-dim")
+        assert weekends.add(friday, 1, Unit.JOURS_CALENDAIRES) == dt.date(2025, 10, 25)
+
+    @given(
+        week=st.sets(st.integers(0, 6), min_size=1),
+        start=st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)),
+        n=st.integers(0, 120),
+    )
+    def test_an_extended_expiry_is_the_first_day_art_642_allows(
+        self, week: set[int], start: dt.date, n: int
+    ) -> None:
+        cal = calendar("fr", working_week=week)
+        raw = cal.add(start, n, Unit.JOURS_CALENDAIRES, extend=False)
+        due = cal.add(start, n, Unit.JOURS_CALENDAIRES)
+
+        def allowed(day: dt.date) -> bool:
+            weekend_only = not week - {5, 6}
+            return cal.is_working_day(day) and (weekend_only or day.weekday() < 5)
+
+        assert due >= raw
+        assert allowed(due) or n == 0
+        if n:
+            span = (due - raw).days
+            assert not any(allowed(raw + dt.timedelta(days=i)) for i in range(span))
 
     def test_english_names_and_numbers(self) -> None:
         assert calendar("fr", working_week="mon-thu").working_week == frozenset(range(4))

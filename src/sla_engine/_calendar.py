@@ -305,7 +305,7 @@ class Calendar:
                 "or Calendar.add_hours()"
             )
         if extend is None or extend:
-            due = self._index(Unit.JOURS_OUVRES).roll_forward(due)
+            due = self._extension().roll_forward(due)
         return due
 
     def count(self, start: dt.date, end: dt.date, unit: Unit | str = Unit.JOURS_OUVRES) -> int:
@@ -367,11 +367,40 @@ class Calendar:
         return self.is_counted(day, Unit.JOURS_OUVRES)
 
     def roll_forward(self, day: dt.date) -> dt.date:
-        """``day`` if the service works that day, else its next working day (CPC art. 642)."""
+        """Where a delay ending on ``day`` expires after CPC art. 642's extension.
+
+        ``day`` itself if the service works that day and it is neither a
+        Saturday nor a Sunday, which art. 642 extends whatever the service's
+        week; else the next such day.
+        """
         try:
-            return dt.date.fromordinal(self._index(Unit.JOURS_OUVRES).roll_forward(day.toordinal()))
+            return dt.date.fromordinal(self._extension().roll_forward(day.toordinal()))
         except OutOfSpan as error:
             raise self._coverage_error(Unit.JOURS_OUVRES, error.ordinal) from None
+
+    def reasons_extended(self, day: dt.date, lang: str = "fr") -> tuple[str, ...]:
+        """Why art. 642 extends a delay ending on ``day`` (empty if it does not)."""
+        reasons = self.reasons_not_counted(day, Unit.JOURS_OUVRES, lang)
+        if not reasons and self.roll_forward(day) != day:  # a Saturday or Sunday it works
+            reasons = (WEEKDAY_NAMES[lang][day.weekday()],)
+        return reasons
+
+    def _extension(self) -> DayIndex:
+        """The days a delay can expire on after art. 642: the service's working
+        days, Saturdays and Sundays aside (the jours ouvrés index itself for a
+        Monday-to-Friday week, or a service open only at weekends)."""
+        index = self._indexes.get("extension")
+        if index is None:
+            ouvres = self._index(Unit.JOURS_OUVRES)
+            weekdays = self.working_week - _WEEKEND
+            if weekdays in (self.working_week, frozenset()):
+                index = ouvres
+            else:
+                ordinals = np.arange(ouvres.lo, ouvres.hi + 1, dtype=np.int64)
+                weekend = np.isin((ordinals - 1) % 7, sorted(_WEEKEND))  # ordinal 1: a Monday
+                index = DayIndex(ouvres.lo, ouvres.counted_np & ~weekend)
+            self._indexes["extension"] = index
+        return index
 
     # -- vectorised arithmetic -----------------------------------------------------
 
@@ -404,7 +433,7 @@ class Calendar:
                 else:
                     raise DelayError(f"{u.value} cannot be added to days: use deadline()")
                 if extend is None or extend:
-                    due = self._index(Unit.JOURS_OUVRES).roll_forward_many(due)
+                    due = self._extension().roll_forward_many(due)
                 due = np.where(counts == 0, ordinals, due)
         except OutOfSpan as error:
             covering = Unit.JOURS_SCOLAIRES if u is Unit.JOURS_SCOLAIRES else Unit.JOURS_OUVRES
@@ -584,6 +613,7 @@ class Calendar:
 
 
 _date = dt.date  # a module global: one look-up fewer on the hot path
+_WEEKEND = frozenset({5, 6})
 _DAY_COUNTS = frozenset({Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES})
 
 

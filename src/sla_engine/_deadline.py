@@ -208,9 +208,9 @@ def _explain(d: Deadline, lang: str) -> list[str]:
         else:
             lines.append(t["mois"].format(day=day))
         if d.unextended_due_date is not None:
-            why = ", ".join(cal.reasons_not_counted(d.unextended_due_date, Unit.JOURS_OUVRES, lang))
+            why = ", ".join(cal.reasons_extended(d.unextended_due_date, lang))
             lines.append(t["extended"].format(why=why, day=format_day(d.due_date, lang)))
-        elif not cal.is_working_day(d.due_date):
+        elif cal.reasons_extended(d.due_date, lang):
             lines.append(t["not_extended"])
     lines.append(t["due"].format(due=format_day(d.due_date, lang), expires=expires))
     return lines
