@@ -44,8 +44,9 @@ __all__ = ["EVALUATION", "Pause", "Timer", "TimerState", "evaluate_contact", "ti
 #: is projected again when an engine opens it (its figures would differ):
 #: 2 compares instants with their fixed offsets, counts warnings of weeks and
 #: months in days and after restarts, and gives named calendars the
-#: service's working week and opening hours.
-EVALUATION = 2
+#: service's working week and opening hours; 3 extends a delay ending on a
+#: Saturday or Sunday that the service works (CPC art. 642).
+EVALUATION = 3
 
 
 class TimerState(enum.StrEnum):
