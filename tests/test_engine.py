@@ -655,6 +655,8 @@ MALFORMED = {
     "naive instant": received("B", when=dt.datetime(2025, 11, 7, 10)),
     "no instant": {k: v for k, v in received("B").items() if k != "occurred_at"},
     "empty id": received("B", event_id=""),
+    "numeric event id": received("B", event_id=5),
+    "numeric contact id": received("B") | {"contact_id": 7},
     "no channel on receipt": {k: v for k, v in received("B").items() if k != "channel"},
 }
 

@@ -242,6 +242,20 @@ class TestErasure:
             assert len(engine.record_many([orphan], atomic=False).rejected) == 1
         assert engine.forget(IDENTITY) is False
 
+    def test_a_batch_refused_whole_leaves_no_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(pseudonym_key=KEY)
+        orphan = {"event_id": "Z-1", "contact_id": "Z", "type": "answered",
+                  "occurred_at": at(2025, 11, 8)}  # fmt: skip
+        with pytest.raises(SlaEngineError, match="must be 'received'"):
+            engine.record_many([received(requester=IDENTITY), orphan])
+        assert engine.forget(IDENTITY) is False
+        # Recorded, the same event makes the key, and the history holds it sealed.
+        engine.record(received(requester=IDENTITY))
+        (event,) = engine.history("C-1")
+        assert event.requester is not None and event.requester.startswith("e:")
+        assert engine.requester_of(event) == pseudonym(IDENTITY, KEY)
+        assert engine.forget(IDENTITY) is True
+
     def test_a_duplicate_after_forgetting_makes_no_new_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine(pseudonym_key=KEY)
         engine.record(received(requester=IDENTITY))

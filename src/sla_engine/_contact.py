@@ -149,6 +149,8 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
 
 
 def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str):
+        raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
     if not value:
         raise DataError("must not be empty", field=attribute.name)
 
@@ -319,6 +321,8 @@ def _copier() -> Callable[[ContactEvent, dt.datetime], ContactEvent]:
 
 
 _copy_recorded = _copier()
+#: The requester's slot: a history's copy of an event is the contact's own.
+_REQUESTER = ContactEvent.__dict__["requester"]
 _PLAIN_FIELDS = ("channel", "category", "priority", "service", "requester", "to", "reason")
 
 
@@ -332,9 +336,6 @@ def _stored_delay(text: str) -> Delay:
 # Events at the same instant keep the order they were recorded in, except
 # that a contact is received before anything else happens to it.
 _SAME_INSTANT_RANK = {t: 0 if t is EventType.RECEIVED else 1 for t in EventType}
-
-
-_Seal = Callable[[ContactEvent], ContactEvent]
 
 
 class Contact(BaseAggregate[str]):
@@ -431,10 +432,8 @@ class Contact(BaseAggregate[str]):
     # stored form — which were half the cost of recording an event.
 
     @classmethod
-    def receive(
-        cls, event: ContactEvent, recorded_at: dt.datetime, seal: _Seal | None = None
-    ) -> Contact:
-        """A new contact from its ``received`` event (``seal``: see :meth:`record`)."""
+    def receive(cls, event: ContactEvent, recorded_at: dt.datetime) -> Contact:
+        """A new contact from its ``received`` event."""
         check_instant(event, recorded_at)
         if event.type is not EventType.RECEIVED:
             raise ContactRuleError(
@@ -449,18 +448,11 @@ class Contact(BaseAggregate[str]):
         contact = cls.__new__(cls)
         contact.__base_init__(event.contact_id, cls.INITIAL_VERSION, recorded_at)
         contact.__init__()  # type: ignore[misc]
-        contact._record(event if seal is None else seal(event), recorded_at, cls.INITIAL_VERSION)
+        contact._record(event, recorded_at, cls.INITIAL_VERSION)
         return contact
 
-    def record(
-        self, event: ContactEvent, recorded_at: dt.datetime, seal: _Seal | None = None
-    ) -> None:
-        """Add ``event`` if it keeps the contact's history possible; raise otherwise.
-
-        ``seal`` is applied to an event that passed every rule, just before
-        it is added (the engine seals a requester's pseudonym with their
-        key then, so that no key is made for a refused event).
-        """
+    def record(self, event: ContactEvent, recorded_at: dt.datetime) -> None:
+        """Add ``event`` if it keeps the contact's history possible; raise otherwise."""
         known = self.ids.get(event.event_id)
         if known is not None:
             if known.same_as(event):
@@ -478,7 +470,7 @@ class Contact(BaseAggregate[str]):
             check_history([*history, event], self.id, event.event_id)
         else:
             check_ordered([*history, event], self.id, event.event_id)
-        self._record(event if seal is None else seal(event), recorded_at, self._version + 1)
+        self._record(event, recorded_at, self._version + 1)
 
     def _record(self, event: ContactEvent, recorded_at: dt.datetime, version: int) -> None:
         """Make the stored event of ``event`` and apply it (the rules are checked)."""
@@ -499,6 +491,19 @@ class Contact(BaseAggregate[str]):
         self._version = version
         self._modified_on = recorded_at
         self._pending_events.append(stored)
+
+    def seal_requesters(self, seal: Callable[[str], str]) -> None:
+        """Seal the requester of each event not saved yet (``seal(pseudonym)``: its stored form).
+
+        Called just before the events are stored, once the whole batch has
+        passed the rules: in the stored event and in the history kept here.
+        """
+        for stored in self._pending_events:
+            payload = stored.payload  # type: ignore[attr-defined]
+            ref = payload.get("requester")
+            if ref is not None and ref.startswith("p:"):
+                payload["requester"] = sealed = seal(ref)
+                _REQUESTER.__set__(self.ids[stored.event_id], sealed)  # type: ignore[attr-defined]
 
 
 _STORED: dict[EventType, type[Contact.Event]] = {

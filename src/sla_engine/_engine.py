@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import hashlib
 import os
 import random
@@ -582,6 +583,11 @@ class SlaEngine(SiteRecording, Application[str]):
                         if edge:
                             self._countable_timers(contacts, cleaned, outcomes, atomic, edge)
                     projected = False
+                    if contacts and self.privacy.pseudonym_key is not None:
+                        # The whole batch passed: only now is a requester's key made.
+                        seal = functools.partial(self.privacy.seal, keys=self.view)
+                        for contact in contacts.values():
+                            contact.seal_requesters(seal)
                     if contacts:
                         projected = self._save_contacts(
                             contacts.values(),
@@ -932,16 +938,16 @@ class SlaEngine(SiteRecording, Application[str]):
             if contact is None and event.type is EventType.RECEIVED:
                 # Optimistically new: saving fails if it was not, and the batch
                 # is then applied again to what is stored.
-                contacts[contact_id] = Contact.receive(event, recorded_at, self._seal)
+                contacts[contact_id] = Contact.receive(event, recorded_at)
                 return RecordOutcome.RECORDED
         if contact is None:
             contact = self._get_contact(contact_id)
         if contact is None:
-            contact = Contact.receive(event, recorded_at, self._seal)
+            contact = Contact.receive(event, recorded_at)
             contacts[event.contact_id] = contact
             return RecordOutcome.RECORDED
         try:
-            contact.record(event, recorded_at, self._seal)
+            contact.record(event, recorded_at)
         except DuplicateEvent:
             return RecordOutcome.DUPLICATE
         except ContactRuleError:
@@ -954,10 +960,6 @@ class SlaEngine(SiteRecording, Application[str]):
             raise
         contacts[event.contact_id] = contact
         return RecordOutcome.RECORDED
-
-    def _seal(self, event: ContactEvent) -> ContactEvent:
-        """``event``'s requester sealed with their key: called once the event passed the rules."""
-        return self.privacy.seal(event, self.view)
 
     def _stored_since(self, contact: Contact) -> bool:
         """Whether the store holds events of ``contact`` that its copy in memory lacks."""

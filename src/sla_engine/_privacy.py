@@ -78,9 +78,9 @@ class Privacy:
     def clean(self, event: ContactEvent) -> ContactEvent:
         """``event`` as it may be stored: its requester pseudonymised, prose dropped.
 
-        The pseudonym is sealed with the requester's own key by :meth:`seal`,
-        once the event is known to be recorded: a key is made only for a
-        requester the store keeps something of.
+        The pseudonym is sealed with the requester's own key by :meth:`seal`
+        just before the event is stored, once its whole batch has passed the
+        rules: a key is made only for a requester the store keeps something of.
         """
         changes: dict[str, Any] = {}
         if event.requester is not None:
@@ -108,14 +108,11 @@ class Privacy:
         return attrs.evolve(event, **changes) if changes else event
 
     @staticmethod
-    def seal(event: ContactEvent, keys: RequesterKeys) -> ContactEvent:
-        """``event`` (cleaned) with its requester's pseudonym sealed with their own key.
+    def seal(ref: str, keys: RequesterKeys) -> str:
+        """A requester's pseudonym sealed with their own key, made if new.
 
         Forgetting the key (crypto-shredding) makes the stored requester
-        unreadable, the log unchanged.  The key is made if new.
+        unreadable, the log unchanged.
         """
-        ref = event.requester
-        if ref is None or not ref.startswith("p:"):
-            return event
         key_id, key = keys.requester_key(key_ref(ref))
-        return attrs.evolve(event, requester=seal(ref, key_id, key))
+        return seal(ref, key_id, key)
