@@ -389,6 +389,20 @@ class TestQueries:
         assert ("A", "email-5") not in {(t.contact_id, t.engagement_id) for t in later}
         assert "B" in {t.contact_id for t in later}
 
+    def test_an_event_a_little_ahead_of_the_clock_keeps_the_live_view(
+        self, make_engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Clocks may run a day ahead: a worklist at the clock must not re-read every history."""
+        engine = make_engine(clock=lambda: at(2025, 11, 14, 9))
+        engine.record_many([received("A", at(2025, 11, 7)), received("B", at(2025, 11, 14, 9, 5))])
+
+        def no_reading() -> None:
+            raise AssertionError("every history read again")
+
+        monkeypatch.setattr(engine, "histories", no_reading)
+        items = engine.worklist(at(2025, 12, 5), now=at(2025, 11, 14, 9))
+        assert {t.contact_id for t in items} == {"A", "B"}
+
     def test_as_of_a_past_instant(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
         engine.record_many([received(), ev("C1", 1, "answered", at(2025, 11, 12))])

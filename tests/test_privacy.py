@@ -252,7 +252,8 @@ class TestErasure:
         # Recorded, the same event makes the key, and the history holds it sealed.
         engine.record(received(requester=IDENTITY))
         (event,) = engine.history("C-1")
-        assert event.requester is not None and event.requester.startswith("e:")
+        assert event.requester is not None
+        assert event.requester.startswith("e:")
         assert engine.requester_of(event) == pseudonym(IDENTITY, KEY)
         assert engine.forget(IDENTITY) is True
 

@@ -145,3 +145,22 @@ def test_a_store_opened_with_other_closures_is_counted_again(
     assert len(rebuilds) == 1
     assert due_on_reopening("fr") == dt.date(2025, 12, 29)  # the closure withdrawn
     assert len(rebuilds) == 2
+
+
+def test_a_store_reopened_without_a_calendar_keeps_its_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command opening the store from its rules (« fr », no closure) rebuilds nothing."""
+    store = f"sqlite:///{tmp_path / 'service.db'}"
+    service = SlaEngine("marianne-besancon", SERVICE, store=store)
+    assert email_due(service) == (dt.date(2026, 1, 8), "fr")
+
+    def refused(engine: SlaEngine) -> None:
+        raise AssertionError("the view was projected again")
+
+    monkeypatch.setattr(SlaEngine, "rebuild_view", refused)
+    command = SlaEngine(store=store)
+    (timer,) = command.timers("A-1", now=FRIDAY)
+    assert timer.due_date == dt.date(2026, 1, 8)
+    (timer,) = service.timers("A-1", now=FRIDAY)
+    assert timer.due_date == dt.date(2026, 1, 8)

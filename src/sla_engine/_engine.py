@@ -42,6 +42,7 @@ from ._calendar import Calendar, calendar
 from ._catalogue import Catalogue, load_catalogue, parse_catalogue
 from ._collector import collector_paused
 from ._contact import (
+    CLOCK_TOLERANCE,
     CONTACT_TOPICS,
     Contact,
     ContactEvent,
@@ -323,6 +324,10 @@ class SlaEngine(SiteRecording, Application[str]):
         self.clock = clock
         rules = self._rules()
         stored = None if rules is None else rules.current
+        # The store's rules name a calendar by its spec alone (« fr »), without
+        # the service's closures, week or hours: an engine reopening a store
+        # without a calendar of its own takes the view as its writers built it.
+        self._calendar_given = calendar_spec is not None
         if catalogue is None:
             if stored is None:
                 raise SlaEngineError(
@@ -412,8 +417,10 @@ class SlaEngine(SiteRecording, Application[str]):
         projected = self.view.max_tracking_id(self.name) is not None
         # Another arithmetic, or other calendars' data (the service's closures,
         # working week or hours, a newer holidays or school calendar): the
-        # figures would not be this engine's.
-        stale = projected and (evaluated != EVALUATION or counted_with != calendars)
+        # figures would not be this engine's.  An engine given no calendar
+        # (a command reopening the store) cannot tell: it keeps the view.
+        other_data = self._calendar_given and counted_with != calendars
+        stale = projected and (evaluated != EVALUATION or other_data)
         version = None if rules is None else rules.version
         seen = self.view.rules_version()
         # A view from before views kept this number was built under version 1.
@@ -425,7 +432,7 @@ class SlaEngine(SiteRecording, Application[str]):
             self.view.set_rules_version(version)
         if not stale and evaluated != EVALUATION:
             self.view.set_state_value("evaluation", EVALUATION)
-        if not stale and counted_with != calendars:
+        if not stale and counted_with != calendars and (self._calendar_given or not projected):
             self.view.set_state_value("calendars", calendars)
 
     def _calendar_keys(self) -> set[str | None]:
@@ -1186,9 +1193,16 @@ class SlaEngine(SiteRecording, Application[str]):
         return [t.at(now, self.calendar_for(t.calendar_key)) for t in self.view.all_timers()]
 
     def _before_last_event(self, now: dt.datetime) -> bool:
-        """Whether the view holds events that happened after ``now``."""
+        """Whether ``now`` is in the past of the view: before its last event, by over a day.
+
+        Within a day, the live view answers: systems' clocks may run a day
+        ahead (:data:`CLOCK_TOLERANCE`), and a service asking at its own
+        clock must not re-read every history for an event stamped minutes
+        ahead of it.
+        """
         last = self.view.last_event()
-        return last is not None and microseconds(now) < last
+        tolerance = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
+        return last is not None and microseconds(now) + tolerance < last
 
     def _contact_timers_as_of(self, now: dt.datetime) -> list[Timer]:
         """Every contact's timers from the events that had happened by ``now``."""
