@@ -142,6 +142,11 @@ class TestWorkingWeek:
         days = np.array(["2025-10-24", "2025-10-29"], dtype="datetime64[D]")
         due = cal.add_many(days, 1, Unit.JOURS_CALENDAIRES)
         assert due.tolist() == [dt.date(2025, 10, 28), dt.date(2025, 10, 30)]
+        # The explanation says why, without calling Saturday a day it does not work.
+        received = dt.datetime(2025, 10, 24, 10, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+        text = sla_engine.deadline(received, "1 jour calendaire", cal).explain("fr")
+        assert "Le délai expirerait ce jour-là (samedi)" in text
+        assert "art. 642), le mardi 28 octobre 2025." in text
         # A service open only at weekends has no other day to extend to.
         weekends = calendar("fr", working_week="sam-dim")
         assert weekends.add(friday, 1, Unit.JOURS_CALENDAIRES) == dt.date(2025, 10, 25)

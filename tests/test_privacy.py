@@ -328,6 +328,34 @@ def test_a_rejects_file_never_repeats_a_rows_values(tmp_path: Path, form: str) -
     engine.close()
 
 
+@pytest.mark.parametrize("columnar", [False, True])
+def test_a_rule_breach_is_rejected_without_its_instants(tmp_path: Path, columnar: bool) -> None:
+    """Events in the future, out of the calendars' years, before their receipt."""
+    import io
+
+    from sla_engine._replay import replay
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "event_id,contact_id,type,occurred_at,channel\n"
+        "F1,F,received,2031-03-04T10:11:12+01:00,email\n"
+        "O1,O,received,1700-03-04T10:11:12+01:00,email\n"
+        "B1,B,received,2025-10-06T10:11:12+02:00,email\n"
+        "B2,B,answered,2025-10-05T09:08:07+02:00,\n"
+    )
+    engine = SlaEngine("marianne-besancon", "fr", store="memory", clock=lambda: at(2025, 11, 7))
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, columnar=columnar)
+    assert (summary.recorded, summary.rejected) == (1, 3)
+    text = rejects.getvalue()
+    for instant in ("2031", "10:11:12", "1700", "09:08:07", "2025-10-0", "2025-11-07"):
+        assert instant not in text
+    assert "more than a day after the moment it is recorded" in text
+    assert "outside the years the calendars cover (1803–2100)" in text
+    assert "'answered' would happen before the contact was received" in text
+    engine.close()
+
+
 def test_a_site_logs_rejects_never_repeat_its_values(tmp_path: Path) -> None:
     import csv
     import io

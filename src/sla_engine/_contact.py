@@ -29,7 +29,7 @@ from eventsourcing.domain import (
 from eventsourcing.utils import get_topic
 
 from ._delay import Delay
-from ._errors import DataError, SlaEngineError, unquoted
+from ._errors import DataError, SlaEngineError, unquoted, with_redacted
 from ._time import fixed_offset_if_aware, microseconds, require_aware_field
 from ._vocabulary import Channel, EventType, Priority, canonical_category
 
@@ -542,12 +542,16 @@ def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
     """Refuse an event said to happen after it is recorded, or outside the calendars' years."""
     # A difference, not a sum: a recording instant near year 9999 must not overflow.
     if event.occurred_at - recorded_at > CLOCK_TOLERANCE:
-        raise ContactRuleError(
-            event.contact_id,
-            event.event_id,
-            f"it happens at {event.occurred_at.isoformat()}, after the moment it is recorded "
-            f"({recorded_at.isoformat()}): an event is recorded once it has happened",
-            "in_future",
+        rule = "after the moment it is recorded: an event is recorded once it has happened"
+        raise _quoting(
+            ContactRuleError(
+                event.contact_id,
+                event.event_id,
+                f"it happens at {event.occurred_at.isoformat()}, {rule} "
+                f"(recorded at {recorded_at.isoformat()})",
+                "in_future",
+            ),
+            f"it happens more than a day {rule}",
         )
     if YEARS_US[0] <= event.occurred_us < YEARS_US[1]:  # the UTC year, by microseconds
         return
@@ -556,12 +560,18 @@ def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
     except OverflowError:  # past 9999-12-31 in UTC: out of range all the same
         year = dt.MAXYEAR + 1
     if not YEARS[0] <= year <= YEARS[1]:
-        raise ContactRuleError(
-            event.contact_id,
-            event.event_id,
-            f"it happens in {year}, outside the years the calendars cover ({YEARS[0]}–{YEARS[1]})",
-            "out_of_range",
+        rule = f"outside the years the calendars cover ({YEARS[0]}–{YEARS[1]})"
+        raise _quoting(
+            ContactRuleError(
+                event.contact_id, event.event_id, f"it happens in {year}, {rule}", "out_of_range"
+            ),
+            f"it happens {rule}",
         )
+
+
+def _quoting(error: ContactRuleError, rule: str) -> ContactRuleError:
+    """``error``, which quotes the event's instants, with a redacted form that does not."""
+    return with_redacted(error, f"contact {error.contact_id!r}, event {error.event_id!r}: {rule}")
 
 
 def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str) -> None:
@@ -585,10 +595,15 @@ def check_ordered(ordered: Sequence[ContactEvent], contact_id: str, event_id: st
         fail("the contact is already received (one 'received' event per contact)", "received_twice")
     if ordered[0].type is not EventType.RECEIVED:
         first = ordered[0]
-        fail(
-            f"{first.type.value!r} at {first.occurred_at.isoformat()} would happen before the "
-            f"contact was received ({received[0].occurred_at.isoformat()})",
-            "before_receipt",
+        raise _quoting(
+            ContactRuleError(
+                contact_id,
+                event_id,
+                f"{first.type.value!r} at {first.occurred_at.isoformat()} would happen before the "
+                f"contact was received ({received[0].occurred_at.isoformat()})",
+                "before_receipt",
+            ),
+            f"{first.type.value!r} would happen before the contact was received",
         )
 
     suspended = closed = False

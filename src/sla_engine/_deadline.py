@@ -124,8 +124,9 @@ _T = {
             "(Code de procédure civile, art. 641) : {day}."
         ),
         "extended": (
-            "Ce jour n'est pas un jour ouvré du service ({why}) : le délai est prorogé au "
-            "premier jour ouvré suivant (Code de procédure civile, art. 642), le {day}."
+            "Le délai expirerait ce jour-là ({why}) : un samedi, un dimanche, un jour férié "
+            "ou chômé, il est prorogé au premier jour ouvré suivant (Code de procédure "
+            "civile, art. 642), le {day}."
         ),
         "not_extended": "Le délai n'est pas prorogé s'il expire un jour non ouvré.",
         "hours": "{n} heure(s) de temps écoulé après la réception.",
@@ -159,8 +160,9 @@ _T = {
             "Procedure, art. 641): {day}."
         ),
         "extended": (
-            "That day is not a working day of the service ({why}): the delay is extended to "
-            "the next working day (French Code of Civil Procedure, art. 642), {day}."
+            "The delay would end that day ({why}): a Saturday, a Sunday, a public holiday or "
+            "a day the service is closed, it is extended to the next working day (French Code "
+            "of Civil Procedure, art. 642), {day}."
         ),
         "not_extended": "The delay is not extended when it ends on a non-working day.",
         "hours": "{n} hour(s) of elapsed time after receipt.",

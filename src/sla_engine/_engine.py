@@ -1149,10 +1149,10 @@ class SlaEngine(SiteRecording, Application[str]):
 
         Obligation timers (of the school year holding ``now``) are derived
         from the site events at each call, not stored in the view.  A ``now``
-        before the last recorded event asks what was on the list then: the
-        contacts are evaluated from the events that had happened by ``now``
-        (as :meth:`status_as_of` does, reading every history), not taken from
-        the view, which holds what happened after.
+        more than a day before the last recorded event asks what was on the
+        list then: the contacts are evaluated from the events that had
+        happened by ``now`` (as :meth:`status_as_of` does, reading every
+        history), not taken from the view, which holds what happened after.
         """
         before = require_aware(before, "before")
         self._catch_up()
@@ -1183,8 +1183,8 @@ class SlaEngine(SiteRecording, Application[str]):
     def all_timers(self, now: dt.datetime | None = None) -> list[Timer]:
         """Every contact's timer as it stands at ``now`` (from the live view).
 
-        A ``now`` before the last recorded event is answered from the events
-        that had happened by then, as :meth:`worklist` does.
+        A ``now`` more than a day before the last recorded event is answered
+        from the events that had happened by then, as :meth:`worklist` does.
         """
         self._catch_up()
         now = self._now(now)

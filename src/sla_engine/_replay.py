@@ -25,7 +25,7 @@ from ._engine import (
     StoredColumns,
     system_clock,
 )
-from ._errors import SlaEngineError
+from ._errors import SlaEngineError, redacted
 from ._helper import Helper
 from ._logs import LogMapping, LogRow, RejectedRow, is_csv_log, read_log
 from ._view import SQLiteTimerView, ViewRows
@@ -202,7 +202,9 @@ def _replay(
                     waiting.setdefault(row.event.contact_id, []).append(row)
                     continue
                 out.add(
-                    RejectedRow(row.source, row.line, _field(error), str(error), row.event.event_id)
+                    RejectedRow(
+                        row.source, row.line, _field(error), redacted(error), row.event.event_id
+                    )
                 )
             elif outcome.value == "recorded":
                 counts["recorded"] += 1

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from ._engine import SlaEngine
+from ._errors import redacted
 from ._sites import RejectedSiteRow, SiteLogRow, load_site_register, read_site_log
 
 __all__ = ["SiteReplaySummary", "replay_sites"]
@@ -67,7 +68,7 @@ def replay_sites(
                 field = _FIELD_OF_RULE.get(code, "occurred_at")
                 reject(
                     RejectedSiteRow(
-                        row.source, row.line, field, str(outcome.error), row.event.event_id
+                        row.source, row.line, field, redacted(outcome.error), row.event.event_id
                     )
                 )
 
