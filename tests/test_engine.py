@@ -611,6 +611,22 @@ class TestRefusedBatches:
         assert [e.event_id for e in engine.history("C1")] == ["C1-r", "C1-2"]
 
 
+def test_a_bulk_load_counts_a_long_announced_delay_before_storing_it(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """500 school days announced in January 2026 run past zone B's data (to July 2028)."""
+    text = one_engagement("announced").replace('calendar = "fr"', 'calendar = "fr+B"')
+    engine = make_engine(catalogue=parse_catalogue(text), calendar_spec="fr+B",
+                         clock=lambda: at(2026, 3, 1))  # fmt: skip
+    batch = [
+        received("X", at(2026, 1, 5)),
+        ev("X", 1, "acknowledged", at(2026, 1, 6), announced_delay="500 jours scolaires"),
+        received("Y", at(2026, 1, 5)),
+        ev("Y", 1, "acknowledged", at(2026, 1, 6), announced_delay="15 jours ouvrés"),
+    ]
+    result = engine.record_many(batch, project=False, atomic=False)
+    assert [r.event.event_id for r in result.rejected] == ["X-r", "X-1"]
+    assert [t.contact_id for t in engine.all_timers(at(2026, 3, 1))] == ["Y"]
+
+
 class TestBeyondTheCalendarsData:
     """A timer that would count past a calendar's data: refused before anything is stored.
 
@@ -659,6 +675,11 @@ class TestBeyondTheCalendarsData:
             engine.history("X")
         (timer,) = engine.timers("OK", now=self.AT)
         assert (timer.state, timer.elapsed) == (TimerState.MET, 4)  # Monday 8 May: a holiday
+        # A bulk load (project=False) counts such a contact before storing it too.
+        result = engine.record_many(
+            [received("Z", at(2028, 6, 27, 8))], project=False, atomic=False
+        )
+        assert [type(r.error) for r in result.rejected] == [CalendarCoverageError]
         # The engine goes on: a later contact inside the data is recorded.
         assert engine.record(received("Y", at(2028, 6, 5))) is RecordOutcome.RECORDED
         assert {t.contact_id for t in engine.all_timers(self.AT)} == {"OK", "Y"}

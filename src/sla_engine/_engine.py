@@ -51,6 +51,7 @@ from ._contact import (
     Outcomes,
     RecordOutcome,
 )
+from ._delay import Unit
 from ._errors import CalendarCoverageError, DataError, SlaEngineError
 from ._explain import explain_timer
 from ._obligations import is_obligation
@@ -585,7 +586,7 @@ class SlaEngine(SiteRecording, Application[str]):
                             contact_id
                             for contact_id, contact in contacts.items()
                             if contact.history[0].occurred_us < lo
-                            or contact.history[-1].occurred_us >= hi
+                            or contact.history[-1].occurred_us >= hi - _announced_reach(contact)
                         ]
                         if edge:
                             self._countable_timers(contacts, cleaned, outcomes, atomic, edge)
@@ -1413,6 +1414,23 @@ T = typing.TypeVar("T")
 
 
 _FINAL = (EventType.ANSWERED, EventType.CLOSED)
+
+
+def _announced_reach(contact: Contact) -> int:
+    """How far past the margin a delay announced to the contact may count, in µs (0: none).
+
+    The catalogue's delays fit in :data:`COUNTABLE_MARGIN_DAYS`; an announced
+    one can be any length, so its reach is bounded generously: a month of 31
+    days, a week of 7, three days per day or hour (a school or working day
+    is rarer than that only across the summer, which the margin covers).
+    """
+    longest = 0
+    for event in contact.history:
+        delay = event.announced_delay
+        if delay is not None:
+            per = 31 if delay.unit is Unit.MOIS else 7 if delay.unit is Unit.SEMAINES else 3
+            longest = max(longest, delay.amount * per)
+    return longest * 86_400_000_000
 
 
 class _StaleContact(Exception):
