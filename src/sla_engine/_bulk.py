@@ -49,7 +49,7 @@ import polars as pl
 
 from ._contact import (
     _STORED,
-    CLOCK_TOLERANCE,
+    CLOCK_TOLERANCE_US,
     CONTACT_TOPICS,
     YEARS_US,
     ContactEvent,
@@ -97,7 +97,6 @@ _PLAIN_TYPES = PLAIN_TYPES | {EventType.RECEIVED}
 _PY_WHITESPACE = "".join(chr(c) for c in range(0x3100) if chr(c).isspace())
 _QUIET_US = QUIET_DAYS * 86_400_000_000
 _ANSWERED_QUIET_US = ANSWERED_QUIET_DAYS * 86_400_000_000
-_TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
 #: The names of this reader's own columns, beside the header's in its frames:
 #: a log with a column of one of these names (or starting with ``_``) is read
 #: by the row path, rather than have it overwritten.
@@ -451,7 +450,7 @@ class BulkReader:
             (
                 pl.col("plain")
                 & pl.col("_tpl").is_not_null()
-                & (pl.col("_occ") <= pl.col("_rec").fill_null(now_us) + _TOLERANCE_US)
+                & (pl.col("_occ") <= pl.col("_rec").fill_null(now_us) + CLOCK_TOLERANCE_US)
                 & (pl.col("_occ") >= _FIRST_US)
                 & (pl.col("_occ") < _PAST_LAST_US)
             ).alias("plain"),

@@ -528,6 +528,7 @@ def _order(event: ContactEvent) -> tuple[int, int]:
 
 #: Clocks of the systems that feed the engine may run a little ahead.
 CLOCK_TOLERANCE = dt.timedelta(days=1)
+CLOCK_TOLERANCE_US = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
 #: The years the engine's calendars can count in (those of the holidays package).
 YEARS = (1803, 2100)
 #: The same years' bounds in µs since the epoch: from 1 January of the first

@@ -42,7 +42,7 @@ from ._calendar import Calendar, calendar
 from ._catalogue import Catalogue, load_catalogue, parse_catalogue
 from ._collector import collector_paused
 from ._contact import (
-    CLOCK_TOLERANCE,
+    CLOCK_TOLERANCE_US,
     CONTACT_TOPICS,
     Contact,
     ContactEvent,
@@ -597,10 +597,9 @@ class SlaEngine(SiteRecording, Application[str]):
                         for contact in contacts.values():
                             contact.seal_requesters(seal)
                     if contacts:
+                        # Into the view with the events only if it has every earlier one.
                         projected = self._save_contacts(
-                            contacts.values(),
-                            project=project and not self._unprojected,
-                            timers=timers,
+                            contacts.values(), timers=None if self._unprojected else timers
                         )
                     break
                 except OperationalError as error:
@@ -812,11 +811,7 @@ class SlaEngine(SiteRecording, Application[str]):
         return batch
 
     def _save_contacts(
-        self,
-        contacts: Iterable[Contact],
-        *,
-        project: bool = False,
-        timers: list[ContactTimers] | None = None,
+        self, contacts: Iterable[Contact], *, timers: list[ContactTimers] | None = None
     ) -> bool:
         """Store the contacts' new events in one transaction; whether their timers went too.
 
@@ -824,9 +819,10 @@ class SlaEngine(SiteRecording, Application[str]):
         against Protocols, its snapshot and notification hooks (the engine
         uses neither), and with each event encoded from its class's template
         (:class:`StoredEncoder`): the same recorder and stored bytes.  With
-        ``project``, on SQLite, the contacts' timers and the view's tracking
-        record are written in the same transaction when the view has
-        projected every earlier contact event (as :meth:`_record_bulk` does).
+        ``timers`` (the contacts', counted already), on SQLite, they and the
+        view's tracking record are written in the same transaction when the
+        view has projected every earlier contact event (as :meth:`_record_bulk`
+        does).
         """
         by_id: dict[str, Contact] = {}
         pending: list[Any] = []
@@ -848,11 +844,11 @@ class SlaEngine(SiteRecording, Application[str]):
             return False
         batch = None
         if (
-            project
+            timers is not None
             and isinstance(recorder, SQLiteApplicationRecorder)
             and isinstance(self.view, SQLiteTimerView)
         ):
-            batch = self._timers_of(by_id) if timers is None else (timers, self._latest(by_id))
+            batch = timers, self._latest(by_id)
         # One executemany of the recorder's own statement: its insert_events
         # runs one INSERT per event to return notification ids, unused here.
         with recorder.datastore.transaction(commit=True) as cursor:
@@ -874,24 +870,6 @@ class SlaEngine(SiteRecording, Application[str]):
                 return False
             cursor.execute("RELEASE sla_view")
             return True
-
-    def _timers_of(
-        self, contacts: Mapping[str, Contact]
-    ) -> tuple[list[ContactTimers], int | None] | None:
-        """The view's timers of ``contacts`` (sorted by id) and their latest event, or ``None``.
-
-        ``None`` when one cannot be evaluated: the events are then stored
-        without their timers, and the catch-up that follows raises the
-        error, as it did before timers shared the events' transaction.
-        """
-        try:
-            batch: list[ContactTimers] = [
-                (contact_id, self._view_timers(contacts[contact_id].history))
-                for contact_id in sorted(contacts)  # one lock order for every process
-            ]
-        except Exception:  # the catch-up raises it again
-            return None
-        return batch, self._latest(contacts)
 
     @staticmethod
     def _latest(contacts: Mapping[str, Contact]) -> int | None:
@@ -1166,7 +1144,7 @@ class SlaEngine(SiteRecording, Application[str]):
                     for t in self._contact_timers_as_of(now)
                     if (attention := _attention(t)) is not None and attention <= before_us
                 ),
-                key=lambda t: (t.expires_at or t.as_of, t.key),
+                key=_expiry_order,
             )
             found = found if limit is None else found[:limit]
         else:
@@ -1177,8 +1155,7 @@ class SlaEngine(SiteRecording, Application[str]):
         obligations = self.obligations_needing_attention(before, now)
         if not obligations:
             return found
-        found.sort(key=lambda t: (t.expires_at or t.as_of, t.key))  # the view's order
-        found = sorted([*found, *obligations], key=lambda t: (t.expires_at or t.as_of, t.key))
+        found = sorted([*found, *obligations], key=_expiry_order)
         return found if limit is None else found[:limit]
 
     def all_timers(self, now: dt.datetime | None = None) -> list[Timer]:
@@ -1197,13 +1174,12 @@ class SlaEngine(SiteRecording, Application[str]):
         """Whether ``now`` is in the past of the view: before its last event, by over a day.
 
         Within a day, the live view answers: systems' clocks may run a day
-        ahead (:data:`CLOCK_TOLERANCE`), and a service asking at its own
+        ahead (:data:`~sla_engine._contact.CLOCK_TOLERANCE`), and a service asking at its own
         clock must not re-read every history for an event stamped minutes
         ahead of it.
         """
         last = self.view.last_event()
-        tolerance = CLOCK_TOLERANCE // dt.timedelta(microseconds=1)
-        return last is not None and microseconds(now) + tolerance < last
+        return last is not None and microseconds(now) + CLOCK_TOLERANCE_US < last
 
     def _contact_timers_as_of(self, now: dt.datetime) -> list[Timer]:
         """Every contact's timers from the events that had happened by ``now``."""
@@ -1414,6 +1390,11 @@ T = typing.TypeVar("T")
 
 
 _FINAL = (EventType.ANSWERED, EventType.CLOSED)
+
+
+def _expiry_order(timer: Timer) -> tuple[dt.datetime, tuple[str, str, int]]:
+    """A worklist's order: the earliest expiry first (no expiry: its instant), then the key."""
+    return (timer.expires_at or timer.as_of, timer.key)
 
 
 def _announced_reach(contact: Contact) -> int:
