@@ -14,7 +14,7 @@ import functools
 import hashlib
 import importlib.metadata
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,9 @@ _PUBLIC_SPAN = (
 MONDAY_TO_FRIDAY = frozenset(range(5))
 #: Holiday rules change between releases of the package: part of every data_version.
 HOLIDAYS_VERSION = importlib.metadata.version("holidays")
+
+#: The keys of :meth:`Calendar.settings`, in the order they are applied.
+_SETTINGS = ("time_zone", "working_week", "opening_hours", "closures")
 
 _SPEC = re.compile(r"^\s*fr(?:-(?P<territory>[^+]+?))?\s*(?:\+\s*(?P<zone>.+?))?\s*$", re.I)
 
@@ -176,6 +179,58 @@ class Calendar:
     def with_time_zone(self, name: str) -> Calendar:
         time_zone(name)  # fail now on an unknown zone
         return attrs.evolve(self, time_zone_name=name)
+
+    # -- the service's settings, kept with a store's rules ----------------------
+
+    def settings(self) -> dict[str, Any]:
+        """What refines this calendar beyond its spec, as JSON values (``{}`` when nothing does).
+
+        A store keeps them with its rules, so that an engine reopening it
+        (every command does) counts with the service's time zone, working
+        week, opening hours and closures, as the engine that recorded did.
+        :meth:`with_settings` reads them back.
+        """
+        plain = _calendar_from_spec(self.spec)
+        settings: dict[str, Any] = {}
+        if self.time_zone_name != plain.time_zone_name:
+            settings["time_zone"] = self.time_zone_name
+        if self.working_week != plain.working_week:
+            settings["working_week"] = sorted(self.working_week)
+        if self.opening_hours is not None:
+            settings["opening_hours"] = str(self.opening_hours)
+        if self.closures:
+            settings["closures"] = [
+                [c.first.isoformat(), c.last.isoformat(), c.reason] for c in self.closures
+            ]
+        return settings
+
+    def with_settings(self, settings: Mapping[str, Any]) -> Calendar:
+        """A copy refined by ``settings`` as :meth:`settings` writes them."""
+        unknown = sorted(set(settings) - set(_SETTINGS))
+        if unknown:
+            raise CalendarSpecError(
+                f"unknown calendar setting {unknown[0]!r}: expected one of {', '.join(_SETTINGS)}"
+            )
+        result = self
+        try:
+            if "time_zone" in settings:
+                result = result.with_time_zone(settings["time_zone"])
+            if "working_week" in settings:
+                result = result.with_working_week(settings["working_week"])
+            if "opening_hours" in settings:
+                result = result.with_opening_hours(settings["opening_hours"])
+            if "closures" in settings:
+                result = result.with_closures(
+                    *(
+                        Closure(dt.date.fromisoformat(first), dt.date.fromisoformat(last), reason)
+                        for first, last, reason in settings["closures"]
+                    )
+                )
+        except CalendarSpecError:
+            raise
+        except (TypeError, ValueError) as error:
+            raise CalendarSpecError(f"cannot read the calendar settings: {error}") from None
+        return result
 
     # -- indexes ----------------------------------------------------------------
 

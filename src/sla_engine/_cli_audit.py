@@ -268,9 +268,11 @@ def _report(options: argparse.Namespace) -> int:
             other_catalogue = candidate
     other_calendar = None
     if options.calendar is not None:
-        candidate_calendar = calendar(options.calendar)
-        if candidate_calendar != engine.default_calendar:
-            other_calendar = candidate_calendar
+        # A spec names a territory and a school zone: the service's own settings
+        # (closures, working week, hours) still hold, as in what_if.
+        spec = calendar(options.calendar).spec
+        if spec != engine.default_calendar.spec:
+            other_calendar = engine.calendar_for(spec)
     by = [b.strip() for b in options.by.split(",") if b.strip()]
     as_of = None if options.as_of is None else parse_instant(options.as_of)
     try:

@@ -12,6 +12,7 @@ import collections
 import datetime as dt
 import functools
 import hashlib
+import json
 import os
 import random
 import sqlite3
@@ -325,9 +326,9 @@ class SlaEngine(SiteRecording, Application[str]):
         self.clock = clock
         rules = self._rules()
         stored = None if rules is None else rules.current
-        # The store's rules name a calendar by its spec alone (« fr »), without
-        # the service's closures, week or hours: an engine reopening a store
-        # without a calendar of its own takes the view as its writers built it.
+        # An engine reopening a store without a calendar of its own keeps the
+        # view as its writers built it (rules recorded before stores kept the
+        # calendar's settings cannot tell a service's closures).
         self._calendar_given = calendar_spec is not None
         if catalogue is None:
             if stored is None:
@@ -335,14 +336,10 @@ class SlaEngine(SiteRecording, Application[str]):
                     "this store records no rules yet: give a catalogue (and a calendar)"
                 )
             catalogue = parse_catalogue(stored.catalogue_text, source=stored.catalogue_source)
-            calendar_spec = calendar_spec or stored.calendar_spec
         self.catalogue = (
             catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
         )
-        calendar_spec = calendar_spec or "fr"
-        self.default_calendar = (
-            calendar_spec if isinstance(calendar_spec, Calendar) else calendar(calendar_spec)
-        )
+        self.default_calendar = _service_calendar(calendar_spec, stored)
         self._named_calendars: dict[str, Calendar] = {}
 
         self.escalation = escalation
@@ -392,14 +389,19 @@ class SlaEngine(SiteRecording, Application[str]):
         if text is None:
             return rules  # a catalogue built in Python: nothing exact to keep
         spec = self.default_calendar.spec
+        settings = _settings_text(self.default_calendar)
         stored = None if rules is None else rules.current
-        if stored is not None and (stored.catalogue_text, stored.calendar_spec) == (text, spec):
+        if stored is not None and (
+            stored.catalogue_text,
+            stored.calendar_spec,
+            stored.calendar_settings,
+        ) == (text, spec, settings):
             return rules
         now = require_aware(self.clock(), "clock")
         if rules is None:
-            rules = Rules.choose(self.catalogue.source, text, spec, now)
+            rules = Rules.choose(self.catalogue.source, text, spec, settings, now)
         else:
-            rules.change(self.catalogue.source, text, spec, now)
+            rules.change(self.catalogue.source, text, spec, settings, now)
         self.save(rules)
         return rules
 
@@ -1390,6 +1392,30 @@ T = typing.TypeVar("T")
 
 
 _FINAL = (EventType.ANSWERED, EventType.CLOSED)
+
+
+def _service_calendar(given: Calendar | str | None, stored: StoredRules | None) -> Calendar:
+    """The engine's calendar: the one given, else the store's, else metropolitan France.
+
+    A spec (« fr-57 ») names a territory and a school zone, not a service: given
+    the store's own spec, it keeps the service's settings the store recorded
+    (time zone, working week, opening hours, closures).  A :class:`Calendar`
+    is taken as it is.
+    """
+    if isinstance(given, Calendar):
+        return given
+    if stored is None:
+        return calendar(given or "fr")
+    named = calendar(given or stored.calendar_spec)
+    if named.spec != stored.calendar_spec or not stored.calendar_settings:
+        return named
+    return named.with_settings(json.loads(stored.calendar_settings))
+
+
+def _settings_text(service: Calendar) -> str:
+    """:meth:`Calendar.settings` as the store's rules keep them (empty: none)."""
+    settings = service.settings()
+    return json.dumps(settings, ensure_ascii=False, sort_keys=True) if settings else ""
 
 
 def _expiry_order(timer: Timer) -> tuple[dt.datetime, tuple[str, str, int]]:
