@@ -120,7 +120,7 @@ class TestBulk:
         ]
         lines = err.splitlines()
         assert lines[0].startswith(f"{source}:3: received_at: ")
-        assert "has no UTC offset" in lines[0]
+        assert "no UTC offset" in lines[0]
         assert lines[1].startswith(f"{source}:5: delay: unknown unit")
         assert lines[2].startswith(f"{source}:6: calendar: unknown French territory")
         assert lines[3].startswith(f"{source}:7: received_at: calendar 'fr': 2101-01-01")

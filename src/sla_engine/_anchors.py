@@ -48,6 +48,7 @@ __all__ = [
     "AnchorKind",
     "DayExpression",
     "resolve_anchor",
+    "school_year_days",
     "school_year_of",
     "school_year_span",
     "school_zone_of",
@@ -338,6 +339,21 @@ def school_year_of(day: dt.date, zone: SchoolZone | None = None) -> str:
 def _calendar_years(zone: SchoolZone) -> bool:
     """Whether the zone's school years are named by one calendar year each."""
     return bool(zone.school_years) and all("-" not in y.year for y in zone.school_years)
+
+
+def school_year_days(cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:
+    """Every day :func:`school_year_of` counts in a school year, holidays included.
+
+    1 August to 31 July; the calendar year in a zone whose school years are
+    calendar years.  What a working day's obligation is owed over: the
+    summer's working days belong to a year as much as its class days.
+    """
+    zone = school_zone_of(cal)
+    if _calendar_years(zone):
+        year = int(school_year)
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    first = int(school_year.split("-")[0])
+    return dt.date(first, 8, 1), dt.date(first + 1, 7, 31)
 
 
 def school_year_span(cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:

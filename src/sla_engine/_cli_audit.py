@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +23,7 @@ from ._report import DIMENSIONS, build_report, render_csv, render_markdown
 from ._text import LANGS
 from ._time import parse_instant
 
-__all__ = ["add_parsers", "run"]
+__all__ = ["add_parsers", "refuse_overwriting", "run"]
 
 #: The store when none is named: a SQLite file in the current folder.
 DEFAULT_STORE = "sla-engine.db"
@@ -156,6 +159,38 @@ def run(options: argparse.Namespace) -> int:
     return int(command(options))
 
 
+def refuse_overwriting(
+    output: Path | None,
+    option: str,
+    inputs: Iterable[tuple[str, str | os.PathLike[str] | None]],
+) -> None:
+    """Refuse an output file that is one of the command's inputs: opening it would empty it.
+
+    Checked before anything is opened, so that the log, the register or the
+    store stay as they were.
+    """
+    if output is None:
+        return
+    for name, path in inputs:
+        if path is None:
+            continue
+        with contextlib.suppress(OSError):  # an input that does not exist is reported later
+            if output.samefile(path):
+                raise SlaEngineError(
+                    f"{option} {output} is the {name}: writing there would erase it; "
+                    "name another file"
+                )
+
+
+def _store_file(store: str) -> str | None:
+    """The file of a SQLite store named on the command line (``None``: not a file)."""
+    if store.startswith("sqlite:///"):
+        return store.removeprefix("sqlite:///") or None
+    if store.startswith(("sqlite:", "postgres", "memory")):
+        return None
+    return store
+
+
 def _open(
     store: str, catalogue: str | None = None, spec: str | None = None, *, replaying: bool = False
 ) -> SlaEngine:
@@ -192,6 +227,18 @@ class _Progress:
 def _replay(options: argparse.Namespace) -> int:
     if not options.logs and not options.site_log and options.sites is None:
         raise SlaEngineError("nothing to replay: name a log, a site register or a site log")
+    refuse_overwriting(
+        options.rejects,
+        "--rejects",
+        [
+            *(("log", log) for log in options.logs),
+            *(("site log", log) for log in options.site_log),
+            ("site register", options.sites),
+            ("mapping", options.mapping),
+            ("catalogue", options.catalogue),
+            ("store", _store_file(options.store)),
+        ],
+    )
     engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
     mapping = None if options.mapping is None else load_mapping(options.mapping)
     progress = _Progress(sys.stderr)
@@ -260,6 +307,7 @@ def _replay_sites(engine: SlaEngine, options: argparse.Namespace, where: str) ->
 
 
 def _report(options: argparse.Namespace) -> int:
+    refuse_overwriting(options.output, "--output", [("store", _store_file(options.store))])
     engine = _open(options.store)
     other_catalogue = None
     if options.catalogue is not None:

@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from ._anchors import school_year_of, school_year_span
+from ._anchors import school_year_days, school_year_of, school_year_span
 from ._calendar import Calendar
 from ._catalogue import Catalogue, Engagement, EngagementKind
 from ._delay import Unit
@@ -279,7 +279,12 @@ def _availability(
     as_of: dt.datetime,
 ) -> list[dict[str, Any]]:
     tz = cal.tz
-    first, last = school_year_span(cal, year)
+    # School days lie between the rentrée and the year's end; working days
+    # are owed all year, the summer's too.
+    if obligation.days is Unit.JOURS_SCOLAIRES:
+        first, last = school_year_span(cal, year)
+    else:
+        first, last = school_year_days(cal, year)
     promised = obligation.amplitude or 0.0
     # Open intervals of the line, from its opened/closed events.
     intervals: list[tuple[dt.datetime, dt.datetime | None]] = []

@@ -141,8 +141,8 @@ def report_timers(
         return default if key is None or calendar_spec is not None else engine.calendar_for(key)
 
     histories = list(engine.histories())
-    last_event = max((h[-1].occurred_at for h in histories if h), default=None)
-    instant = as_of or last_event
+    # The last event of the whole log, sites' too, as for the live view.
+    instant = as_of or engine._last_log_event_at()
     if instant is None:
         return [], None, what_if
     timers = [t for h in histories for t in evaluate_contact(h, other, calendars, instant)]

@@ -23,7 +23,7 @@ from . import __version__, _cli_audit
 from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
-from ._errors import SlaEngineError
+from ._errors import SlaEngineError, redacted
 from ._logs import sniff_delimiter
 from ._school import school_zones
 from ._territories import territories
@@ -153,6 +153,7 @@ def _extend(options: argparse.Namespace) -> bool | None:
 
 def _deadline_bulk(options: argparse.Namespace) -> int:
     source: Path = options.input
+    _cli_audit.refuse_overwriting(options.output, "--output", [("--input file", source)])
     with source.open(encoding="utf-8-sig", newline="") as handle:
         delimiter = sniff_delimiter(handle.readline())
         handle.seek(0)
@@ -218,7 +219,8 @@ def _bulk_row(row: dict[str, str], options: argparse.Namespace) -> dict[str, str
         field = "received_at"  # what is left to fail is the instant's coverage
         result = deadline(received, delay, cal, extend=_extend(options))
     except SlaEngineError as error:
-        raise _RowError(field, str(error)) from None
+        # A field can hold anything, a person's name too: the reason, not the value.
+        raise _RowError(field, str(error) if field == "calendar" else redacted(error)) from None
     except (ValueError, OverflowError):  # date arithmetic past year 9999
         raise _RowError(field, "the deadline falls outside the years a date can hold") from None
     return {"due_date": result.due_date.isoformat(), "expires_at": result.expires_at.isoformat()}

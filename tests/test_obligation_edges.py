@@ -1,0 +1,112 @@
+"""Obligations at the edges the first versions missed.
+
+- A what-if review counts at the log's last event, sites' included, as the
+  review itself does (it took the last contact event, and counted every
+  obligation months early).
+- A working-day availability (``days = "jours ouvrés"``) is owed on every
+  working day of the school year, the summer's too (it was owed only from
+  the rentrée to the end of classes, yet during the autumn holidays).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sla_engine import SiteEvent, SlaEngine, parse_catalogue
+from sla_engine._report import build_report
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+def _figures(report: dict, ids: tuple[str, ...]) -> dict[str, tuple[int, int, int, int]]:  # type: ignore[type-arg]
+    return {
+        e["id"]: (e["met"], e["late"], e["overdue"], e["pending"])
+        for e in report["engagements"]
+        if e["id"] in ids
+    }
+
+
+def test_a_what_if_review_counts_at_the_last_event_of_the_whole_log() -> None:
+    engine = SlaEngine("qualicirco", "fr+B", clock=lambda: _at(2025, 11, 30, 12))
+    engine.register_sites([("E1", "École A")])
+    engine.record_many(
+        [
+            {"event_id": "1", "contact_id": "C-1", "type": "received",
+             "occurred_at": _at(2025, 9, 2, 10), "channel": "courriel"},
+            {"event_id": "2", "contact_id": "C-1", "type": "answered",
+             "occurred_at": _at(2025, 9, 3, 10)},
+        ]
+    )  # fmt: skip
+    engine.record_site_events(
+        [
+            SiteEvent("v1", "visited", _at(2025, 9, 10, 10), site="E1", what="passage"),
+            SiteEvent("v2", "visited", _at(2025, 10, 8, 10), site="E1", what="IEN"),
+        ]
+    )
+    ids = ("visit-after-rentree", "ien-visit-before-toussaint", "website-weekly")
+    review = build_report(engine)
+    same_rules = build_report(engine, calendar_spec=engine.default_calendar)
+    assert review["as_of"] == same_rules["as_of"] == "2025-10-08T10:00:00+02:00"
+    assert same_rules["what_if"] is True
+    assert _figures(same_rules, ids) == _figures(review, ids)
+    assert _figures(review, ids)["ien-visit-before-toussaint"] == (1, 0, 0, 0)
+
+
+PHONE = parse_catalogue(
+    """
+[catalogue]
+id = "d"
+title = "t"
+version = "1"
+calendar = "fr+B"
+
+[[engagement]]
+id = "phone"
+title = "Accueil téléphonique 9 heures par jour ouvré"
+source = "tests/test_obligation_edges.py"
+kind = "availability"
+per = "service"
+line = "téléphone"
+amplitude = "9 heures"
+days = "jours ouvrés"
+""",
+    source="test",
+)
+
+
+def test_a_working_day_availability_is_owed_in_the_summer_too() -> None:
+    now = _at(2026, 8, 31, 20)
+    engine = SlaEngine(PHONE, clock=lambda: now)
+    events = []
+    for day in range(29, 31):  # staffed 8:00-17:00 on Monday 29 and Tuesday 30 June
+        opened, closed = _at(2026, 6, day, 8), _at(2026, 6, day, 17)
+        events += [
+            SiteEvent(f"o{day}", "opened", opened, what="téléphone"),
+            SiteEvent(f"c{day}", "closed", closed, what="téléphone"),
+        ]
+    events += [  # one hour on Friday 28 August
+        SiteEvent("o-aug", "opened", _at(2026, 8, 28, 8), what="téléphone"),
+        SiteEvent("c-aug", "closed", _at(2026, 8, 28, 9), what="téléphone"),
+    ]
+    assert engine.record_site_events(events).recorded == 6
+    timers = {t.due_date: t for t in engine.obligation_timers(now) if t.engagement_id == "phone"}
+    assert timers[dt.date(2026, 6, 29)].state.value == "met"
+    # Working days of July and August (14 July and 15 August are holidays)
+    # are owed, with no hour open; Friday 28 August had one.
+    summer = [d for d in timers if dt.date(2026, 7, 4) <= d <= dt.date(2026, 8, 31)]
+    assert len(summer) == 40
+    assert dt.date(2026, 7, 14) not in timers
+    assert (timers[dt.date(2026, 8, 28)].state.value, timers[dt.date(2026, 8, 28)].measured) == (
+        "late",
+        1.0,
+    )
+    assert timers[dt.date(2026, 7, 6)].state.value == "late"
+    # The autumn holidays' working days were owed before, and still are.
+    assert timers[dt.date(2025, 10, 20)].state.value == "late"
+    # Each day belongs to one school year: 1 August 2025 to 31 July 2026, then on.
+    assert min(timers) == dt.date(2025, 8, 1)
