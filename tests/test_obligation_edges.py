@@ -6,6 +6,13 @@
 - A working-day availability (``days = "jours ouvrés"``) is owed on every
   working day of the school year, the summer's too (it was owed only from
   the rentrée to the end of classes, yet during the autumn holidays).
+- ``check(since=…)`` in a zone whose school years are calendar years
+  (Nouvelle-Calédonie) finds its breaches (it asked for « 2025-2026 »).
+- A site event in a school year whose rentrée the data does not give is
+  refused (stored, it stopped every later review).
+- A ``what`` no obligation lists is not stored: dropped when an obligation
+  counts the event whatever it says, else refused (« Marie Dupont » as the
+  ``what`` of a survey was stored and shown in explanations).
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sla_engine import SiteEvent, SlaEngine, parse_catalogue
+import pytest
+
+from sla_engine import SiteEvent, SiteRuleError, SlaEngine, parse_catalogue
 from sla_engine._report import build_report
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -110,3 +119,75 @@ def test_a_working_day_availability_is_owed_in_the_summer_too() -> None:
     assert timers[dt.date(2025, 10, 20)].state.value == "late"
     # Each day belongs to one school year: 1 August 2025 to 31 July 2026, then on.
     assert min(timers) == dt.date(2025, 8, 1)
+
+
+def test_check_since_finds_breaches_where_school_years_are_calendar_years() -> None:
+    catalogue = parse_catalogue(
+        """
+[catalogue]
+id = "nc"
+title = "Vice-rectorat"
+version = "1"
+calendar = "fr-NC+Nouvelle-Calédonie"
+
+[[engagement]]
+id = "web"
+title = "Mise à jour hebdomadaire"
+source = "tests/test_obligation_edges.py"
+kind = "recurring"
+per = "service"
+event = "published"
+every = "week"
+""",
+        source="test",
+    )
+    noumea = ZoneInfo("Pacific/Noumea")
+    now = dt.datetime(2025, 3, 17, 9, tzinfo=noumea)
+    engine = SlaEngine(catalogue, clock=lambda: now)
+    published = dt.datetime(2025, 3, 4, 10, tzinfo=noumea)
+    engine.record_site_events([SiteEvent("p1", "published", published)])
+    alerts = engine.check(now, since=dt.datetime(2025, 3, 10, 9, tzinfo=noumea))
+    assert [(a.kind, a.timer.period) for a in alerts] == [("breach", "2025-W11")]
+
+
+def test_a_site_event_in_a_school_year_without_its_rentree_is_refused() -> None:
+    engine = SlaEngine("qualicirco", "fr+B", clock=lambda: _at(2025, 11, 30, 12))
+    engine.register_sites([("E1", "École A")])
+    # Zone B's data begins with the autumn holidays of 2017: no rentrée 2017.
+    early = SiteEvent("old", "visited", _at(2017, 11, 6, 10), site="E1", what="IEN")
+    with pytest.raises(SiteRuleError, match="does not give the rentrée and the end of the school"):
+        engine.record_site_event(early)
+    result = engine.record_site_events(
+        [early, SiteEvent("v2", "visited", _at(2025, 10, 8, 10), site="E1", what="IEN")],
+        atomic=False,
+    )
+    assert (result.recorded, [r.error.code for r in result.rejected]) == (1, ["outside_calendar"])
+    review = build_report(engine, as_of=_at(2025, 11, 1))
+    assert _figures(review, ("ien-visit-before-toussaint",)) == {
+        "ien-visit-before-toussaint": (1, 0, 0, 0)
+    }
+
+
+def test_a_what_no_obligation_lists_is_not_stored() -> None:
+    now = _at(2026, 6, 20, 12)
+    engine = SlaEngine("qualicirco", clock=lambda: now)
+    engine.register_sites([("E1", "École A")])
+    # « courteous-reception » counts surveys whatever they say: the word goes.
+    survey = SiteEvent("s1", "surveyed", _at(2026, 6, 10, 10), what="Marie Dupont")
+    assert engine.record_site_events([survey]).recorded == 1
+    stored = [e for events in engine.site_histories().values() for e in events]
+    assert [(e.event_id, e.what) for e in stored] == [("s1", None)]
+    explanation = engine.explain_obligation(None, "courteous-reception", now=now, lang="en")
+    assert "dupont" not in explanation.lower()
+    assert "engagement kept" in explanation
+    # Every visit obligation lists its words: another one is refused, unrepeated.
+    visit = SiteEvent("v1", "visited", _at(2026, 6, 10, 10), site="E1", what="Marie Dupont")
+    with pytest.raises(SiteRuleError, match="is not one of the words") as refused:
+        engine.record_site_event(visit)
+    assert "dupont" not in str(refused.value).lower()
+    assert (
+        engine.record_site_event(
+            SiteEvent("v2", "visited", _at(2026, 6, 11, 10), site="E1", what="IEN")
+        ).value
+        == "recorded"
+    )

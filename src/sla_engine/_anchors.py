@@ -51,6 +51,7 @@ __all__ = [
     "school_year_days",
     "school_year_of",
     "school_year_span",
+    "school_years_between",
     "school_zone_of",
 ]
 
@@ -339,6 +340,14 @@ def school_year_of(day: dt.date, zone: SchoolZone | None = None) -> str:
 def _calendar_years(zone: SchoolZone) -> bool:
     """Whether the zone's school years are named by one calendar year each."""
     return bool(zone.school_years) and all("-" not in y.year for y in zone.school_years)
+
+
+def school_years_between(first: str, last: str) -> list[str]:
+    """The school years from ``first`` to ``last``, named as :func:`school_year_of` names them."""
+    years = range(int(first[:4]), int(last[:4]) + 1)
+    if "-" in first:
+        return [f"{y}-{y + 1}" for y in years]
+    return [str(y) for y in years]  # a zone whose school years are calendar years
 
 
 def school_year_days(cal: Calendar, school_year: str) -> tuple[dt.date, dt.date]:

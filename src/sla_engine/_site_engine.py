@@ -20,12 +20,20 @@ import attrs
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from ._anchors import school_year_of
+from ._anchors import (
+    Anchor,
+    AnchorError,
+    AnchorKind,
+    resolve_anchor,
+    school_year_of,
+    school_years_between,
+)
 from ._calendar import Calendar, calendar
 from ._catalogue import Catalogue, load_catalogue
 from ._contact import Outcomes, RecordOutcome
 from ._errors import DataError, SlaEngineError
 from ._obligations import evaluate_obligations, explain_obligation, school_years_of
+from ._school import SchoolZone
 from ._sites import (
     SERVICE,
     SITE_TOPICS,
@@ -155,7 +163,9 @@ class SiteRecording:
         An event for a site not in the register is refused (``unknown_site``);
         so is one outside the school calendar's data (``outside_calendar``),
         and one whose ``what`` is not a word the catalogue's obligations
-        declare (``unknown_what``: the field can then never carry a name).
+        declare (``unknown_what``: the field can then never carry a name),
+        unless an obligation counts the event whatever it says: the event is
+        then kept without its ``what``.
         """
         items: list[SiteEvent | RejectedSiteEvent] = []
         for given in events:
@@ -176,8 +186,7 @@ class SiteRecording:
                     outcomes.append(event)
                     continue
                 try:
-                    _check_what(event, allowed)
-                    outcomes.append(_apply(self, sites, event, now, zone))
+                    outcomes.append(_apply(self, sites, _kept_what(event, allowed), now, zone))
                 except SiteRuleError as error:
                     if atomic:
                         raise
@@ -361,7 +370,7 @@ class SiteRecording:
             return []
         last = SiteRecording._school_year_at(self, now)
         first = last if since is None else SiteRecording._school_year_at(self, since)
-        years = [f"{y}-{y + 1}" for y in range(int(first[:4]), int(last[:4]) + 1)]
+        years = school_years_between(first, last)
         return [
             t
             for t in self.obligation_timers(now, school_years=years)
@@ -428,18 +437,27 @@ def _as_site_event(item: SiteEvent | Mapping[str, Any]) -> SiteEvent:
         raise DataError(f"cannot read the site event: {error}") from None
 
 
-def declared_whats(catalogue: Catalogue) -> dict[SiteEventType, frozenset[str] | None]:
-    """Per event type, the ``what`` words the catalogue's obligations count (``None``: any).
+@attrs.frozen
+class DeclaredWhats:
+    """What an event type's ``what`` may say: the words its obligations count."""
+
+    words: frozenset[str] = frozenset()
+    #: Some obligation counts the type's events whatever their ``what`` says.
+    counts_any: bool = False
+
+
+def declared_whats(catalogue: Catalogue) -> dict[SiteEventType, DeclaredWhats]:
+    """Per event type, the ``what`` words the catalogue's obligations count.
 
     A type no obligation counts is absent: its events carry no ``what``.
     """
-    words: dict[SiteEventType, frozenset[str] | None] = {}
+    found: dict[SiteEventType, DeclaredWhats] = {}
 
-    def allow(kind: SiteEventType, found: frozenset[str] | None) -> None:
-        if found is None or (kind in words and words[kind] is None):
-            words[kind] = None  # some obligation counts any
-        else:
-            words[kind] = (words.get(kind) or frozenset()) | found
+    def allow(kind: SiteEventType, words: frozenset[str] | None) -> None:
+        known = found.get(kind, DeclaredWhats())
+        found[kind] = DeclaredWhats(
+            known.words | (words or frozenset()), known.counts_any or not words
+        )
 
     for engagement in catalogue.engagements:
         obligation = engagement.obligation
@@ -451,21 +469,30 @@ def declared_whats(catalogue: Catalogue) -> dict[SiteEventType, frozenset[str] |
             allow(SiteEventType.CLOSED, line)
         elif obligation.event is not None:
             allow(obligation.event, obligation.what)
-    return words
+    return found
 
 
-def _check_what(event: SiteEvent, allowed: dict[SiteEventType, frozenset[str] | None]) -> None:
+def _kept_what(event: SiteEvent, allowed: dict[SiteEventType, DeclaredWhats]) -> SiteEvent:
+    """``event`` with a ``what`` only when it is a word the catalogue's obligations count.
+
+    A word no obligation reads is not kept: refused when no obligation would
+    count the event without it (a typo of « IEN » should not pass unseen),
+    dropped when one counts the event whatever it says (the event stays,
+    the word, which may be a name typed in the wrong field, does not).
+    """
     if event.what is None:
-        return
-    words = allowed.get(event.type, frozenset())
-    if words is None or event.what in words:
-        return
+        return event
+    declared = allowed.get(event.type, DeclaredWhats())
+    if event.what in declared.words:
+        return event
+    if declared.counts_any:
+        return attrs.evolve(event, what=None)
     # The refused word is never repeated: it may be a name typed in the wrong field.
     raise SiteRuleError(
         event.subject,
         event.event_id,
         f"'what' is not one of the words the catalogue's obligations count for "
-        f"'{event.type.value}' events ({', '.join(sorted(words)) or 'none'})",
+        f"'{event.type.value}' events ({', '.join(sorted(declared.words)) or 'none'})",
         "unknown_what",
     )
 
@@ -499,11 +526,33 @@ def _apply(
                 f"({first.isoformat()} to {last.isoformat()})",
                 "outside_calendar",
             )
+        year = school_year_of(day, zone)
+        if not _school_year_known(zone, year):
+            # Its obligations could not be placed: stored, the event would
+            # stop every review that counts its year.
+            raise SiteRuleError(
+                subject,
+                event.event_id,
+                f"the school calendar of {zone.label} does not give the rentrée and the "
+                f"end of the school year {year}, which {day.isoformat()} falls in",
+                "outside_calendar",
+            )
     if not site.record(event, now):
         sites.setdefault(subject, site)
         return RecordOutcome.DUPLICATE
     sites[subject] = site
     return RecordOutcome.RECORDED
+
+
+@functools.lru_cache(maxsize=256)
+def _school_year_known(zone: SchoolZone, year: str) -> bool:
+    """Whether ``zone``'s data gives ``year``'s rentrée and its end of classes."""
+    try:
+        resolve_anchor(zone, Anchor(AnchorKind.RENTREE), year)
+        resolve_anchor(zone, Anchor(AnchorKind.YEAR_END), year)
+    except AnchorError:
+        return False
+    return True
 
 
 def sorted_timers(timers: Sequence[Timer]) -> list[Timer]:
