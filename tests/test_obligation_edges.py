@@ -13,17 +13,25 @@
 - A ``what`` no obligation lists is not stored: dropped when an obligation
   counts the event whatever it says, else refused (« Marie Dupont » as the
   ``what`` of a survey was stored and shown in explanations).
+- A site log in Windows-1252, or separated by ``;``, is read row by row:
+  a bad line is rejected alone with its number (one such line stopped the
+  whole replay, naming no file or line), and ``;`` separates columns (the
+  whole file was one rejected row, and the command succeeded); a header
+  without the needed columns stops the replay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla_engine import SiteEvent, SiteRuleError, SlaEngine, parse_catalogue
+from sla_engine import DataError, SiteEvent, SiteRuleError, SlaEngine, parse_catalogue
 from sla_engine._report import build_report
+from sla_engine._sites import RejectedSiteRow, SiteLogRow, parse_site_register, read_site_log
+from sla_engine.cli import main
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -191,3 +199,53 @@ def test_a_what_no_obligation_lists_is_not_stored() -> None:
         ).value
         == "recorded"
     )
+
+
+def test_a_site_log_is_read_row_by_row_whatever_its_bytes_and_separator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(
+        b"event_id,site,type,occurred_at,what\n"
+        b"S1,E1,visited,2025-09-03T10:00:00+02:00,passage\n"
+        b"S2,E1,visited,2025-10-08T10:00:00+02:00,IEN \xe9cole\n"
+        b"S3,E1,visited,2025-10-09T10:00:00+02:00,IEN\n"
+    )
+    rows = list(read_site_log(latin))
+    assert [(type(r).__name__, r.line) for r in rows] == [
+        ("SiteLogRow", 2),
+        ("RejectedSiteRow", 3),
+        ("SiteLogRow", 4),
+    ]
+    rejected = rows[1]
+    assert isinstance(rejected, RejectedSiteRow)
+    assert (rejected.source, rejected.reason) == (str(latin), "not valid UTF-8 text")
+
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text(
+        "\ufeffevent_id;site;type;occurred_at;what\n"
+        "S4;E1;visited;2025-09-04T10:00:00+02:00;passage\n",
+        encoding="utf-8",
+    )
+    (row,) = read_site_log(semicolons)
+    assert isinstance(row, SiteLogRow)
+    assert (row.line, row.event.event_id, row.event.what) == (2, "S4", "passage")
+
+    register = tmp_path / "register.csv"
+    register.write_text("id;name\nE1;École A\n", encoding="utf-8")
+    assert parse_site_register(register.read_text()).sites == (("E1", "École A"),)
+    store = tmp_path / "s.db"
+    rejects = tmp_path / "rejects.csv"
+    command = ["replay", "--catalogue", "qualicirco", "--calendar", "fr+B", "--store", str(store)]
+    command += ["--sites", str(register), "--rejects", str(rejects)]
+    assert main([*command, "--site-log", str(latin), "--site-log", str(semicolons)]) == 0
+    assert "4 rows read: 3 recorded, 0 already recorded, 1 rejected" in capsys.readouterr().out
+    assert rejects.read_text(encoding="utf-8").splitlines()[1] == (
+        f"{latin},3,,,not valid UTF-8 text"
+    )
+
+    headless = tmp_path / "headless.csv"
+    headless.write_text("S1,E1,visited,2025-09-03T10:00:00+02:00,passage\n", encoding="utf-8")
+    with pytest.raises(DataError, match="the header has no column 'event_id', 'type'"):
+        list(read_site_log(headless))
+    assert main([*command, "--site-log", str(headless)]) == 2

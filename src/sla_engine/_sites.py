@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import enum
 import io
+import itertools
 import os
 import re
 import unicodedata
@@ -43,6 +44,7 @@ from eventsourcing.utils import get_topic
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
 from ._errors import DataError, SlaEngineError, redacted, unquoted, with_redacted
+from ._logs import sniff_delimiter
 from ._time import fixed_offset_if_aware, parse_instant, require_aware_field
 
 __all__ = [
@@ -400,7 +402,7 @@ class SiteRegister:
 
 
 def load_site_register(path: str | os.PathLike[str]) -> SiteRegister:
-    """Read a register CSV (``id,name``, a header line, UTF-8).
+    """Read a register CSV (``id,name``, a header line, UTF-8; ``;`` separates too).
 
     Every problem of the file — a missing column, an empty or malformed id,
     an id given twice, an empty name — is reported at once in one
@@ -416,7 +418,8 @@ def load_site_register(path: str | os.PathLike[str]) -> SiteRegister:
 
 def parse_site_register(text: str, *, source: str = "<register>") -> SiteRegister:
     """The register in ``text`` (see :func:`load_site_register`)."""
-    reader = csv.reader(io.StringIO(text))
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first_line))
     header = next(reader, None)
     if header is None:
         raise DataError("the site register is empty: it needs a header id,name", source=source)
@@ -491,18 +494,44 @@ def read_site_log(
 ) -> Iterator[SiteLogRow | RejectedSiteRow]:
     """The rows of a site log (CSV: ``event_id,site,type,occurred_at,what``), each valid or not.
 
-    An instant without an offset is refused unless ``assume_tz`` names its zone.
+    Columns separated by ``,`` or ``;`` (whichever the header uses more, as
+    French exports do).  An instant without an offset is refused unless
+    ``assume_tz`` names its zone.  A line that is not UTF-8 text is rejected
+    alone, with its number; a header without the needed columns raises
+    :class:`DataError`.
     """
     source = str(path)
-    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+    unreadable: set[int] = set()
+
+    def lines(stream: io.BufferedReader) -> Iterator[str]:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                unreadable.add(number)
+                text = "\n"  # an empty row in its place, reported below
+            yield text.removeprefix("\ufeff") if number == 1 else text
+
+    with Path(path).open("rb") as stream:
+        decoded = lines(stream)
+        first = next(decoded, "")
+        if 1 in unreadable:
+            raise DataError("the header is not UTF-8 text", source=source, line=1)
+        reader = csv.reader(itertools.chain([first], decoded), delimiter=sniff_delimiter(first))
         header = [h.strip().lower() for h in next(reader, [])]
         missing = [f for f in ("event_id", "type", "occurred_at") if f not in header]
         if missing:
-            yield RejectedSiteRow(source, 1, missing[0], f"missing column(s): {', '.join(missing)}")
-            return
+            raise DataError(
+                f"the header has no column {', '.join(map(repr, missing))} "
+                f"(columns: {', '.join(header) or 'none'}; expected {','.join(SITE_LOG_FIELDS)})",
+                source=source,
+                line=1,
+            )
         for row in reader:
             line = reader.line_num
+            if line in unreadable:
+                yield RejectedSiteRow(source, line, None, "not valid UTF-8 text")
+                continue
             if not any(c.strip() for c in row):
                 continue
             values = dict(zip(header, row, strict=False))
