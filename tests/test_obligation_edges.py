@@ -18,6 +18,8 @@
   whole replay, naming no file or line), and ``;`` separates columns (the
   whole file was one rejected row, and the command succeeded); a header
   without the needed columns stops the replay.
+- The HTML review counts an obligation's breaches as periods of a site or
+  the service, not as contacts (« 34 contact(s) » in a store of none).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pytest
 
 from sla_engine import DataError, SiteEvent, SiteRuleError, SlaEngine, parse_catalogue
 from sla_engine._report import build_report
+from sla_engine._report_html import render_html
 from sla_engine._sites import RejectedSiteRow, SiteLogRow, parse_site_register, read_site_log
 from sla_engine.cli import main
 
@@ -249,3 +252,24 @@ def test_a_site_log_is_read_row_by_row_whatever_its_bytes_and_separator(
     with pytest.raises(DataError, match="the header has no column 'event_id', 'type'"):
         list(read_site_log(headless))
     assert main([*command, "--site-log", str(headless)]) == 2
+
+
+def test_the_html_review_does_not_count_obligations_as_contacts() -> None:
+    engine = SlaEngine("qualicirco", "fr+B", clock=lambda: _at(2025, 11, 30, 12))
+    engine.register_sites([("E1", "École A"), ("E2", "École B")])
+    visit = SiteEvent("v2", "visited", _at(2025, 10, 8, 10), site="E1", what="IEN")
+    engine.record_site_events([visit])
+    engine.record(
+        {"event_id": "1", "contact_id": "C-1", "type": "received",
+         "occurred_at": _at(2025, 10, 1, 10), "channel": "courriel"}
+    )  # fmt: skip
+    review = build_report(engine, as_of=_at(2025, 10, 20))
+    contacts = [b for b in review["breaches"] if b["contact_id"] == "C-1"]
+    obligations = [b for b in review["breaches"] if b["contact_id"] != "C-1"]
+    assert contacts
+    assert obligations
+    text = render_html(review)
+    section = text[text.index('<section id="breaches-section">') :]
+    assert f"{len(contacts)} contact(s) : " in section
+    assert f"{len(obligations)} obligation(s) d’un site ou du service" in section
+    assert '<th scope="col">contact, site ou service</th>' in section

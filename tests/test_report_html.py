@@ -290,7 +290,7 @@ class TestLanguages:
             "Taux de respect par engagement",
             "Évolution mensuelle du taux de respect",
             "Répartition des délais",
-            "Contacts en retard ou en dépassement",
+            "Retards et dépassements",
             "Situation au",
             "tout le journal",
             "dimanche 21 décembre 2025 à 10:00 (UTC+01:00)",
@@ -312,7 +312,7 @@ class TestLanguages:
             "Compliance per engagement",
             "Monthly compliance trend",
             "Delay distribution",
-            "Late and overdue contacts",
+            "Late and overdue",
             "As of",
             "whole log",
             "Sunday 21 December 2025 at 10:00 (UTC+01:00)",
@@ -525,7 +525,7 @@ class TestFigures:
             "Aucun contact sur la période.",
             "Aucun contact sur la période : pas d’évolution à montrer.",
             "Aucun délai mesuré sur la période.",
-            "Aucun contact en retard ni en dépassement.",
+            "Aucun retard ni dépassement.",
         ):
             assert note in text
 

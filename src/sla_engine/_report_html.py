@@ -24,6 +24,7 @@ from typing import Any
 
 import pendulum
 
+from ._obligations import OBLIGATION_KINDS
 from ._report import _HEADERS, table
 from ._report import format_number as _number
 from ._report import format_percent as _percent
@@ -62,7 +63,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "s_trend": "Évolution mensuelle du taux de respect",
         "s_trend_table": "Taux de respect par mois (contacts comptés)",
         "s_delays": "Répartition des délais",
-        "s_breaches": "Contacts en retard ou en dépassement",
+        "s_breaches": "Retards et dépassements",
         "definitions": (
             "<b>Tenus</b> : arrêtés avant l’expiration du délai ; <b>en retard</b> : arrêtés "
             "à l’expiration ou après ; <b>en dépassement</b> : encore ouverts, délai expiré, "
@@ -78,10 +79,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_trend": "Aucun contact sur la période : pas d’évolution à montrer.",
         "no_delays": "Aucun délai mesuré sur la période.",
         "without_delays": "Sans délai mesuré : {ids}.",
-        "no_breaches": "Aucun contact en retard ni en dépassement.",
+        "no_breaches": "Aucun retard ni dépassement.",
         "breach_summary": "{total} contact(s) : {overdue} en dépassement, {late} en retard.",
+        "obligation_summary": (
+            "{total} obligation(s) d’un site ou du service (une période chacune) : "
+            "{overdue} en dépassement, {late} en retard."
+        ),
         "breaches_privacy": "Identifiants seuls : aucune autre donnée sur les personnes.",
         "contact_id": "identifiant du contact",
+        "subject_id": "contact, site ou service",
         "cycle": "cycle",
         "state": "état",
         "due_date": "échéance",
@@ -127,7 +133,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "s_trend": "Monthly compliance trend",
         "s_trend_table": "Compliance rate per month (contacts counted)",
         "s_delays": "Delay distribution",
-        "s_breaches": "Late and overdue contacts",
+        "s_breaches": "Late and overdue",
         "definitions": (
             "<b>Met</b>: stopped before the delay expired; <b>late</b>: stopped when or after "
             "it expired; <b>overdue</b>: still open, delay expired, at the as-of date; "
@@ -142,10 +148,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_trend": "No contact in the period: no trend to show.",
         "no_delays": "No delay measured in the period.",
         "without_delays": "No delay measured: {ids}.",
-        "no_breaches": "No late or overdue contact.",
+        "no_breaches": "Nothing late or overdue.",
         "breach_summary": "{total} contact(s): {overdue} overdue, {late} late.",
+        "obligation_summary": (
+            "{total} obligation(s) of a site or the service (one period each): "
+            "{overdue} overdue, {late} late."
+        ),
         "breaches_privacy": "Ids only: nothing else about the people.",
         "contact_id": "contact id",
+        "subject_id": "contact, site or service",
         "cycle": "cycle",
         "state": "state",
         "due_date": "due date",
@@ -871,17 +882,28 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     if not breaches:
         parts.append(f'<p class="note">{words["no_breaches"]}</p></section>')
         return "".join(parts)
-    late = sum(1 for b in breaches if b.get("state") == "late")
-    overdue = sum(1 for b in breaches if b.get("state") == "overdue")
-    summary = words["breach_summary"].format(
-        total=_e(_number(len(breaches), lang)),
-        late=_e(_number(late, lang)),
-        overdue=_e(_number(overdue, lang)),
+    # An obligation's breach is a site's or the service's period, not a contact.
+    obligations = {
+        e.get("id") for e in report.get("engagements") or [] if e.get("kind") in OBLIGATION_KINDS
+    }
+    summaries = []
+    for key, of_obligations in (("breach_summary", False), ("obligation_summary", True)):
+        chosen = [b for b in breaches if (b.get("engagement") in obligations) == of_obligations]
+        if chosen:
+            summaries.append(
+                words[key].format(
+                    total=_e(_number(len(chosen), lang)),
+                    late=_e(_number(sum(b.get("state") == "late" for b in chosen), lang)),
+                    overdue=_e(_number(sum(b.get("state") == "overdue" for b in chosen), lang)),
+                )
+            )
+    parts.append(f'<p class="note">{" ".join(summaries)} {words["breaches_privacy"]}</p>')
+    subject = (
+        "subject_id" if any(b.get("engagement") in obligations for b in breaches) else "contact_id"
     )
-    parts.append(f'<p class="note">{summary} {words["breaches_privacy"]}</p>')
     columns = [
         (names["engagement"], False),
-        (words["contact_id"], False),
+        (words[subject], False),
         (words["cycle"], True),
         (words["state"], False),
         (words["due_date"], False),
