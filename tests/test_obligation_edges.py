@@ -20,6 +20,8 @@
   without the needed columns stops the replay.
 - The HTML review counts an obligation's breaches as periods of a site or
   the service, not as contacts (« 34 contact(s) » in a store of none).
+- A catalogue refuses an obligation no event could meet: a ``what`` or
+  ``line`` no site event can carry, a window that opens after it is due.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla_engine import DataError, SiteEvent, SiteRuleError, SlaEngine, parse_catalogue
+from sla_engine import (
+    CatalogueError,
+    DataError,
+    SiteEvent,
+    SiteRuleError,
+    SlaEngine,
+    parse_catalogue,
+)
 from sla_engine._report import build_report
 from sla_engine._report_html import render_html
 from sla_engine._sites import RejectedSiteRow, SiteLogRow, parse_site_register, read_site_log
@@ -77,8 +86,7 @@ def test_a_what_if_review_counts_at_the_last_event_of_the_whole_log() -> None:
     assert _figures(review, ids)["ien-visit-before-toussaint"] == (1, 0, 0, 0)
 
 
-PHONE = parse_catalogue(
-    """
+PHONE_TEXT = """
 [catalogue]
 id = "d"
 title = "t"
@@ -94,9 +102,8 @@ per = "service"
 line = "téléphone"
 amplitude = "9 heures"
 days = "jours ouvrés"
-""",
-    source="test",
-)
+"""
+PHONE = parse_catalogue(PHONE_TEXT, source="test")
 
 
 def test_a_working_day_availability_is_owed_in_the_summer_too() -> None:
@@ -273,3 +280,49 @@ def test_the_html_review_does_not_count_obligations_as_contacts() -> None:
     assert f"{len(contacts)} contact(s) : " in section
     assert f"{len(obligations)} obligation(s) d’un site ou du service" in section
     assert '<th scope="col">contact, site ou service</th>' in section
+
+
+def _scheduled(keys: str) -> str:
+    return f"""
+[catalogue]
+id = "d"
+title = "t"
+version = "1"
+calendar = "fr+B"
+
+[[engagement]]
+id = "visit"
+title = "Visite"
+source = "tests/test_obligation_edges.py"
+kind = "scheduled"
+per = "site"
+event = "visited"
+{keys}
+"""
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            'due = "veille:Toussaint"\nwhat = ["IEN", "site web (accueil)"]',
+            r"what 'site web \(accueil\)' is not a word a site event's what can hold",
+        ),
+        (
+            'opens = "début:Noël"\ndue = "veille:Toussaint"',
+            r"opens \(début:Noël: 2018-12-23\) after it is due \(veille:Toussaint: 2018-10-19\) "
+            r"in 2018-2019",
+        ),
+    ],
+)
+def test_a_catalogue_refuses_an_obligation_no_event_could_meet(keys: str, message: str) -> None:
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(_scheduled(keys), source="test")
+
+
+def test_an_availability_line_must_be_a_word_an_event_can_carry() -> None:
+    text = PHONE_TEXT.replace('line = "téléphone"', 'line = "ligne 05.49.00.00.00 / standard"')
+    with pytest.raises(CatalogueError, match=r"line 'ligne 05\.49.* is not a word"):
+        parse_catalogue(text, source="test")
+    # A window that opens before it is due, every year: accepted.
+    parse_catalogue(_scheduled('opens = "rentrée"\ndue = "veille:Toussaint"'), source="test")

@@ -21,8 +21,14 @@ import attrs
 from ._anchors import AnchorError, AnchorKind, DayExpression, check_holiday_name
 from ._calendar import calendar
 from ._delay import Delay, Unit
-from ._errors import CalendarSpecError, DataError, DelayError
-from ._sites import SiteEventType, canonical_what
+from ._errors import CalendarSpecError, DataError, DelayError, SlaEngineError
+from ._sites import SiteEventType, canonical_what, is_what_word
+
+#: A catalogue's word that no site event could carry.
+_NOT_A_WORD: Final = (
+    "{key} {value!r} is not a word a site event's what can hold (letters, digits, spaces, "
+    "' . -; at most 48): no event could ever match it"
+)
 
 __all__ = ["OBLIGATION_KEYS", "Every", "Obligation", "Per", "read_obligation"]
 
@@ -150,6 +156,8 @@ def read_obligation(
     if kind == "scheduled":
         opens = _day(raw, "opens", fail, zone, required=False)
         due = _day(raw, "due", fail, zone, required=True)
+        if opens is not None and due is not None and calendar_spec is not None:
+            _check_opens_before_due(opens, due, calendar_spec, fail)
         if errors_before[0] or per is None or event is None or due is None:
             return None
         return Obligation(per=per, event=event, what=what, opens=opens, due=due, count=count or 1)
@@ -157,6 +165,38 @@ def read_obligation(
     if errors_before[0] or per is None or event is None or every is None:
         return None
     return Obligation(per=per, event=event, what=what, every=every, count=count or 1)
+
+
+def _check_opens_before_due(
+    opens: DayExpression, due: DayExpression, calendar_spec: str, fail: Report
+) -> None:
+    """Refuse a window that opens after it is due in a school year of the data.
+
+    Such an obligation could never be met: every event would come early or
+    late.  Each year the zone's data gives both days for is checked (with
+    the catalogue's calendar: a service's closures may move an eve by a few
+    days, not a holiday by months).
+    """
+    try:
+        cal = calendar(calendar_spec)
+        zone = cal.school_zone
+    except (CalendarSpecError, ValueError):
+        return  # reported where the calendar is read
+    if zone is None:
+        return
+    for year in zone.school_years:
+        try:
+            first = opens.resolve(cal, year.year)[1]
+            last = due.resolve(cal, year.year)[1]
+        except (AnchorError, SlaEngineError):
+            continue  # a year the data says too little of
+        if first > last:
+            fail(
+                "opens",
+                f"the window opens ({opens}: {first.isoformat()}) after it is due "
+                f"({due}: {last.isoformat()}) in {year.year}: the obligation could never be met",
+            )
+            return
 
 
 def _per(raw: Mapping[str, Any], fail: Report) -> Per | None:
@@ -188,6 +228,9 @@ def _word(raw: Mapping[str, Any], key: str, fail: Report, *, required: bool) -> 
     value = raw[key]
     if not isinstance(value, str) or not value.strip():
         fail(key, f"{key} must be non-empty text, not {value!r}")
+        return None
+    if not is_what_word(value):
+        fail(key, _NOT_A_WORD.format(key=key, value=value))
         return None
     return canonical_what(value)
 
@@ -223,6 +266,10 @@ def _what_set(raw: Mapping[str, Any], fail: Report) -> frozenset[str] | None:
     bad = [i for i in items if not isinstance(i, str) or not i.strip()]
     if bad:
         fail("what", f"every value must be non-empty text, not {bad[0]!r}")
+        return None
+    unmatchable = [i for i in items if not is_what_word(i)]
+    if unmatchable:
+        fail("what", _NOT_A_WORD.format(key="what", value=unmatchable[0]))
         return None
     return frozenset(canonical_what(i) for i in items)
 

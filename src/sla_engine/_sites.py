@@ -56,6 +56,7 @@ __all__ = [
     "SiteRuleError",
     "canonical_what",
     "check_site_id",
+    "is_what_word",
     "load_site_register",
     "read_site_log",
     "site_aggregate_id",
@@ -165,6 +166,11 @@ def check_site_id(value: str | None) -> str | None:
             f"not a site id: {rule}",
         )
     return text
+
+
+def is_what_word(text: str) -> bool:
+    """Whether ``text`` can be an event's ``what`` (as :func:`canonical_what` stores it)."""
+    return bool(_WHAT.match(canonical_what(text)))
 
 
 def _what(value: str | None) -> str | None:
