@@ -244,3 +244,34 @@ def test_interleaved_history_options(events: list[ContactEvent]) -> None:
     assert [e.occurred_at for e in events] == sorted(e.occurred_at for e in events)
     assert {e.type.value for e in events} <= {"received", "answered", "holding_reply"}
     assert all(e.occurred_at <= dt.datetime(2025, 1, 9, 9, tzinfo=dt.UTC) for e in events)
+
+
+@settings(max_examples=60, deadline=None)
+@given(history=sla.contact_histories())
+def test_default_histories_are_accepted_on_the_machines_clock(history: list[ContactEvent]) -> None:
+    """Drawn in the past by default: an engine on the real clock refuses nothing.
+
+    They were drawn up to 2030, and an engine refuses an event after its clock.
+    """
+    engine = SlaEngine(sample_catalogue(), "fr+B")  # the machine's clock
+    assert engine.record_many(history).recorded == len(history)
+    assert history[0].occurred_at.year <= 2025
+
+
+def test_naive_bounds_are_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="must be aware datetimes"):
+        sla.received_instants(sla_engine.calendar("fr"), min_value=dt.datetime(2025, 11, 3, 9))
+
+
+def test_each_json_breakage_is_one_field() -> None:
+    import csv
+
+    from hypothesis import find
+
+    rows = [find(sla.malformed_log_rows(), lambda r, j=j: j in r) for j in ("[1, 2]", "text")]
+    for row in rows:
+        (fields,) = csv.reader([row])
+        assert len(fields) == 10
+    assert rows[0].endswith(',"[1, 2]"')

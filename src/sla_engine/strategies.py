@@ -14,7 +14,9 @@ is keyword-only.  Registered with Hypothesis through its entry point, so
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Callable, Collection, Sequence
 from zoneinfo import ZoneInfo
 
@@ -123,9 +125,9 @@ def received_instants(
 ) -> st.SearchStrategy[dt.datetime]:
     """Aware instants in the calendar's time zone, DST gaps and folds included.
 
-    ``min_value`` and ``max_value`` bound them (default: 1990–2040, well
-    inside the public-holiday data); ``allow_imaginary=False`` leaves out
-    wall times that a DST change skips.
+    ``min_value`` and ``max_value``, aware datetimes, bound them (default:
+    1990–2040, well inside the public-holiday data); ``allow_imaginary=False``
+    leaves out wall times that a DST change skips.
 
     >>> import datetime as dt
     >>> from hypothesis import find
@@ -142,6 +144,9 @@ def received_instants(
     tz = cal.tz
     if not isinstance(tz, ZoneInfo):  # pragma: no cover - calendars use ZoneInfo
         raise TypeError("received_instants needs a calendar with an IANA time zone")
+    if any(b is not None and b.utcoffset() is None for b in (min_value, max_value)):
+        # A naive bound would be read in the machine's own time zone.
+        raise ValueError("min_value and max_value must be aware datetimes")
     low = (min_value or dt.datetime(1990, 1, 1, tzinfo=tz)).astimezone(tz)
     high = (max_value or dt.datetime(2040, 12, 31, tzinfo=tz)).astimezone(tz)
     return st.datetimes(
@@ -150,6 +155,12 @@ def received_instants(
         timezones=st.just(tz),
         allow_imaginary=allow_imaginary,
     ).filter(_between(low, high))
+
+
+#: The default span of receipts: past (the engine refuses events after its
+#: clock) and inside the metropolitan zones' school data (2017-10 to 2028).
+_FIRST_RECEIPT = dt.datetime(2018, 9, 1)
+_LAST_RECEIPT = dt.datetime(2025, 12, 31, 23, 59)
 
 
 def _between(low: dt.datetime, high: dt.datetime) -> Callable[[dt.datetime], bool]:
@@ -215,8 +226,10 @@ def contact_histories(
 
     - ``contact_id``: the contact's id (default: drawn, ``C`` and digits).
     - ``start``: the instant of the receipt; or ``min_received`` and
-      ``max_received``, aware bounds it is drawn between (default: 2020 to
-      2030, in Paris).
+      ``max_received``, aware bounds it is drawn between (default: September
+      2018 to 2025, in Paris: in the past, where an engine on the machine's
+      clock accepts them, and inside the metropolitan school zones' data;
+      a later history needs an engine whose ``clock`` is past its last event).
     - ``channels``: the channels drawn for the receipt and reclassifications.
     - ``event_types``: the only event types drawn after the receipt, for a
       model that knows only some of them; a history ends early when none of
@@ -250,16 +263,16 @@ def contact_histories(
     if start is not None:
         when = start
     elif min_received is None and max_received is None:
-        when = draw(
-            st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 12, 31))
-        ).replace(tzinfo=ZoneInfo("Europe/Paris"))
+        when = draw(st.datetimes(min_value=_FIRST_RECEIPT, max_value=_LAST_RECEIPT)).replace(
+            tzinfo=ZoneInfo("Europe/Paris")
+        )
     else:
         bound = min_received if min_received is not None else max_received
         tz = None if bound is None else bound.tzinfo
         if tz is None:
             raise ValueError("min_received and max_received must be aware datetimes")
-        low = (min_received or dt.datetime(2020, 1, 1, tzinfo=tz)).astimezone(tz)
-        high = (max_received or dt.datetime(2030, 12, 31, tzinfo=tz)).astimezone(tz)
+        low = (min_received or _FIRST_RECEIPT.replace(tzinfo=tz)).astimezone(tz)
+        high = (max_received or _LAST_RECEIPT.replace(tzinfo=tz)).astimezone(tz)
         when = draw(
             st.datetimes(
                 min_value=low.replace(tzinfo=None),
@@ -472,4 +485,7 @@ def malformed_log_rows(draw: st.DrawFn) -> str:
         row[9] = draw(st.sampled_from(["{oops", "[1, 2]", '"text"']))
     else:
         row = row[: draw(st.integers(1, 8))]
-    return ",".join(row)
+    # Quoted as a CSV writer quotes: JSON that is not an object stays one field.
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    return out.getvalue()
