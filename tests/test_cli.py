@@ -187,10 +187,11 @@ def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
 def test_a_file_that_is_not_utf8_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Its header, that is; a row that is not UTF-8 is rejected alone (test_cli_inputs)."""
     cases = tmp_path / "cases.csv"
-    cases.write_bytes(b"received_at;delay\n2025-10-17T16:05:00+02:00;15 jours ouvr\xe9s\n")
+    cases.write_bytes(b"received_at;d\xe9lai\n2025-10-17T16:05:00+02:00;15 jours ouvr\xe9s\n")
     assert main(["deadline", "--calendar", "fr", "--input", str(cases)]) == 2
-    assert "not UTF-8" in _one_line_error(capsys)
+    assert f"{cases}:1: the header is not UTF-8 text" in _one_line_error(capsys)
 
 
 def test_a_date_past_the_year_9999_is_a_rejected_row_not_a_crash(

@@ -1,10 +1,15 @@
-"""The command line keeps its inputs whole and their content to itself.
+"""The command line keeps its inputs whole, their content to itself, and says where.
 
 - An output file that is one of the command's inputs (the log, the store,
   the ``--input`` cases) is refused before anything is opened: opening it
   for writing used to empty it, and the command reported success.
 - ``deadline --input`` names a bad row's line and field with the reason,
-  never what the field holds (it quoted it, a person's name too).
+  never what the field holds (it quoted it, a person's name too); a line
+  that is not UTF-8 is rejected alone (it stopped the run, naming no file
+  or line), and a record over several lines is named by its first line.
+- ``--as-of`` errors name the option; an unknown option shows the
+  command's usage; ``explain`` says why a contact has no timer, in the
+  asked language; ``school-calendar`` exits 2 on unreadable input.
 """
 
 from __future__ import annotations
@@ -102,3 +107,96 @@ def test_deadline_rows_are_rejected_without_their_content(
         out.splitlines()[1]
         == "3,2025-11-08T10:00:00+01:00,5 jours ouvrés,2025-11-17,2025-11-18T00:00:00+01:00"
     )
+
+
+def test_deadline_rejects_a_line_that_is_not_utf8_alone_and_counts_lines_from_a_records_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(
+        b"note,received_at,delay\n"
+        b"a,2025-11-08T10:00:00+01:00,5 jours ouvr\xc3\xa9s\n"
+        b"b,2025-11-08T10:00:00+01:00,5 jours ouvr\xe9s\n"
+        b'"c\nd\ne",bad,5 jours ouvr\xc3\xa9s\n'
+        b"\n"
+        b"f,2025-11-10T10:00:00+01:00,1 jour ouvr\xc3\xa9\n"
+    )
+    assert main(["deadline", "--calendar", "fr", "--input", str(cases)]) == 1
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        f"{cases}:3: not UTF-8 text",
+        f"{cases}:4: received_at: not an ISO 8601 date-time such as 2025-10-17T16:05:00+02:00",
+        "sla-engine: 2 row(s) rejected; the others were written",
+    ]
+    assert [line.split(",")[0] for line in out.splitlines()] == ["note", "a", "f"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("9999-12-31T23:00:00+00:00", "is outside the years a date can hold"),
+        ("2025-11-01T00:00:00", "is not an instant with its UTC offset, such as 2026-07-03T17:"),
+        ("Marie", "is not an instant with its UTC offset, such as 2026-07-03T17:"),
+    ],
+)
+@pytest.mark.parametrize("command", [["report"], ["explain", "A"]])
+def test_as_of_errors_name_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, message: str, command: list[str]
+) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(LOG, encoding="utf-8")
+    store = tmp_path / "s.db"
+    assert main(["replay", str(log), "--catalogue", "qualicirco", "--store", str(store)]) == 0
+    capsys.readouterr()
+    assert main([*command, "--store", str(store), "--as-of", value]) == 2
+    assert _error(capsys).startswith(f"sla-engine: error: --as-of {value!r} {message}")
+
+
+def test_an_unknown_option_shows_the_commands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "--bogus", "1"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: sla-engine report ")
+    assert err.rstrip().endswith("sla-engine report: error: unrecognized arguments: --bogus 1")
+
+
+@pytest.mark.parametrize(
+    ("lang", "as_of", "expected"),
+    [
+        ("fr", "2025-11-01T00:00:00+01:00", "contact 'A' : pas encore reçu le samedi 1er novembre"),
+        ("en", "2025-11-01T00:00:00+01:00", "contact 'A': not received yet on Saturday 1 November"),
+        ("fr", None, "contact 'A' : aucun engagement du catalogue ne s’applique à lui"),
+        ("en", None, "contact 'A': no engagement of the catalogue applies"),
+    ],
+)
+def test_explain_without_a_timer_says_why_in_the_asked_language(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    lang: str,
+    as_of: str | None,
+    expected: str,
+) -> None:
+    log = tmp_path / "log.csv"
+    # A phone call: no engagement of qualicirco counts it.
+    log.write_text(LOG.replace(",email\n", ",phone\n"), encoding="utf-8")
+    store = tmp_path / "s.db"
+    assert main(["replay", str(log), "--catalogue", "qualicirco", "--store", str(store)]) == 0
+    capsys.readouterr()
+    command = ["explain", "A", "--store", str(store), "--lang", lang]
+    if as_of is not None:
+        command += ["--as-of", as_of]
+    assert main(command) == 0
+    assert capsys.readouterr().out.startswith(expected)
+
+
+def test_school_calendar_exits_2_on_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.csv"
+    output = tmp_path / "out.json"
+    assert main(["school-calendar", "--source", str(missing), "--output", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sla-engine school-calendar: error: ")
+    assert str(missing) in err
+    assert not output.exists()

@@ -15,12 +15,13 @@ from typing import Any, TextIO
 
 from ._calendar import calendar
 from ._catalogue import load_catalogue
+from ._contact import ContactEvent
 from ._engine import SlaEngine
 from ._errors import SlaEngineError
 from ._logs import load_mapping
 from ._replay import replay
 from ._report import DIMENSIONS, build_report, render_csv, render_markdown
-from ._text import LANGS
+from ._text import LANGS, format_instant
 from ._time import parse_instant
 
 __all__ = ["add_parsers", "refuse_overwriting", "run"]
@@ -191,6 +192,26 @@ def _store_file(store: str) -> str | None:
     return store
 
 
+#: The instants a review can be asked at: those a date can hold a day either side of.
+_AS_OF_RANGE = (dt.datetime(1, 1, 2, tzinfo=dt.UTC), dt.datetime(9999, 12, 30, tzinfo=dt.UTC))
+
+
+def _as_of(options: argparse.Namespace) -> dt.datetime | None:
+    """``--as-of``, read as an aware instant; an error names the option."""
+    if options.as_of is None:
+        return None
+    try:
+        instant = parse_instant(options.as_of)
+    except SlaEngineError:
+        raise SlaEngineError(
+            f"--as-of {options.as_of[:40]!r} is not an instant with its UTC offset, "
+            "such as 2026-07-03T17:00:00+02:00"
+        ) from None
+    if not _AS_OF_RANGE[0] <= instant <= _AS_OF_RANGE[1]:
+        raise SlaEngineError(f"--as-of {options.as_of!r} is outside the years a date can hold")
+    return instant
+
+
 def _open(
     store: str, catalogue: str | None = None, spec: str | None = None, *, replaying: bool = False
 ) -> SlaEngine:
@@ -322,7 +343,7 @@ def _report(options: argparse.Namespace) -> int:
         if spec != engine.default_calendar.spec:
             other_calendar = engine.calendar_for(spec)
     by = [b.strip() for b in options.by.split(",") if b.strip()]
-    as_of = None if options.as_of is None else parse_instant(options.as_of)
+    as_of = _as_of(options)
     try:
         report = build_report(
             engine,
@@ -404,7 +425,7 @@ def _generate_sites(options: argparse.Namespace) -> int:
 
 def _explain_obligation(options: argparse.Namespace) -> int:
     engine = _open(options.store)
-    now = None if options.as_of is None else parse_instant(options.as_of)
+    now = _as_of(options)
     print(
         engine.explain_obligation(
             options.site, options.engagement, options.period, lang=options.lang, now=now
@@ -413,22 +434,30 @@ def _explain_obligation(options: argparse.Namespace) -> int:
     return 0
 
 
+def _no_timer(contact: str, history: list[ContactEvent], now: dt.datetime, lang: str) -> str:
+    """Why a contact has no timer at ``now``, in the output's language."""
+    if history and now < history[0].occurred_at:
+        at = format_instant(now.astimezone(history[0].occurred_at.tzinfo), lang)
+        if lang == "fr":
+            return f"contact {contact!r} : pas encore reçu le {at}"
+        return f"contact {contact!r}: not received yet on {at}"
+    if lang == "fr":
+        return f"contact {contact!r} : aucun engagement du catalogue ne s’applique à lui"
+    return f"contact {contact!r}: no engagement of the catalogue applies"
+
+
 def _explain(options: argparse.Namespace) -> int:
     engine = _open(options.store)
     history = engine.history(options.contact)
     # As the review counts it: as of the last event of the whole log (a timer
     # still running at the contact's own last event may be overdue by then).
-    now = (
-        (engine._last_log_event_at() or history[-1].occurred_at)
-        if options.as_of is None
-        else parse_instant(options.as_of)
-    )
+    now = _as_of(options) or engine._last_log_event_at() or history[-1].occurred_at
     if options.engagement is not None:
         print(engine.explain(options.contact, options.engagement, lang=options.lang, now=now))
         return 0
     timers = engine.timers(options.contact, now=now)
     if not timers:
-        print(f"contact {options.contact!r}: no engagement of the catalogue applies")
+        print(_no_timer(options.contact, history, now, options.lang))
         return 0
     texts = [
         engine.explain(options.contact, t.engagement_id, cycle=t.cycle, lang=options.lang, now=now)

@@ -23,7 +23,7 @@ import json
 import os
 import tomllib
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -132,6 +132,21 @@ _OPTION_KEYS = {"assume_tz", "occurred_at_format", "encoding", "delimiter"}
 def sniff_delimiter(header: str) -> str:
     """``;`` or ``,``: whichever the header line uses more (French exports often use ``;``)."""
     return ";" if header.count(";") > header.count(",") else ","
+
+
+def utf8_lines(stream: Iterable[bytes], unreadable: set[int]) -> Iterator[str]:
+    """The lines of a byte stream as text, for :mod:`csv`; a byte-order mark dropped.
+
+    A line that is not UTF-8 comes as an empty line and its number (from 1)
+    goes to ``unreadable``: the caller rejects it alone, the others are read.
+    """
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            unreadable.add(number)
+            text = "\n"
+        yield text.removeprefix("\ufeff") if number == 1 else text
 
 
 def load_mapping(path: str | os.PathLike[str]) -> LogMapping:

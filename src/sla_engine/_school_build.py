@@ -1150,7 +1150,7 @@ def render(document: Mapping[str, Any]) -> bytes:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sla_engine._school_build",
+        prog="sla-engine school-calendar",
         description="Build the school-holiday data file from official exports of "
         "the French school calendar (dataset fr-en-calendrier-scolaire).",
     )
@@ -1185,7 +1185,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build the file; 0 on success, 1 on rejected rows or unreadable input."""
+    """Build the file: 0 when written, 1 on rejected rows (nothing written), 2 when unreadable."""
     args = _parser().parse_args(argv)
     try:
         result = build(
@@ -1194,15 +1194,16 @@ def main(argv: list[str] | None = None) -> int:
             vacances_scolaires_france_data=args.vacances_scolaires_france_data,
         )
     except (CalendarDataError, OSError, UnicodeDecodeError, csv.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        print(f"sla-engine school-calendar: error: {exc}", file=sys.stderr)
+        return 2
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for error in result.rejects:
         print(f"rejected: {error}", file=sys.stderr)
     if result.rejects and not args.allow_rejects:
         print(
-            f"error: {len(result.rejects)} problem(s) in the input; nothing written "
+            f"sla-engine school-calendar: error: {len(result.rejects)} problem(s) in the "
+            "input; nothing written "
             "(fix the input, or pass --allow-rejects to leave those rows out)",
             file=sys.stderr,
         )

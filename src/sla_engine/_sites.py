@@ -44,7 +44,7 @@ from eventsourcing.utils import get_topic
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
 from ._errors import DataError, SlaEngineError, redacted, unquoted, with_redacted
-from ._logs import sniff_delimiter
+from ._logs import sniff_delimiter, utf8_lines
 from ._time import fixed_offset_if_aware, parse_instant, require_aware_field
 
 __all__ = [
@@ -508,18 +508,8 @@ def read_site_log(
     """
     source = str(path)
     unreadable: set[int] = set()
-
-    def lines(stream: io.BufferedReader) -> Iterator[str]:
-        for number, raw in enumerate(stream, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                unreadable.add(number)
-                text = "\n"  # an empty row in its place, reported below
-            yield text.removeprefix("\ufeff") if number == 1 else text
-
     with Path(path).open("rb") as stream:
-        decoded = lines(stream)
+        decoded = utf8_lines(stream, unreadable)
         first = next(decoded, "")
         if 1 in unreadable:
             raise DataError("the header is not UTF-8 text", source=source, line=1)

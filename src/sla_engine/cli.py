@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
 from ._errors import SlaEngineError, redacted
-from ._logs import sniff_delimiter
+from ._logs import sniff_delimiter, utf8_lines
 from ._school import school_zones
 from ._territories import territories
 from ._text import LANGS, format_day
@@ -75,13 +76,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each command's parser, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}  # pragma: no cover - the parser always has its commands
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["school-calendar"]:
         from ._school_build import main as build_main
 
         return build_main(arguments[1:])
-    options = _parser().parse_args(arguments)
+    parser = _parser()
+    options, unknown = parser.parse_known_args(arguments)
+    if unknown:
+        # The command's own usage, as for its other bad options (argparse gives
+        # the top level's for arguments no parser took).
+        command = _subparsers(parser)[options.command]
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if options.command == "deadline":
             return _deadline(options)
@@ -154,11 +169,16 @@ def _extend(options: argparse.Namespace) -> bool | None:
 def _deadline_bulk(options: argparse.Namespace) -> int:
     source: Path = options.input
     _cli_audit.refuse_overwriting(options.output, "--output", [("--input file", source)])
-    with source.open(encoding="utf-8-sig", newline="") as handle:
-        delimiter = sniff_delimiter(handle.readline())
-        handle.seek(0)
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        fields = list(reader.fieldnames or [])
+    unreadable: set[int] = set()  # lines that are not UTF-8: each rejected alone
+    with source.open("rb") as stream:
+        lines = utf8_lines(stream, unreadable)
+        header = next(lines, "")
+        if unreadable:
+            print(f"sla-engine: error: {source}:1: the header is not UTF-8 text", file=sys.stderr)
+            return 2
+        delimiter = sniff_delimiter(header)
+        records = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
+        fields = next(records, [])
         for needed in ("received_at", "delay"):
             if needed not in fields:
                 print(
@@ -183,8 +203,16 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
                 output, fieldnames=out_fields, delimiter=delimiter, extrasaction="ignore"
             )
             writer.writeheader()
-            for row in reader:
-                line = reader.line_num
+            start = records.line_num + 1  # the line a record begins on
+            for values in records:
+                line, start = start, records.line_num + 1
+                if line in unreadable:
+                    rejected += 1
+                    print(f"{source}:{line}: not UTF-8 text", file=sys.stderr)
+                    continue
+                if not values:
+                    continue  # a blank line
+                row = dict(zip(fields, values, strict=False))
                 try:
                     row.update(_bulk_row(row, options))
                 except _RowError as error:
