@@ -229,7 +229,12 @@ class TestAsOfAndWhatIf:
 
     def test_what_if_under_another_zone_pairs_weeks_by_period(self, engine: SlaEngine) -> None:
         engine.record_site_event(SiteEvent("p1", "published", at(2025, 9, 4)))
-        result = engine.what_if(calendar_spec="fr+A", as_of=at(2026, 3, 15))
+        # The zone is the catalogue's (calendar = "fr+B"): another zone is another
+        # catalogue; another service calendar leaves the obligations as they are,
+        # as a replay under it would.
+        assert engine.what_if(calendar_spec="fr+A", as_of=at(2026, 3, 15)).changes() == []
+        zone_a = parse_catalogue(CATALOGUE.replace('calendar = "fr+B"', 'calendar = "fr+A"'))
+        result = engine.what_if(catalogue=zone_a, as_of=at(2026, 3, 15))
         web = [
             (a.period if a else None, b.period if b else None)
             for a, b in result.changes()

@@ -62,7 +62,7 @@ from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
 from ._stored import StoredEncoder
 from ._time import microseconds, require_aware
-from ._timers import EVALUATION, Timer, evaluate_contact
+from ._timers import EVALUATION, CalendarResolver, Timer, evaluate_contact
 from ._view import (
     ContactTimers,
     MemoryTimerView,
@@ -502,9 +502,12 @@ class SlaEngine(SiteRecording, Application[str]):
             self._named_calendars[key] = named  # one object: its indexes are built once
         return named
 
-    def _as_service(self, named: Calendar) -> Calendar:
-        """``named`` with the service's working week, opening hours and closures."""
-        own = self.default_calendar
+    def _as_service(self, named: Calendar, own: Calendar | None = None) -> Calendar:
+        """``named`` with the service's working week, opening hours and closures.
+
+        ``own``: the service's calendar (default: the engine's).
+        """
+        own = own or self.default_calendar
         # A copy only where the service's settings differ: calendars are
         # shared (with their indexes, several MiB) wherever they can be.
         if named.working_week != own.working_week:
@@ -514,6 +517,35 @@ class SlaEngine(SiteRecording, Application[str]):
         if own.closures:
             named = named.with_closures(*own.closures)
         return own if named == own else named
+
+    def _calendars_under(self, calendar_spec: Calendar | str | None) -> CalendarResolver:
+        """Each engagement's calendar under another service calendar, as a replay would count.
+
+        ``calendar_spec`` stands for the engine's own calendar: engagements
+        whose catalogue names none count in it, the others in the calendar
+        named, with its working week, opening hours and closures; a spec
+        keeps the service's own settings.  ``None``: :meth:`calendar_for`.
+        """
+        if calendar_spec is None:
+            return self.calendar_for
+        own = (
+            calendar_spec
+            if isinstance(calendar_spec, Calendar)
+            else self._as_service(calendar(calendar_spec))
+        )
+        if own == self.default_calendar:
+            return self.calendar_for
+        named: dict[str, Calendar] = {}
+
+        def calendar_of(key: str | None) -> Calendar:
+            if key is None:
+                return own
+            found = named.get(key)
+            if found is None:
+                found = named[key] = self._as_service(calendar(key), own)
+            return found
+
+        return calendar_of
 
     # -- commands --------------------------------------------------------------------
 
@@ -1259,27 +1291,19 @@ class SlaEngine(SiteRecording, Application[str]):
     ) -> WhatIf:
         """The same events under another catalogue or calendar; nothing is written.
 
-        A calendar named by its spec (``"fr-57"``) keeps the service's
-        working week, opening hours and closures, as the engine's own
-        calendars do; a :class:`Calendar` is taken as it is.
+        The figures are those a replay under these rules would give: the
+        calendar stands for the engine's own, so an engagement whose
+        catalogue names a calendar still counts in that one.  A calendar
+        named by its spec (``"fr-57"``) keeps the service's working week,
+        opening hours and closures, as the engine's own calendars do; a
+        :class:`Calendar` is taken as it is.
         """
         other_catalogue = self.catalogue
         if catalogue is not None:
             other_catalogue = (
                 catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
             )
-        other_default = self.default_calendar
-        if calendar_spec is not None:
-            other_default = (
-                calendar_spec
-                if isinstance(calendar_spec, Calendar)
-                else self._as_service(calendar(calendar_spec))
-            )
-
-        def other_calendars(key: str | None) -> Calendar:
-            if key is None or calendar_spec is not None:
-                return other_default
-            return self.calendar_for(key)
+        other_calendars = self._calendars_under(calendar_spec)
 
         now = self._now(as_of)
         current, alternative = [], []

@@ -135,10 +135,8 @@ def report_timers(
 
     # As of a moment before the last events, or under other rules: evaluate the log again.
     other = catalogue or engine.catalogue
-    default = calendar_spec or engine.default_calendar
-
-    def calendars(key: str | None) -> Calendar:
-        return default if key is None or calendar_spec is not None else engine.calendar_for(key)
+    # As a replay under these rules would count (the catalogue's calendars win).
+    calendars = engine._calendars_under(calendar_spec)
 
     histories = list(engine.histories())
     # The last event of the whole log, sites' too, as for the live view.
@@ -226,8 +224,8 @@ class _Tally:
         self.by_engagement[engagement][bucket] += 1
         if state in ("met", "late") and elapsed is not None:
             self.elapsed[engagement][elapsed] += 1
-        if unit is not None:
-            self.units[engagement].add(unit)
+            if unit is not None:  # the units of the delays counted, not of open ones
+                self.units[engagement].add(unit)
         month = f"{day.year:04d}-{day.month:02d}"
         if self.dimensions:
             channel, category, service, site = classification
@@ -381,9 +379,7 @@ def build_report(
     rules = catalogue or engine.catalogue
     default = calendar_spec or engine.default_calendar
     tally = _Tally(dimensions)
-    counting = _Counting(
-        tally, lambda key: calendar_spec or engine.calendar_for(key), instant, start, end
-    )
+    counting = _Counting(tally, engine._calendars_under(calendar_spec), instant, start, end)
     if isinstance(timers, StoredRecords):
         request = (
             "tally",
@@ -417,12 +413,12 @@ def build_report(
             continue
         counts = tally.by_engagement.get(e.id, Counter())
         unit = None if e.target is None else e.target.unit.value
-        mixed = False
-        if e.target is None and counts:
-            units = set(tally.units.get(e.id, ()))
-            unit = units.pop() if len(units) == 1 else None
-            # Delays announced in several units: no statistic adds weeks to days.
-            mixed = len(units) > 1
+        # Delays in several units (announced ones, a complex case's « 2 mois »
+        # beside « 10 jours ouvrés »): no statistic adds months to days.
+        units = set(tally.units.get(e.id, ()))
+        mixed = len(units) > 1
+        if units:
+            unit = units.pop() if not mixed else None
         entry: dict[str, Any] = {
             "id": e.id,
             "title": e.title,

@@ -28,7 +28,7 @@ from ._anchors import (
     school_year_of,
     school_years_between,
 )
-from ._calendar import Calendar, calendar
+from ._calendar import Calendar
 from ._catalogue import Catalogue, load_catalogue
 from ._contact import Outcomes, RecordOutcome
 from ._errors import DataError, SlaEngineError
@@ -87,7 +87,11 @@ class _Engine(Protocol):
     def conflict_retries(self) -> int: ...
     def save(self, *objs: Any, **kwargs: Any) -> Any: ...
     def calendar_for(self, key: str | None) -> Calendar: ...
-    def _as_service(self, named: Calendar) -> Calendar: ...
+    def _as_service(self, named: Calendar, own: Calendar | None = None) -> Calendar: ...
+
+    def _calendars_under(
+        self, calendar_spec: Calendar | str | None
+    ) -> Callable[[str | None], Calendar]: ...
     def _get_site(self, subject: str) -> Site | None: ...
     def site_histories(self) -> dict[str, list[SiteEvent]]: ...
     def sites(self) -> dict[str, str]: ...
@@ -296,18 +300,8 @@ class SiteRecording:
             if as_of is None:
                 return []
         as_of = require_aware(as_of, "as_of")
-        other = None
-        if calendar_spec is not None:
-            other = (  # a spec keeps the service's week, hours and closures
-                calendar_spec
-                if isinstance(calendar_spec, Calendar)
-                else self._as_service(calendar(calendar_spec))
-            )
-
-        def calendars(key: str | None) -> Calendar:
-            if other is not None:
-                return other
-            return self.calendar_for(key)
+        # As a replay under these rules would count (the catalogue's calendars win).
+        calendars = self._calendars_under(calendar_spec)
 
         sites = sorted(s for s in histories if s != SERVICE)
         return evaluate_obligations(

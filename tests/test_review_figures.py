@@ -1,0 +1,113 @@
+"""Review figures the first versions got wrong, found by recomputing them apart.
+
+- An engagement whose complex case counts in another unit (« 10 jours
+  ouvrés », complex « 2 mois ») mixed month counts into a histogram of
+  working days: its median read 1 jour ouvré where the delays were 2, 39
+  and 40. Delays in several units leave the statistics empty, as for
+  announced delays.
+- A what-if under a calendar counted every engagement in it, while a replay
+  under that calendar counts an engagement whose catalogue names one in
+  that one: the two disagreed, and a what-if under the store's own
+  calendar reported changes. A what-if now counts as a replay would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sla_engine import SlaEngine, parse_catalogue
+from sla_engine._report import build_report
+
+PARIS = ZoneInfo("Europe/Paris")
+COMPLEX_IN_MONTHS = """
+[catalogue]
+id = "cx"
+title = "Complex in another unit"
+version = "1"
+calendar = "fr"
+
+[[engagement]]
+id = "email-10"
+title = "Courriels sous 10 jours ouvrés, 2 mois si complexe"
+source = "tests/test_review_figures.py"
+kind = "response"
+when = { channel = ["email"] }
+stop = ["answered"]
+target = "10 jours ouvrés"
+complex = "2 mois"
+"""
+
+
+def _at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+def _event(n: str, contact: str, kind: str, when: dt.datetime) -> dict[str, object]:
+    event: dict[str, object] = {
+        "event_id": n, "contact_id": contact, "type": kind, "occurred_at": when,
+    }  # fmt: skip
+    if kind == "received":
+        event["channel"] = "email"
+    return event
+
+
+def test_delays_in_several_units_give_no_statistic() -> None:
+    engine = SlaEngine(parse_catalogue(COMPLEX_IN_MONTHS), clock=lambda: _at(2025, 4, 1))
+    received = _at(2025, 1, 6, 10)
+    engine.record_many(
+        [
+            _event("a1", "A", "received", received),
+            _event("a2", "A", "answered", _at(2025, 1, 8, 10)),
+            _event("b1", "B", "received", received),
+            _event("b2", "B", "flagged_complex", _at(2025, 1, 7, 10)),
+            _event("b3", "B", "answered", _at(2025, 2, 28, 10)),
+        ]
+    )
+    (engagement,) = build_report(engine, as_of=_at(2025, 3, 1))["engagements"]
+    assert engagement["met"] == 2
+    assert engagement["delay"] == {
+        "unit": None, "count": 2, "median": None, "p90": None, "histogram": [],
+    }  # fmt: skip
+    # One unit among the delays counted (an open timer's adds none): its statistics.
+    alone = SlaEngine(parse_catalogue(COMPLEX_IN_MONTHS), clock=lambda: _at(2025, 4, 1))
+    alone.record_many(
+        [
+            _event("b1", "B", "received", received),
+            _event("b2", "B", "flagged_complex", _at(2025, 1, 7, 10)),
+            _event("b3", "B", "answered", _at(2025, 2, 28, 10)),
+            _event("c1", "C", "received", _at(2025, 3, 20, 10)),
+        ]
+    )
+    (months,) = build_report(alone)["engagements"]
+    assert (months["delay"]["unit"], months["delay"]["median"]) == ("mois", 1)
+
+
+@pytest.mark.parametrize("catalogue", ["marianne-besancon", "services-publics-plus"])
+@pytest.mark.parametrize("other", ["fr-57", "fr-974", "fr"])
+def test_a_what_if_under_a_calendar_gives_a_replay_under_it(catalogue: str, other: str) -> None:
+    events = [
+        _event(f"{n}", f"C{n}", "received", _at(2025, 12, day, 10))
+        for n, day in enumerate((17, 18, 19, 22, 24, 26, 29))
+    ]
+    clock = _at(2026, 1, 20)
+    stored = SlaEngine(catalogue, "fr", clock=lambda: clock)
+    stored.record_many(events)
+    replayed = SlaEngine(catalogue, other, clock=lambda: clock)
+    replayed.record_many(events)
+
+    def figures(timers: object) -> list[tuple[str, str, object, str]]:
+        return sorted(
+            (t.contact_id, t.engagement_id, t.due_date, t.calendar)  # type: ignore[attr-defined]
+            for t in timers  # type: ignore[attr-defined]
+        )
+
+    what_if = stored.what_if(calendar_spec=other, as_of=clock)
+    assert figures(what_if.alternative) == figures(replayed.status_as_of(clock))
+    # Under its own calendar, a what-if changes nothing.
+    assert replayed.what_if(calendar_spec=other, as_of=clock).changes() == []
+    review = build_report(stored, calendar_spec=replayed.default_calendar, as_of=clock)
+    same = build_report(replayed, as_of=clock)
+    assert review["engagements"] == same["engagements"]
