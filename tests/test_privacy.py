@@ -265,6 +265,67 @@ class TestErasure:
         assert engine.forget(IDENTITY) is False  # no key was made again
         assert engine.requester_of(engine.history("C-1")[0]) is None
 
+    @pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+    def test_an_event_sent_again_to_a_new_engine_after_forgetting_makes_no_key(
+        self, make_engine
+    ) -> None:  # type: ignore[no-untyped-def]
+        """A restart, or a log replayed again: the contact is not in memory.
+
+        It was taken for new, its requester's key made, and only then was its
+        event found stored (a duplicate): the key stayed, for a person the
+        store keeps nothing more of, and so did one for another requester
+        named by an event sent again under the same id.
+        """
+        make_engine(pseudonym_key=KEY).record(received(requester=IDENTITY))
+        assert make_engine(pseudonym_key=KEY).forget(IDENTITY) is True
+        again = make_engine(pseudonym_key=KEY)
+        assert again.record(received(requester=IDENTITY)).value == "duplicate"
+        assert again.record(received(requester="someone.else@example.org")).value == "duplicate"
+        assert again.forget(IDENTITY) is False
+        assert again.forget("someone.else@example.org") is False
+        # A contact truly new still makes its key.
+        assert again.record(received(contact_id="C-2", requester=IDENTITY)).value == "recorded"
+        assert again.forget(IDENTITY) is True
+
+    def test_forget_waits_for_readers_then_says_the_erasure_is_not_complete(
+        self, tmp_path: Path
+    ) -> None:
+        """A review reading in another process kept the key's page in the files.
+
+        The checkpoint ran inside a transaction of its own and its failure was
+        ignored: ``forget()`` answered ``True`` with the key's bytes on disk.
+        """
+        import sqlite3
+
+        store = tmp_path / "store.db"
+        engine = SlaEngine("marianne-besancon", "fr", store=f"sqlite:///{store}", pseudonym_key=KEY)
+        engine.record(received(requester=IDENTITY))
+        sealed = engine.history("C-1")[0].requester
+        assert sealed is not None
+        key = engine.view.find_requester_key(sealed.split(":")[1])
+        assert key is not None
+
+        def on_disk() -> bool:
+            return key in b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+
+        reader = sqlite3.connect(store, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM stored_events").fetchone()
+        engine.view.erase_timeout = 0.2
+        with pytest.raises(SlaEngineError, match="call forget\\(\\) again"):
+            engine.forget(IDENTITY)
+        assert on_disk()
+        reader.execute("COMMIT")
+        reader.close()
+        assert engine.forget(IDENTITY) is False  # the key was deleted already...
+        assert not on_disk()  # ...and now its bytes are gone, the engine still open
+        engine.close()
+
+    def test_prose_in_a_list_or_a_mapping_is_refused(self) -> None:
+        for field in ("to", "reason", "service", "requester"):
+            with pytest.raises(DataError, match=f"{field}: must be text, not list"):
+                ContactEvent(**{**received(), field: ["Mme Durand, victime de violences"]})  # type: ignore[arg-type]
+
     def test_forget_needs_a_pseudonymisation_key(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         with pytest.raises(SlaEngineError, match="no pseudonymisation key"):
             make_engine().forget(IDENTITY)
@@ -424,3 +485,26 @@ def test_an_attribute_named_in_prose_is_not_stored(tmp_path: Path, columnar: boo
     assert dict(event.attributes) == {"rings": 3}
     engine.close()
     assert b"Dupont" not in (tmp_path / "s.db").read_bytes()
+
+
+def test_store_and_rejects_files_are_their_owners_alone(tmp_path: Path) -> None:
+    """They were created by the umask (0644 here): readable by every account."""
+    from sla_engine.cli import main
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "event_id,contact_id,type,occurred_at,channel\n"
+        "=HYPERLINK(1),A,received,2025-11-03T10:00:00+01:00,emial\n"
+        "2,B,answered,2025-11-03T10:00:00+01:00,\n",
+        encoding="utf-8",
+    )
+    store, rejects = tmp_path / "s.db", tmp_path / "rejects.csv"
+    command = ["replay", str(log), "--catalogue", "qualicirco", "--store", str(store)]
+    assert main([*command, "--rejects", str(rejects)]) == 0
+    assert store.stat().st_mode & 0o777 == 0o600
+    assert rejects.stat().st_mode & 0o777 == 0o600
+    lines = rejects.read_text(encoding="utf-8").splitlines()
+    # The formula is quoted; a rule's reason does not repeat the contact's id.
+    assert lines[1].startswith(f"{log},2,'=HYPERLINK(1),channel,")
+    assert lines[2].startswith(f"{log},3,2,type,")
+    assert "'B'" not in lines[2]

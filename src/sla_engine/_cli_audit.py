@@ -183,6 +183,15 @@ def refuse_overwriting(
                 )
 
 
+def _private_file(path: Path) -> TextIO:
+    """``path`` opened for writing, readable by its owner only when this makes it.
+
+    A rejects file names the rows and events of people's requests.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return open(descriptor, "w", encoding="utf-8", newline="")
+
+
 def _store_file(store: str) -> str | None:
     """The file of a SQLite store named on the command line (``None``: not a file)."""
     if store.startswith("sqlite:///"):
@@ -263,7 +272,7 @@ def _replay(options: argparse.Namespace) -> int:
     engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
     mapping = None if options.mapping is None else load_mapping(options.mapping)
     progress = _Progress(sys.stderr)
-    rejects = None if options.rejects is None else options.rejects.open("w", newline="")
+    rejects = None if options.rejects is None else _private_file(options.rejects)
     try:
         summary = replay(
             engine,

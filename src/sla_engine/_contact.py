@@ -59,6 +59,8 @@ class ContactRuleError(SlaEngineError, ValueError):
         self.rule = rule
         self.code = code
         super().__init__(f"contact {contact_id!r}, event {event_id!r}: {rule}")
+        # A rejects file already names the row and its event: the rule alone.
+        self.redacted = rule
 
 
 class DuplicateEvent(SlaEngineError):
@@ -148,6 +150,12 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
     return dict(sorted(clean.items()))
 
 
+def _text_or_none(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    # A list or a mapping would pass the prose filter, which reads text only.
+    if value is not None and not isinstance(value, str):
+        raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
+
+
 def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str):
         raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
@@ -180,15 +188,15 @@ class ContactEvent:
     channel: str | None = attrs.field(default=None, converter=_optional_channel)
     category: str | None = attrs.field(default=None, converter=_optional_category)
     priority: str | None = attrs.field(default=None, converter=_optional_priority)
-    service: str | None = None
+    service: str | None = attrs.field(default=None, validator=_text_or_none)
     #: A pseudonymous reference to the requester, never a name or an address.
-    requester: str | None = None
+    requester: str | None = attrs.field(default=None, validator=_text_or_none)
     #: On ``acknowledged``: the answer delay announced to the user.
     announced_delay: Delay | None = attrs.field(default=None, converter=_optional_delay)
     #: On ``escalated``: to whom.
-    to: str | None = None
+    to: str | None = attrs.field(default=None, validator=_text_or_none)
     #: On ``suspended``, ``escalated``, ``flagged_complex``: why (a short code, not free text).
-    reason: str | None = None
+    reason: str | None = attrs.field(default=None, validator=_text_or_none)
     attributes: Mapping[str, JSONScalar] = attrs.field(factory=dict, converter=_attributes)
     #: ``occurred_at`` in exact microseconds since the Unix epoch: the order of a
     #: contact's events (worked out once: it costs about a microsecond).
@@ -491,6 +499,13 @@ class Contact(BaseAggregate[str]):
         self._version = version
         self._modified_on = recorded_at
         self._pending_events.append(stored)
+
+    def has_unsealed_requesters(self) -> bool:
+        """Whether an event not saved yet names a requester whose key is not made yet."""
+        return any(
+            str(stored.payload.get("requester", "")).startswith("p:")  # type: ignore[attr-defined]
+            for stored in self._pending_events
+        )
 
     def seal_requesters(self, seal: Callable[[str], str]) -> None:
         """Seal the requester of each event not saved yet (``seal(pseudonym)``: its stored form).

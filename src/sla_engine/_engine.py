@@ -9,6 +9,7 @@ a past instant, or under other rules) without writing anything.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -626,6 +627,8 @@ class SlaEngine(SiteRecording, Application[str]):
                             self._countable_timers(contacts, cleaned, outcomes, atomic, edge)
                     projected = False
                     if contacts and self.privacy.pseudonym_key is not None:
+                        if attempt == 0:
+                            self._check_new_contacts(contacts.values())
                         # The whole batch passed: only now is a requester's key made.
                         seal = functools.partial(self.privacy.seal, keys=self.view)
                         for contact in contacts.values():
@@ -981,6 +984,23 @@ class SlaEngine(SiteRecording, Application[str]):
         contacts[event.contact_id] = contact
         return RecordOutcome.RECORDED
 
+    def _check_new_contacts(self, contacts: Iterable[Contact]) -> None:
+        """Raise :class:`_StaleContact` for a contact taken for new that the store holds.
+
+        A contact not in memory is taken for new on trust, and saving its
+        events fails if it was not: too late for a requester's key, made just
+        before.  An event sent again after a restart or ``forget()`` would
+        make its key again, for a person the store keeps nothing more of.
+        Only contacts about to make a key are checked (one indexed read each).
+        """
+        for contact in contacts:
+            if (
+                contact.version == len(contact._pending_events)
+                and contact.has_unsealed_requesters()
+                and self._stored_since(contact)
+            ):
+                raise _StaleContact(contact.id)
+
     def _stored_since(self, contact: Contact) -> bool:
         """Whether the store holds events of ``contact`` that its copy in memory lacks."""
         # The last stored version alone (one indexed read, nothing decoded).
@@ -1233,7 +1253,10 @@ class SlaEngine(SiteRecording, Application[str]):
         The log stays as it was, append-only; the sealed references become
         unreadable and unlinkable to the person, and every timer and figure
         stays exactly as before (they never depend on the requester).
-        Returns whether the engine knew this requester.
+        Returns whether the engine knew this requester.  On SQLite, raises
+        :class:`SlaEngineError` when another connection kept reading the
+        store long enough that the key's bytes are still on disk (see
+        docs/security.md): call it again once the readers are done.
         """
         if self.privacy.pseudonym_key is None:
             raise SlaEngineError("the engine has no pseudonymisation key: it stores no requester")
@@ -1543,6 +1566,10 @@ def _create_sqlite_file(settings: Mapping[str, str]) -> None:
         return
     if os.path.exists(name) and os.path.getsize(name) > 0:
         return
+    # Readable by its owner only (SQLite gives its log files the same mode):
+    # the store holds requests of people, and the requesters' keys.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     connection = sqlite3.connect(name, isolation_level=None)
     try:
         # On an empty file only: a file another process has begun keeps its size.

@@ -20,7 +20,7 @@ import attrs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._contact import MAX_CODE_LENGTH, ContactEvent, looks_like_free_text
-from ._errors import DataError
+from ._errors import DataError, with_redacted
 
 __all__ = ["MAX_CODE_LENGTH", "Privacy", "looks_like_free_text", "pseudonym"]
 
@@ -85,10 +85,15 @@ class Privacy:
         changes: dict[str, Any] = {}
         if event.requester is not None:
             if self.pseudonym_key is None:
-                raise DataError(
-                    f"event {event.event_id!r} names a requester, but the engine has no "
-                    "pseudonymisation key: give one (pseudonym_key=…) or leave the requester out",
-                    field="requester",
+                raise with_redacted(
+                    DataError(
+                        f"event {event.event_id!r} names a requester, but the engine has no "
+                        "pseudonymisation key: give one (pseudonym_key=…) or leave the "
+                        "requester out",
+                        field="requester",
+                    ),
+                    "the event names a requester, but the engine has no pseudonymisation "
+                    "key: give one (pseudonym_key=…) or leave the requester out",
                 )
             changes["requester"] = pseudonym(event.requester, self.pseudonym_key)
         if not self.keep_free_text:

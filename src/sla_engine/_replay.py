@@ -28,6 +28,7 @@ from ._engine import (
 from ._errors import SlaEngineError, redacted
 from ._helper import Helper
 from ._logs import LogMapping, LogRow, RejectedRow, is_csv_log, read_log
+from ._text import safe_cell
 from ._view import SQLiteTimerView, ViewRows
 from ._vocabulary import EventType
 
@@ -67,9 +68,10 @@ class _Rejects:
     def add(self, row: RejectedRow) -> None:
         self.count += 1
         if self.writer is not None:
-            # Reasons quote no field's value (errors' redacted form): no row content.
+            # Reasons quote no field's value (errors' redacted form): no row content;
+            # an id that reads as a formula is quoted for the spreadsheet opening it.
             self.writer.writerow(
-                [row.source, row.line, row.event_id or "", row.field or "", row.reason]
+                [safe_cell(v) for v in (row.source, row.line, row.event_id, row.field, row.reason)]
             )
 
 

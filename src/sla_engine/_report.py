@@ -33,6 +33,7 @@ from ._errors import DelayError
 from ._helper import Helper
 from ._obligations import obligation_target
 from ._replay import _idle_cores, engine_for, reading_process_reason, rules_of
+from ._text import safe_cell
 from ._timers import Timer, TimerState, evaluate_contact
 from ._view import StoredRecords, decode_record
 
@@ -564,22 +565,6 @@ def _unit_in(unit: str | None, lang: str) -> str | None:
         return Unit.parse(unit).label(2, lang)
     except DelayError:
         return unit
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will not run: text starting like a formula gets a leading quote.
-
-    Line breaks inside a cell become spaces: a reader that splits rows on a
-    lone carriage return must not find a formula at the start of a new row.
-    """
-    if isinstance(value, str):
-        value = value.replace("\r", " ").replace("\n", " ")
-        if value.startswith(_FORMULA_START):
-            return "'" + value
-    return "" if value is None else value
 
 
 def render_csv(report: dict[str, Any]) -> str:

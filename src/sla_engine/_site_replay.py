@@ -11,6 +11,7 @@ import attrs
 from ._engine import SlaEngine
 from ._errors import redacted
 from ._sites import RejectedSiteRow, SiteLogRow, load_site_register, read_site_log
+from ._text import safe_cell
 
 __all__ = ["SiteReplaySummary", "replay_sites"]
 
@@ -55,7 +56,7 @@ def replay_sites(
         counts["rejected"] += 1
         if rejects is not None:
             rejects.writerow(
-                [row.source, row.line, row.event_id or "", row.field or "", row.reason]
+                [safe_cell(v) for v in (row.source, row.line, row.event_id, row.field, row.reason)]
             )
 
     def flush(batch: list[SiteLogRow]) -> None:

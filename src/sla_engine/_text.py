@@ -1,12 +1,13 @@
-"""Dates and instants written for people, in French or English."""
+"""Dates and instants written for people, in French or English; cells safe for a spreadsheet."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pendulum
 
-__all__ = ["LANGS", "check_lang", "format_day", "format_instant", "format_offset"]
+__all__ = ["LANGS", "check_lang", "format_day", "format_instant", "format_offset", "safe_cell"]
 
 LANGS = ("fr", "en")
 
@@ -38,3 +39,19 @@ def format_instant(instant: dt.datetime, lang: str = "fr") -> str:
     """``vendredi 17 octobre 2025 à 16:05 (UTC+02:00)`` in the instant's own zone."""
     at = "à" if lang == "fr" else "at"
     return f"{format_day(instant.date(), lang)} {at} {instant:%H:%M} ({format_offset(instant)})"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A value a spreadsheet will not run: text starting like a formula gets a leading quote.
+
+    Line breaks inside a cell become spaces: a reader that splits rows on a
+    lone carriage return must not find a formula at the start of a new row.
+    """
+    if isinstance(value, str):
+        value = value.replace("\r", " ").replace("\n", " ")
+        if value.startswith(_FORMULA_START):
+            return "'" + value
+    return "" if value is None else value

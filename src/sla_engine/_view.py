@@ -17,11 +17,11 @@ attention: its first warning, else its expiry.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import itertools
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
@@ -345,6 +345,9 @@ _PAGE = 5000
 class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     """The view in the engine's SQLite database (the same file as its events)."""
 
+    #: Seconds ``forget()`` waits for other readers to let the erasure complete.
+    erase_timeout = 10.0
+
     def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
 
@@ -434,10 +437,31 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             c.execute("SELECT count(*) FROM sla_requester_keys WHERE ref = ?", (ref,))
             found = bool(c.fetchone()[0])
             c.execute("DELETE FROM sla_requester_keys WHERE ref = ?", (ref,))
-
-        with contextlib.suppress(Exception), self.datastore.transaction(commit=False) as c:
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the log's copies of them
+        self._clear_log()
         return found
+
+    def _clear_log(self) -> None:
+        """Copy the write-ahead log into the file and empty it, or raise.
+
+        Until then the file keeps the deleted key's page as it was, and the
+        log its copies.  A reader of another connection (a review in another
+        process) holds them: wait for it, up to :attr:`erase_timeout`.
+        """
+        deadline = time.monotonic() + self.erase_timeout
+        while True:
+            with self.datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            if not busy:
+                return
+            if time.monotonic() >= deadline:
+                raise SlaEngineError(
+                    "the requester's key is deleted, but another connection kept reading "
+                    f"the store for {self.erase_timeout:g} s: copies of its bytes stay in "
+                    "the store's files until it is done; call forget() again then"
+                )
+            time.sleep(0.05)
 
     def state_value(self, name: str) -> int | None:
         with self.datastore.transaction(commit=False) as c:
