@@ -54,7 +54,7 @@ from ._contact import (
     RecordOutcome,
 )
 from ._delay import Unit
-from ._errors import CalendarCoverageError, DataError, SlaEngineError
+from ._errors import CalendarCoverageError, DataError, SlaEngineError, redacted
 from ._explain import explain_timer
 from ._obligations import is_obligation
 from ._privacy import Privacy, key_ref, pseudonym, unseal
@@ -1378,24 +1378,21 @@ class SlaEngine(SiteRecording, Application[str]):
         """Alerts for thresholds crossed and expiries in ``(since, now]``.
 
         ``since`` defaults to the previous check's ``now`` (the first check
-        reports everything up to ``now``).  Each alert goes to ``on_alert``,
-        and the escalation policy, if any, records an ``escalated`` event
-        (with an id derived from the timer, so a repeated check records it
-        once).
+        reports everything up to ``now``).  Open timers are reported, and so
+        are timers stopped since the store's previous check (by any engine)
+        that crossed a threshold in ``(since, now]`` while they were still
+        open: an answer recorded late, between two checks.  Each alert goes
+        to ``on_alert``, and the escalation policy, if any, records an
+        ``escalated`` event for an open timer (with an id derived from the
+        timer, so a repeated check records it once).
         """
         now = self._now(now)
-        since = since if since is not None else self._last_check
+        since = require_aware(since, "since") if since is not None else self._last_check
         alerts: list[Alert] = []
         for timer in self.worklist(now, now=now, limit=None):
-            for index, instant in enumerate(timer.warnings):
-                if (since is None or instant > since) and instant <= now:
-                    alerts.append(Alert("warning", instant, timer, index))
-            if (
-                timer.expires_at is not None
-                and timer.expires_at <= now
-                and (since is None or timer.expires_at > since)
-            ):
-                alerts.append(Alert("breach", timer.expires_at, timer))
+            alerts += _crossings(timer, since, now)
+        for timer in self._stopped_since_last_check():
+            alerts += _crossings(timer, since, now)
         for timer in self.obligation_breaches(since, now):
             assert timer.expires_at is not None  # noqa: S101 - selected on it
             alerts.append(Alert("breach", timer.expires_at, timer))
@@ -1408,6 +1405,37 @@ class SlaEngine(SiteRecording, Application[str]):
             self._escalate(alerts)
         return alerts
 
+    def _stopped_since_last_check(self) -> list[Timer]:
+        """The stopped timers of the contacts with events recorded since the store's last check.
+
+        The position of the store's last event at each check is kept in the
+        view's state: a timer stopped between two checks is found among the
+        contacts of the events recorded since (by this engine or another),
+        without reading any other.  The first check of a store finds none.
+        """
+        last = self.recorder.max_notification_id()
+        position = self.view.state_value("check_position")
+        if last is not None and last != position:
+            self.view.set_state_value("check_position", last)
+        if position is None or last is None or last <= position:
+            return []
+        contacts: set[str] = set()
+        start = position + 1
+        while start <= last:
+            found = self.recorder.select_notifications(
+                start, 5000, stop=last, topics=CONTACT_TOPICS
+            )
+            if not found:
+                break
+            contacts.update(str(n.originator_id) for n in found)
+            start = found[-1].id + 1
+        return [  # the view is current: the worklist has just caught it up
+            t
+            for contact_id in sorted(contacts)
+            for t in self.view.contact_timers(contact_id)
+            if not t.is_open
+        ]
+
     def _escalate(self, alerts: Sequence[Alert]) -> None:
         policy = self.escalation
         if policy is None:
@@ -1416,6 +1444,8 @@ class SlaEngine(SiteRecording, Application[str]):
         for alert in alerts:
             if alert.kind not in policy.on or is_obligation(alert.timer):
                 continue  # an obligation has no contact to record an escalation on
+            if not alert.timer.is_open:
+                continue  # answered or closed since: too late to hand it on
             t = alert.timer
             suffix = "breach" if alert.kind == "breach" else f"warning{alert.threshold}"
             events.append(
@@ -1428,8 +1458,26 @@ class SlaEngine(SiteRecording, Application[str]):
                     reason=f"{policy.reason}:{t.engagement_id}:{alert.kind}",
                 )
             )
-        if events:
-            self.record_many(events, atomic=False)
+        if not events:
+            return
+        # Recorded when it happens, however far ahead of the clock a check is asked.
+        clock = require_aware(self.clock(), "clock")
+        events = [attrs.evolve(e, recorded_at=max(clock, e.occurred_at)) for e in events]
+        refused = [
+            outcome
+            for outcome in self.record_many(events, atomic=False).outcomes
+            if isinstance(outcome, Rejected)
+            # A closed contact is not escalated (its open timer waits for a reopening).
+            and not (
+                isinstance(outcome.error, ContactRuleError) and outcome.error.code == "after_closed"
+            )
+        ]
+        if refused:
+            first = refused[0]
+            raise SlaEngineError(
+                f"{len(refused)} escalation(s) could not be recorded; the first, for contact "
+                f"{first.event.contact_id!r}: {redacted(first.error)}"  # type: ignore[union-attr]
+            )
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
         return require_aware(now if now is not None else self.clock(), "now")
@@ -1439,6 +1487,26 @@ T = typing.TypeVar("T")
 
 
 _FINAL = (EventType.ANSWERED, EventType.CLOSED)
+
+
+def _crossings(timer: Timer, since: dt.datetime | None, now: dt.datetime) -> list[Alert]:
+    """The thresholds ``timer`` crossed in ``(since, now]`` while it was open."""
+    stopped = timer.stopped_at
+
+    def crossed(instant: dt.datetime, *, at_stop: bool) -> bool:
+        if (since is not None and instant <= since) or instant > now:
+            return False
+        # A timer stopped at its expiry is late: the expiry was crossed.
+        return stopped is None or instant < stopped or (at_stop and instant == stopped)
+
+    alerts = [
+        Alert("warning", instant, timer, index)
+        for index, instant in enumerate(timer.warnings)
+        if crossed(instant, at_stop=False)
+    ]
+    if timer.expires_at is not None and crossed(timer.expires_at, at_stop=True):
+        alerts.append(Alert("breach", timer.expires_at, timer))
+    return alerts
 
 
 def _service_calendar(given: Calendar | str | None, stored: StoredRules | None) -> Calendar:

@@ -131,20 +131,26 @@ def evaluate_obligations(
         }
         for subject in subjects:
             mine = known.get(subject, [])
-            instances: list[dict[str, Any]] = []
             for year in years:
-                instances += _instances(engagement, obligation, cal, year, mine, as_of)
-            for number, fields in enumerate(instances):
-                timers.append(
-                    Timer(
-                        contact_id=subject,
-                        site=None if subject == SERVICE else subject,
-                        cycle=number,
-                        **common,
-                        **fields,
+                instances = _instances(engagement, obligation, cal, year, mine, as_of)
+                # Numbered within their school year (2025-2026's from 2025000): a
+                # period keeps its number whichever years a question evaluates.
+                first = int(year[:4]) * _CYCLES_PER_YEAR
+                for number, fields in enumerate(instances, start=first):
+                    timers.append(
+                        Timer(
+                            contact_id=subject,
+                            site=None if subject == SERVICE else subject,
+                            cycle=number,
+                            **common,
+                            **fields,
+                        )
                     )
-                )
     return timers
+
+
+#: More than the periods of a school year (at most 366 days).
+_CYCLES_PER_YEAR = 1000
 
 
 def _instances(

@@ -1,0 +1,146 @@
+"""check() between two checks, escalations that cannot be recorded, obligations' keys.
+
+- A timer that crossed its warnings and expiry between two checks, and was
+  answered (late) before the second, was never reported: check() read the
+  open timers only. Timers stopped since the store's previous check (by
+  any engine) are reported for what they crossed while open.
+- An escalation refused by the contact's rules, or asked ahead of the
+  clock, was dropped without a word; a closed contact is not escalated, a
+  check ahead of the clock records its escalations at their instants, and
+  any other refusal raises.
+- An obligation period's cycle depended on the school years a question
+  evaluated: the worklist and status_as_of gave one week two keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sla_engine import (
+    EscalationPolicy,
+    NaiveDatetimeError,
+    SiteEvent,
+    SlaEngine,
+    SlaEngineError,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=PARIS)
+
+
+def _event(n: str, kind: str, when: dt.datetime, contact: str = "A") -> dict[str, object]:
+    event: dict[str, object] = {
+        "event_id": n, "contact_id": contact, "type": kind, "occurred_at": when,
+    }  # fmt: skip
+    if kind == "received":
+        event["channel"] = "email"
+    return event
+
+
+def _alerts(alerts: list) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
+    return [(a.kind, a.timer.contact_id, a.at.isoformat()) for a in alerts]
+
+
+# marianne-besancon's email-5: received Monday 3 November, warnings on the
+# 7th and 8th, expiry at midnight ending Monday 10 November (11 November is
+# a holiday).
+EXPECTED = [
+    ("warning", "A", "2025-11-07T00:00:00+01:00"),
+    ("warning", "A", "2025-11-08T00:00:00+01:00"),
+    ("breach", "A", "2025-11-11T00:00:00+01:00"),
+]
+
+
+@pytest.mark.parametrize("engines", ["one", "two"])
+def test_a_timer_answered_late_between_two_checks_is_reported(tmp_path: Path, engines: str) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    clock = [_at(2025, 11, 20)]
+    checker = SlaEngine("marianne-besancon", "fr", store=store, clock=lambda: clock[0])
+    recorder = (
+        checker
+        if engines == "one"
+        else SlaEngine("marianne-besancon", "fr", store=store, clock=lambda: clock[0])
+    )
+    recorder.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    recorder.record(_event("1", "received", _at(2025, 11, 3, 10), contact="B"))
+    assert checker.check(_at(2025, 11, 5, 12)) == []
+    recorder.record(_event("2", "answered", _at(2025, 11, 12, 9)))
+    alerts = checker.check(_at(2025, 11, 12, 12))
+    b_open = [(k, "B", at) for k, _, at in EXPECTED]
+    assert sorted(_alerts(alerts)) == sorted(EXPECTED + b_open)
+    # Reported once: the next check finds nothing new for either.
+    assert checker.check(_at(2025, 11, 13, 12)) == []
+    # An answer before the first warning crossed nothing.
+    recorder.record(_event("3", "received", _at(2025, 11, 13, 10), contact="C"))
+    recorder.record(_event("4", "answered", _at(2025, 11, 14, 10), contact="C"))
+    assert checker.check(_at(2025, 11, 24, 12)) == []
+
+
+def test_escalations_are_recorded_or_refused_aloud(tmp_path: Path) -> None:
+    clock = _at(2025, 11, 4)
+    engine = SlaEngine(
+        "marianne-besancon",
+        "fr",
+        clock=lambda: clock,
+        escalation=EscalationPolicy(to="N+1", on=("breach",)),
+    )
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10), contact="B"))
+    engine.record(_event("2", "closed", _at(2025, 11, 3, 12), contact="B"))
+    # Asked ahead of the clock: the escalation is recorded at its instant.
+    alerts = engine.check(_at(2025, 11, 12, 12))
+    assert ("breach", "A", "2025-11-11T00:00:00+01:00") in _alerts(alerts)
+    assert ("breach", "B", "2025-11-11T00:00:00+01:00") in _alerts(alerts)
+    assert [e.type.value for e in engine.history("A")] == ["received", "escalated"]
+    # A closed contact is not escalated (only a reopening may follow a closure).
+    assert [e.type.value for e in engine.history("B")] == ["received", "closed"]
+
+
+def test_an_escalation_refused_for_another_reason_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sla_engine import DataError
+    from sla_engine._engine import RecordResult, Rejected
+
+    engine = SlaEngine(
+        "marianne-besancon",
+        "fr",
+        clock=lambda: _at(2025, 11, 20),
+        escalation=EscalationPolicy(to="N+1", on=("breach",)),
+    )
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+
+    def refused(events: list, **options: object) -> RecordResult:  # type: ignore[type-arg]
+        return RecordResult(tuple(Rejected(e, DataError("refused", field="to")) for e in events))
+
+    monkeypatch.setattr(engine, "record_many", refused)
+    with pytest.raises(
+        SlaEngineError, match="1 escalation\\(s\\) could not be recorded; the first, "
+    ):
+        engine.check(_at(2025, 11, 12, 12))
+
+
+def test_since_must_be_aware() -> None:
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: _at(2025, 11, 20))
+    with pytest.raises(NaiveDatetimeError, match="since"):
+        engine.check(_at(2025, 11, 12), since=dt.datetime(2025, 11, 5))
+
+
+def test_an_obligation_period_has_one_key_whatever_the_question() -> None:
+    clock = _at(2026, 9, 9, 10)
+    engine = SlaEngine("qualicirco", "fr+B", clock=lambda: clock)
+    engine.record_site_events([SiteEvent("p1", "published", _at(2026, 6, 9, 10), what="site web")])
+
+    def keys(timers: list) -> dict[str, tuple[str, str, int]]:  # type: ignore[type-arg]
+        return {t.period: t.key for t in timers if t.engagement_id == "website-weekly"}
+
+    from_worklist = keys(engine.worklist(_at(2026, 9, 14), now=clock))
+    everything = keys(engine.status_as_of(clock))
+    assert from_worklist
+    assert all(everything[period] == key for period, key in from_worklist.items())
+    assert everything["2026-W37"][2] == 2026001  # the second week of 2026-2027
