@@ -470,7 +470,7 @@ class TestQueries:
         assert "Engagement email-5 : « Nous traitons vos courriels" in fr
         assert "canal courriel" in fr
         assert "- mercredi 12 novembre 2025 à 10:00 (UTC+01:00) : suspendu" in fr
-        assert "Suspensions : 2 jours ouvrés ajouté(s) au délai" in fr
+        assert "Suspensions : 2 jours ouvrés ajoutés au délai" in fr
         assert "Délai : 7 jours ouvrés" in fr
         assert "mardi 11 novembre 2025 : non compté (11 novembre : Armistice)" in fr
         assert (

@@ -23,7 +23,13 @@ import numpy as np
 import numpy.typing as npt
 from holidays.countries.france import France
 
-from ._closures import Closure, ClosureLike, closures_from_ics, to_closure
+from ._closures import (
+    DEFAULT_CLOSURE_REASON,
+    Closure,
+    ClosureLike,
+    closures_from_ics,
+    to_closure,
+)
 from ._delay import Unit
 from ._errors import CalendarCoverageError, CalendarSpecError, DelayError
 from ._hours import OpeningHours
@@ -653,11 +659,10 @@ class Calendar:
         if u is not Unit.JOURS_OUVRABLES:
             closure = self._closure_days().get(day.toordinal())
             if closure is not None:
-                reasons.append(
-                    f"fermeture du service : {closure}"
-                    if lang == "fr"
-                    else f"service closed: {closure}"
-                )
+                label = "fermeture du service" if lang == "fr" else "service closed"
+                # A closure with no reason of its own carries the label as its reason.
+                shown = "" if closure == DEFAULT_CLOSURE_REASON else f" : {closure}"
+                reasons.append(label + (shown if lang == "fr" else shown.replace(" : ", ": ")))
         if u is Unit.JOURS_SCOLAIRES:
             period = self.school_days_off(day)
             if period is not None:

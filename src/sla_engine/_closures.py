@@ -10,7 +10,11 @@ import attrs
 
 from ._errors import CalendarDataError
 
-__all__ = ["Closure", "ClosureLike", "closures_from_ics", "to_closure"]
+__all__ = ["DEFAULT_CLOSURE_REASON", "Closure", "ClosureLike", "closures_from_ics", "to_closure"]
+
+
+#: The reason of a closure given none (explanations then say « fermeture du service » once).
+DEFAULT_CLOSURE_REASON = "fermeture du service"
 
 
 @attrs.frozen
@@ -19,7 +23,7 @@ class Closure:
 
     first: dt.date
     last: dt.date
-    reason: str = "fermeture du service"
+    reason: str = DEFAULT_CLOSURE_REASON
 
     def __attrs_post_init__(self) -> None:
         for value in (self.first, self.last):
@@ -118,6 +122,6 @@ def closures_from_ics(path: str | Path, *, tz: dt.tzinfo | None = None) -> tuple
                 source=str(path),
                 field="DTEND",
             )
-        reason = str(event.get("SUMMARY") or "fermeture du service")
+        reason = str(event.get("SUMMARY") or DEFAULT_CLOSURE_REASON)
         closures.append(Closure(first, last, reason))
     return tuple(closures)

@@ -64,10 +64,16 @@ class Deadline:
             "calendar_data_version": self.calendar.data_version,
         }
 
-    def explain(self, lang: str = "fr") -> str:
-        """The computation in words a public servant can check, in French or English."""
+    def explain(self, lang: str = "fr", *, start: str | None = None, moved: bool = False) -> str:
+        """The computation in words a public servant can check, in French or English.
+
+        ``start`` names the moment the delay runs from when it is not the
+        receipt (« la reprise », « the resumption »); ``moved``: pauses move
+        the due date further, so no « on time before » sentence is given for
+        this one.
+        """
         check_lang(lang)
-        return "\n".join(_explain(self, lang))
+        return "\n".join(_explain(self, lang, start, moved))
 
 
 def deadline(
@@ -112,7 +118,7 @@ _T = {
         "run": "- du {first} au {last} : jours {n1} à {n2}",
         "skip": "- {day} : non compté ({why})",
         "skip_run": "- du {first} au {last} : non comptés ({why})",
-        "calendaires": "Chaque jour compte : le {n}e jour après la réception est le {day}.",
+        "calendaires": "Chaque jour compte : le {nth} jour après la réception est le {day}.",
         "francs": (
             "Jours francs : ni le jour de la réception ni celui de l'échéance ne comptent ; "
             "les {n} jours francs vont du {first} au {last}, le délai court jusqu'au {day}."
@@ -148,7 +154,7 @@ _T = {
         "run": "- {first} to {last}: days {n1} to {n2}",
         "skip": "- {day}: not counted ({why})",
         "skip_run": "- {first} to {last}: not counted ({why})",
-        "calendaires": "Every day counts: day {n} after receipt is {day}.",
+        "calendaires": "Every day counts: day {nth} after receipt is {day}.",
         "francs": (
             "Clear days: neither the day of receipt nor the expiry day counts; the {n} clear "
             "days run from {first} to {last}, and the delay runs until {day}."
@@ -176,13 +182,54 @@ _T = {
 }
 
 
-def _explain(d: Deadline, lang: str) -> list[str]:
-    t = _T[lang]
+#: The sentences that name the receipt, for a delay running from another moment.
+_FROM = {
+    "fr": {
+        "received": "Le délai court à partir de {start}, le {at}.",
+        "day_zero": "Ce jour-là ne compte pas (Code de procédure civile, art. 641).",
+        "calendaires": "Chaque jour compte : le {nth} jour après ce jour-là est le {day}.",
+        "francs": (
+            "Jours francs : ni le jour de départ ni celui de l'échéance ne comptent ; "
+            "les {n} jours francs vont du {first} au {last}, le délai court jusqu'au {day}."
+        ),
+        "semaines": "{n} semaine(s) après ce jour-là, le même jour de la semaine : {day}.",
+        "mois": (
+            "Le délai expire le jour du dernier mois qui porte le même quantième que le jour "
+            "de départ, ou le dernier jour de ce mois s'il n'en a pas "
+            "(Code de procédure civile, art. 641) : {day}."
+        ),
+        "hours": "{n} heure(s) de temps écoulé après ce moment.",
+    },
+    "en": {
+        "received": "The delay runs from {start}, on {at}.",
+        "day_zero": "That day does not count (French Code of Civil Procedure, art. 641).",
+        "calendaires": "Every day counts: day {nth} after that day is {day}.",
+        "francs": (
+            "Clear days: neither the starting day nor the expiry day counts; the {n} clear "
+            "days run from {first} to {last}, and the delay runs until {day}."
+        ),
+        "semaines": "{n} week(s) after that day, on the same weekday: {day}.",
+        "mois": (
+            "The delay ends on the day of the last month with the same day-number as the "
+            "starting day, or on that month's last day if it has none (French Code of Civil "
+            "Procedure, art. 641): {day}."
+        ),
+        "hours": "{n} hour(s) of elapsed time after that moment.",
+    },
+}
+_MOVED = {
+    "fr": "Sans suspension, l'échéance serait le {due}.",
+    "en": "Without the suspensions, the due date would be {due}.",
+}
+
+
+def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = False) -> list[str]:
+    t = _T[lang] if start is None else _T[lang] | _FROM[lang]
     cal, unit = d.calendar, d.delay.unit
     tz = cal.tz
     lines = [
         t["delay"].format(delay=d.delay.label(lang), spec=cal.spec, tz=cal.time_zone_name),
-        t["received"].format(at=format_instant(d.received_at.astimezone(tz), lang)),
+        t["received"].format(at=format_instant(d.received_at.astimezone(tz), lang), start=start),
     ]
     expires = format_instant(d.expires_at, lang)
     if unit.is_hours:
@@ -190,7 +237,9 @@ def _explain(d: Deadline, lang: str) -> list[str]:
             lines.append(t["hours"].format(n=d.delay.amount))
         else:
             lines.append(t["business_hours"].format(n=d.delay.amount, hours=cal.opening_hours))
-        lines.append(t["due_hours"].format(expires=expires))
+        lines.append(
+            _MOVED[lang].format(due=expires) if moved else t["due_hours"].format(expires=expires)
+        )
         return lines
     lines.append(t["day_zero"])
     if unit in (Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES):
@@ -204,7 +253,8 @@ def _explain(d: Deadline, lang: str) -> list[str]:
             last = format_day(d.received_day + dt.timedelta(days=n), lang)
             lines.append(t["francs"].format(n=n, first=first, last=last, day=day))
         elif unit is Unit.JOURS_CALENDAIRES:
-            lines.append(t["calendaires"].format(n=n, day=day))
+            nth = ("1er" if n == 1 else f"{n}e") if lang == "fr" else str(n)
+            lines.append(t["calendaires"].format(nth=nth, day=day))
         elif unit is Unit.SEMAINES:
             lines.append(t["semaines"].format(n=n, day=day))
         else:
@@ -214,7 +264,10 @@ def _explain(d: Deadline, lang: str) -> list[str]:
             lines.append(t["extended"].format(why=why, day=format_day(d.due_date, lang)))
         elif cal.reasons_extended(d.due_date, lang):
             lines.append(t["not_extended"])
-    lines.append(t["due"].format(due=format_day(d.due_date, lang), expires=expires))
+    if moved:
+        lines.append(_MOVED[lang].format(due=format_day(d.due_date, lang)))
+    else:
+        lines.append(t["due"].format(due=format_day(d.due_date, lang), expires=expires))
     return lines
 
 

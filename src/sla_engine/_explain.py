@@ -10,9 +10,9 @@ from ._catalogue import Engagement, PauseMode
 from ._contact import ContactEvent
 from ._deadline import deadline
 from ._delay import Delay, Unit
-from ._text import check_lang, format_instant
+from ._text import check_lang, format_day, format_instant
 from ._timers import Timer, TimerState, suspended_amount
-from ._vocabulary import label
+from ._vocabulary import EventType, label
 
 __all__ = ["explain_timer"]
 
@@ -53,10 +53,20 @@ _T = {
         "rules": "Catalogue {catalogue} version {version} ; calendrier {calendar} ({data}).",
         "events": "Événements :",
         "event": "- {at} : {what}",
-        "delay_suspend": "Suspensions : {days} {unit} ajouté(s) au délai, qui reprend avec ce qui "
+        "delay_suspend": "Suspensions : {days} {unit} {added} au délai, qui reprend avec ce qui "
         "restait.",
         "delay_restart": "Le délai repart en entier à la dernière reprise, le {at}.",
+        "delay_restart_end": "Le délai repart en entier à la fin de la dernière suspension, "
+        "le {at}.",
         "suspend_moved": "Avec les suspensions, le délai expire le {expires}.",
+        "moved_extended": "Les suspensions portent l'échéance au {shifted}, {why} : elle est "
+        "prorogée au premier jour ouvré suivant (Code de procédure civile, art. 642), le {due}.",
+        "pause": "- suspension du {start} au {end} : {n} {unit}",
+        "lengthened": "Le délai ainsi allongé se compte depuis le départ ; les jours suspendus "
+        "y sont comptés à la place des jours ajoutés.",
+        "complex_delay": "Situation complexe signalée : le délai est de {delay} au lieu de "
+        "{usual}.",
+        "announced": "Délai annoncé à l'usager : {delay}.",
         "ignored_pause": "- la suspension du {at} commence après l'expiration : "
         "elle ne change rien.",
         "met": "Verdict : arrêté le {stop}, avant l'expiration : engagement tenu.",
@@ -89,7 +99,16 @@ _T = {
         "delay_suspend": "Suspensions: {days} {unit} added to the delay, which resumes with what "
         "was left.",
         "delay_restart": "The whole delay runs again from the last resumption, on {at}.",
+        "delay_restart_end": "The whole delay runs again from the end of the last suspension, "
+        "on {at}.",
         "suspend_moved": "With the suspensions, the delay expires on {expires}.",
+        "moved_extended": "The suspensions take the due date to {shifted}, {why}: it is "
+        "extended to the next working day (French Code of Civil Procedure, art. 642), {due}.",
+        "pause": "- suspension from {start} to {end}: {n} {unit}",
+        "lengthened": "The delay so lengthened is counted from the start; the suspended days "
+        "are counted in it in place of the days added.",
+        "complex_delay": "Flagged as a complex case: the delay is {delay} instead of {usual}.",
+        "announced": "Delay announced to the user: {delay}.",
         "ignored_pause": "- the suspension of {at} starts after the expiry: it changes nothing.",
         "met": "Verdict: stopped on {stop}, before the expiry: engagement kept.",
         "late": "Verdict: stopped on {stop}, at or after the expiry ({expires}): engagement not "
@@ -167,10 +186,23 @@ def explain_timer(
     for p in timer.pauses:
         if not p.effective:
             lines.append(t["ignored_pause"].format(at=when(p.started_at)))
+    start_label = _start_label(timer, history, lang)
     if effective and engagement.pause_mode is PauseMode.RESTART:
         start = effective[-1][1]
-        lines.append(t["delay_restart"].format(at=when(start)))
+        resume = engagement.resume or EventType.RESUMED
+        resumed = any(e.occurred_at == start and e.type is resume for e in history)
+        lines.append(t["delay_restart" if resumed else "delay_restart_end"].format(at=when(start)))
+        start_label = _STARTS[lang]["resumed" if resumed else "end_of_pause"]
+    if timer.reason == "complex_delay" and engagement.target is not None:
+        lines.append(
+            t["complex_delay"].format(
+                delay=timer.target.label(lang), usual=engagement.target.label(lang)
+            )
+        )
+    elif engagement.target_announced:
+        lines.append(t["announced"].format(delay=timer.target.label(lang)))
     moved = False
+    extra = 0.0
     if effective and engagement.pause_mode is not PauseMode.RESTART:
         unit = timer.target.unit
         extra = suspended_amount(cal, timer.target, effective)
@@ -186,16 +218,89 @@ def explain_timer(
             shown = int(extra) if extra == int(extra) else round(extra, 2)
             counted_in = unit if unit.is_hours else Unit.JOURS_CALENDAIRES
         number = str(shown) if lang == "en" else str(shown).replace(".", ",")
+        # French makes 1,5 singular and plural from 2; English, all but 1.
+        many = shown >= 2 if lang == "fr" else shown != 1
+        added = "added"
+        if lang == "fr":
+            added = "ajoutée" if counted_in.is_hours else "ajouté"
+            added += "s" if many else ""
         lines.append(
-            t["delay_suspend"].format(days=number, unit=counted_in.label(int(shown), lang))
+            t["delay_suspend"].format(
+                days=number, unit=counted_in.label(2 if many else 1, lang), added=added
+            )
         )
+        for paused_at, resumed_at in effective:  # each pause, and what it added
+            own = suspended_amount(cal, timer.target, [(paused_at, resumed_at)])
+            own_shown = int(own) if own == int(own) else round(own, 2)
+            own_many = own_shown >= 2 if lang == "fr" else own_shown != 1
+            lines.append(
+                t["pause"].format(
+                    start=when(paused_at),
+                    end=when(resumed_at),
+                    n=str(own_shown) if lang == "en" else str(own_shown).replace(".", ","),
+                    unit=counted_in.label(2 if own_many else 1, lang),
+                )
+            )
+        if not moved:
+            lines.append(t["lengthened"])
     if timer.state is not TimerState.PAUSED:
         computed = deadline(start, Delay(amount, timer.target.unit), cal, extend=engagement.extend)
-        lines.append(computed.explain(lang))
+        lines.append(computed.explain(lang, start=start_label, moved=moved))
         if moved:
+            unit = timer.target.unit
+            if not unit.is_hours and timer.due_date is not None:
+                raw = computed.unextended_due_date or computed.due_date
+                shifted = raw + dt.timedelta(days=int(extra))
+                if shifted != timer.due_date:
+                    lines.append(
+                        t["moved_extended"].format(
+                            shifted=format_day(shifted, lang),
+                            why=", ".join(cal.reasons_extended(shifted, lang)),
+                            due=format_day(timer.due_date, lang),
+                        )
+                    )
             lines.append(t["suspend_moved"].format(expires=when(timer.expires_at)))
     lines.append(_verdict(timer, t, when))
     return "\n".join(lines)
+
+
+#: What a delay runs from, when it is not the receipt (« Le délai court à partir de … »).
+_STARTS = {
+    "fr": {
+        "acknowledged": "l'accusé de réception",
+        "holding_reply": "la réponse d'attente",
+        "answered": "la réponse",
+        "escalated": "l'escalade",
+        "suspended": "la suspension",
+        "resumed": "la reprise",
+        "reopened": "la réouverture",
+        "closed": "la clôture",
+        "reclassified": "la reclassification",
+        "flagged_complex": "le signalement de situation complexe",
+        "end_of_pause": "la fin de la suspension",
+    },
+    "en": {
+        "acknowledged": "the acknowledgement",
+        "holding_reply": "the holding reply",
+        "answered": "the answer",
+        "escalated": "the escalation",
+        "suspended": "the suspension",
+        "resumed": "the resumption",
+        "reopened": "the reopening",
+        "closed": "the closure",
+        "reclassified": "the reclassification",
+        "flagged_complex": "the complex-case flag",
+        "end_of_pause": "the end of the suspension",
+    },
+}
+
+
+def _start_label(timer: Timer, history: Sequence[ContactEvent], lang: str) -> str | None:
+    """What the timer runs from, when it is not the receipt (``None``: the receipt)."""
+    for e in history:
+        if e.occurred_at == timer.started_at:
+            return None if e.type is EventType.RECEIVED else _STARTS[lang].get(e.type.value)
+    return None
 
 
 def _verdict(timer: Timer, t: dict[str, str], fmt: Callable[[dt.datetime | None], str]) -> str:

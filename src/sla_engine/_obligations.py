@@ -368,6 +368,28 @@ _EVENTS = {
     },
 }
 
+#: The same, for two or more.
+_EVENTS_MANY = {
+    "fr": {
+        "visited": "visites",
+        "attended": "participations",
+        "published": "publications",
+        "held": "réunions tenues",
+        "surveyed": "enquêtes",
+        "opened": "ouvertures",
+        "closed": "fermetures",
+    },
+    "en": {
+        "visited": "visits",
+        "attended": "attendances",
+        "published": "publications",
+        "held": "meetings held",
+        "surveyed": "surveys",
+        "opened": "opened",
+        "closed": "closed",
+    },
+}
+
 _T = {
     "fr": {
         "engagement": "Engagement {id} : « {title} » ({source}).",
@@ -472,7 +494,7 @@ def explain_obligation(
     now = when(timer.as_of)
     first = None if timer.started_at is None else timer.started_at.astimezone(tz).date()
     if obligation.amplitude is not None:
-        promised = f"{obligation.amplitude:g}"
+        promised = _decimal(f"{obligation.amplitude:g}", lang)
         lines.append(
             t["day"].format(day=day(timer.due_date), promised=promised, line=obligation.line)
         )
@@ -484,14 +506,15 @@ def explain_obligation(
             and e.occurred_at <= timer.as_of
         ]
         lines += _event_lines(shown, t, lang, when)
-        hours = f"{round(timer.measured or 0, 2):g}"
+        hours = _decimal(f"{round(timer.measured or 0, 2):g}", lang)
         key = {
             TimerState.MET: "amplitude_met",
             TimerState.LATE: "amplitude_short",
         }.get(timer.state, "amplitude_running")
         lines.append(t[key].format(hours=hours, promised=promised, now=now))
         return "\n".join(lines)
-    event_name = _EVENTS[lang][obligation.event.value if obligation.event else "visited"]
+    names = _EVENTS_MANY if obligation.count >= 2 else _EVENTS
+    event_name = names[lang][obligation.event.value if obligation.event else "visited"]
     what = "" if obligation.what is None else f" ({', '.join(sorted(obligation.what))})"
     need = t["need"].format(n=obligation.count, event=event_name + what)
     if engagement.kind is EngagementKind.SCHEDULED:
@@ -508,12 +531,8 @@ def explain_obligation(
                 need=need,
                 first=day(first),
                 due=day(timer.due_date),
-                # The catalogue's own words in French; in English, what they say.
-                expr=(
-                    obligation.due
-                    if lang == "fr" or obligation.due is None
-                    else obligation.due.describe(lang)
-                ),
+                # What the catalogue's day says, in words (« veille:Toussaint » is its syntax).
+                expr=obligation.due if obligation.due is None else obligation.due.describe(lang),
             )
         )
     elif obligation.every is Every.WEEK:
@@ -570,3 +589,8 @@ def _event_lines(
         what = _EVENTS[lang][e.type.value] + ("" if e.what is None else f" ({e.what})")
         lines.append(t["event"].format(at=when(e.occurred_at), what=what))
     return lines
+
+
+def _decimal(number: str, lang: str) -> str:
+    """``8.5`` as French writes it, ``8,5``."""
+    return number.replace(".", ",") if lang == "fr" else number

@@ -45,8 +45,10 @@ __all__ = ["EVALUATION", "Pause", "Timer", "TimerState", "evaluate_contact", "ti
 #: 2 compares instants with their fixed offsets, counts warnings of weeks and
 #: months in days and after restarts, and gives named calendars the
 #: service's working week and opening hours; 3 extends a delay ending on a
-#: Saturday or Sunday that the service works (CPC art. 642).
-EVALUATION = 3
+#: Saturday or Sunday that the service works (CPC art. 642); 4 reads the
+#: delay announced by the start event itself (an engagement starting on
+#: ``acknowledged``, whose acknowledgement announces the delay).
+EVALUATION = 4
 
 
 class TimerState(enum.StrEnum):
@@ -422,16 +424,21 @@ def _response_timers(
 
 
 def _target(
-    engagement: Engagement, running: Sequence[ContactEvent]
+    engagement: Engagement, running: Sequence[ContactEvent], start: ContactEvent | None = None
 ) -> tuple[Delay | None, str | None]:
-    """The delay that applies, and the reason for an exemption or a missing delay."""
+    """The delay that applies, and the reason for an exemption or a missing delay.
+
+    The delay announced may come with the start event itself (an engagement
+    counted from the acknowledgement that announces it).
+    """
     complex_flag = any(e.type is EventType.FLAGGED_COMPLEX for e in running)
     if complex_flag and engagement.complex_rule == "exempt":
         return None, "exempt_complex"
     if complex_flag and isinstance(engagement.complex_rule, Delay):
         return engagement.complex_rule, "complex_delay"
     if engagement.target_announced:
-        announced = [e.announced_delay for e in running if e.announced_delay is not None]
+        told = running if start is None else (start, *running)
+        announced = [e.announced_delay for e in told if e.announced_delay is not None]
         if not announced:
             return None, "no_announced_delay"
         return announced[-1], None
@@ -537,7 +544,7 @@ def _response_timer(
 ) -> Timer:
     started_at = start.occurred_at
     stopped_at = None if stop is None else stop.occurred_at
-    target, reason = _target(engagement, running)
+    target, reason = _target(engagement, running, start)
     if target is None:
         if reason == "exempt_complex":
             state = TimerState.EXEMPT
