@@ -145,3 +145,13 @@ stop = ["answered"]
 target = "{target}"
 {extra}
 """
+
+
+def event_mapping(event_id: str, contact: str, kind: str, when: dt.datetime) -> dict[str, object]:
+    """An event as a mapping, as a service sends one; a receipt comes by e-mail."""
+    event: dict[str, object] = {
+        "event_id": event_id, "contact_id": contact, "type": kind, "occurred_at": when,
+    }  # fmt: skip
+    if kind == "received":
+        event["channel"] = "email"
+    return event

@@ -28,6 +28,8 @@ from sla_engine import (
     SlaEngineError,
 )
 
+from .engine_support import event_mapping
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -36,12 +38,7 @@ def _at(*args: int) -> dt.datetime:
 
 
 def _event(n: str, kind: str, when: dt.datetime, contact: str = "A") -> dict[str, object]:
-    event: dict[str, object] = {
-        "event_id": n, "contact_id": contact, "type": kind, "occurred_at": when,
-    }  # fmt: skip
-    if kind == "received":
-        event["channel"] = "email"
-    return event
+    return event_mapping(n, contact, kind, when)
 
 
 def _alerts(alerts: list) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]

@@ -21,6 +21,8 @@ import pytest
 from sla_engine import SlaEngine, parse_catalogue
 from sla_engine._report import build_report
 
+from .engine_support import event_mapping
+
 PARIS = ZoneInfo("Europe/Paris")
 COMPLEX_IN_MONTHS = """
 [catalogue]
@@ -45,25 +47,16 @@ def _at(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=PARIS)
 
 
-def _event(n: str, contact: str, kind: str, when: dt.datetime) -> dict[str, object]:
-    event: dict[str, object] = {
-        "event_id": n, "contact_id": contact, "type": kind, "occurred_at": when,
-    }  # fmt: skip
-    if kind == "received":
-        event["channel"] = "email"
-    return event
-
-
 def test_delays_in_several_units_give_no_statistic() -> None:
     engine = SlaEngine(parse_catalogue(COMPLEX_IN_MONTHS), clock=lambda: _at(2025, 4, 1))
     received = _at(2025, 1, 6, 10)
     engine.record_many(
         [
-            _event("a1", "A", "received", received),
-            _event("a2", "A", "answered", _at(2025, 1, 8, 10)),
-            _event("b1", "B", "received", received),
-            _event("b2", "B", "flagged_complex", _at(2025, 1, 7, 10)),
-            _event("b3", "B", "answered", _at(2025, 2, 28, 10)),
+            event_mapping("a1", "A", "received", received),
+            event_mapping("a2", "A", "answered", _at(2025, 1, 8, 10)),
+            event_mapping("b1", "B", "received", received),
+            event_mapping("b2", "B", "flagged_complex", _at(2025, 1, 7, 10)),
+            event_mapping("b3", "B", "answered", _at(2025, 2, 28, 10)),
         ]
     )
     (engagement,) = build_report(engine, as_of=_at(2025, 3, 1))["engagements"]
@@ -75,10 +68,10 @@ def test_delays_in_several_units_give_no_statistic() -> None:
     alone = SlaEngine(parse_catalogue(COMPLEX_IN_MONTHS), clock=lambda: _at(2025, 4, 1))
     alone.record_many(
         [
-            _event("b1", "B", "received", received),
-            _event("b2", "B", "flagged_complex", _at(2025, 1, 7, 10)),
-            _event("b3", "B", "answered", _at(2025, 2, 28, 10)),
-            _event("c1", "C", "received", _at(2025, 3, 20, 10)),
+            event_mapping("b1", "B", "received", received),
+            event_mapping("b2", "B", "flagged_complex", _at(2025, 1, 7, 10)),
+            event_mapping("b3", "B", "answered", _at(2025, 2, 28, 10)),
+            event_mapping("c1", "C", "received", _at(2025, 3, 20, 10)),
         ]
     )
     (months,) = build_report(alone)["engagements"]
@@ -89,7 +82,7 @@ def test_delays_in_several_units_give_no_statistic() -> None:
 @pytest.mark.parametrize("other", ["fr-57", "fr-974", "fr"])
 def test_a_what_if_under_a_calendar_gives_a_replay_under_it(catalogue: str, other: str) -> None:
     events = [
-        _event(f"{n}", f"C{n}", "received", _at(2025, 12, day, 10))
+        event_mapping(f"{n}", f"C{n}", "received", _at(2025, 12, day, 10))
         for n, day in enumerate((17, 18, 19, 22, 24, 26, 29))
     ]
     clock = _at(2026, 1, 20)
