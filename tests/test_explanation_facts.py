@@ -14,6 +14,11 @@ Found by an audit that recounted every explanation's days apart:
   delay found none (the timer's own defect: late, « no_announced_delay »).
 - « le 1e jour », « fermeture du service : fermeture du service »,
   « 1,5 heure ajouté(s) », « 2 réunion tenue », « 8.5 h », « veille:Toussaint ».
+- Instants were written to the minute while verdicts compare them exactly:
+  « 11:00 … avant l'expiration » for an answer at 11:00:30 and an expiry at
+  11:00:50. Seconds are shown when an instant has some.
+- Obligations showed their words in the matching form (« telephone »,
+  « reunion des directeurs »): now as the catalogue spells them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import sla_engine
 from sla_engine import SiteEvent, SlaEngine, parse_catalogue
+from sla_engine._text import format_instant
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -205,3 +211,65 @@ amplitude = "9 heures"
     assert "échéance : le dernier jour scolaire avant les vacances" in results
     phone = engine.explain_obligation(None, "phone", "2025-09-15", now=now)
     assert "amplitude de 8,5 h, moins que 9 h" in phone
+
+
+def test_instants_show_their_seconds_when_they_have_some() -> None:
+    hours = _catalogue('id = "h2"\ntitle = "2 heures"\nstop = ["answered"]\ntarget = "2 heures"\n')
+    engine = SlaEngine(hours, "fr", clock=lambda: _at(12, 31))
+    received = dt.datetime(2025, 11, 3, 9, 0, 50, tzinfo=PARIS)
+    _record(engine, "S", [("received", received),
+                          ("answered", received + dt.timedelta(hours=2, seconds=-20))])  # fmt: skip
+    text = engine.explain("S", "h2")
+    assert "Échéance : lundi 3 novembre 2025 à 11:00:50 (UTC+01:00)." in text
+    assert "arrêté le lundi 3 novembre 2025 à 11:00:30 (UTC+01:00), avant l'expiration" in text
+    assert "Reçu le lundi 3 novembre 2025 à 09:00:50 (UTC+01:00)." in text
+    # Whole minutes are written as before.
+    assert format_instant(_at(11, 3, 9), "fr") == "lundi 3 novembre 2025 à 09:00 (UTC+01:00)"
+
+
+def test_obligation_words_are_shown_as_the_catalogue_spells_them() -> None:
+    """They were matched, stored and shown lower-case and without accents."""
+    catalogue = parse_catalogue(
+        """
+[catalogue]
+id = "d"
+title = "d"
+version = "1"
+calendar = "fr+B"
+
+[[engagement]]
+id = "councils"
+title = "Deux réunions"
+source = "tests/test_explanation_facts.py"
+kind = "recurring"
+per = "service"
+event = "held"
+what = ["Réunion des directeurs"]
+every = "school_year"
+
+[[engagement]]
+id = "phone"
+title = "9 heures"
+source = "tests/test_explanation_facts.py"
+kind = "availability"
+per = "service"
+line = "Téléphone"
+amplitude = "9 heures"
+""",
+        source="test",
+    )
+    engine = SlaEngine(catalogue, clock=lambda: _at(11, 30))
+    engine.record_site_events(
+        [
+            SiteEvent("h1", "held", _at(9, 15), what="reunion des directeurs"),
+            SiteEvent("o1", "opened", _at(9, 15, 8), what="téléphone"),
+            SiteEvent("c1", "closed", _at(9, 15, 17), what="TELEPHONE"),
+        ]
+    )
+    now = _at(11, 30)
+    councils = engine.explain_obligation(None, "councils", now=now)
+    assert "Attendu : 1 réunion tenue (Réunion des directeurs)" in councils
+    assert ": réunion tenue (Réunion des directeurs)" in councils
+    phone = engine.explain_obligation(None, "phone", "2025-09-15", now=now)
+    assert "de la première ouverture à la dernière fermeture de « Téléphone »" in phone
+    assert "amplitude de 9 h : engagement tenu" in phone

@@ -82,6 +82,13 @@ class Obligation:
     amplitude: float | None = None
     #: Availability: the days it is owed on.
     days: Unit = Unit.JOURS_SCOLAIRES
+    #: The words of ``what`` and ``line`` as the catalogue writes them, by their
+    #: canonical form (« téléphone » for « telephone »): what explanations show.
+    spelled: tuple[tuple[str, str], ...] = ()
+
+    def shown(self, word: str) -> str:
+        """``word`` (canonical) as the catalogue spells it."""
+        return dict(self.spelled).get(word, word)
 
     def describe(self, lang: str = "fr") -> str:
         """The target as a short text, for reports: « rentrée + 10 jours calendaires »."""
@@ -150,7 +157,7 @@ def read_obligation(
         days = _days(raw, fail)
         if errors_before[0] or per is None or line is None or amplitude is None:
             return None
-        return Obligation(per=per, line=line, amplitude=amplitude, days=days)
+        return Obligation(per=per, line=line, amplitude=amplitude, days=days, spelled=_spelled(raw))
     event = _event(raw, fail)
     what = _what_set(raw, fail)
     if kind == "scheduled":
@@ -160,11 +167,30 @@ def read_obligation(
             _check_opens_before_due(opens, due, calendar_spec, fail)
         if errors_before[0] or per is None or event is None or due is None:
             return None
-        return Obligation(per=per, event=event, what=what, opens=opens, due=due, count=count or 1)
+        return Obligation(
+            per=per,
+            event=event,
+            what=what,
+            opens=opens,
+            due=due,
+            count=count or 1,
+            spelled=_spelled(raw),
+        )
     every = _every(raw, fail)
     if errors_before[0] or per is None or event is None or every is None:
         return None
-    return Obligation(per=per, event=event, what=what, every=every, count=count or 1)
+    return Obligation(
+        per=per, event=event, what=what, every=every, count=count or 1, spelled=_spelled(raw)
+    )
+
+
+def _spelled(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The catalogue's ``what`` and ``line`` words by their canonical form (read already)."""
+    words = raw.get("what", [])
+    words = [words] if isinstance(words, str) else list(words)
+    if isinstance(raw.get("line"), str):
+        words.append(raw["line"])
+    return tuple(sorted({canonical_what(w): " ".join(w.split()) for w in words}.items()))
 
 
 def _check_opens_before_due(

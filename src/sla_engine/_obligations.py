@@ -496,7 +496,11 @@ def explain_obligation(
     if obligation.amplitude is not None:
         promised = _decimal(f"{obligation.amplitude:g}", lang)
         lines.append(
-            t["day"].format(day=day(timer.due_date), promised=promised, line=obligation.line)
+            t["day"].format(
+                day=day(timer.due_date),
+                promised=promised,
+                line=obligation.shown(obligation.line or ""),
+            )
         )
         shown = [
             e
@@ -505,7 +509,7 @@ def explain_obligation(
             and e.occurred_at.astimezone(tz).date() == timer.due_date
             and e.occurred_at <= timer.as_of
         ]
-        lines += _event_lines(shown, t, lang, when)
+        lines += _event_lines(shown, t, lang, when, obligation)
         hours = _decimal(f"{round(timer.measured or 0, 2):g}", lang)
         key = {
             TimerState.MET: "amplitude_met",
@@ -515,7 +519,11 @@ def explain_obligation(
         return "\n".join(lines)
     names = _EVENTS_MANY if obligation.count >= 2 else _EVENTS
     event_name = names[lang][obligation.event.value if obligation.event else "visited"]
-    what = "" if obligation.what is None else f" ({', '.join(sorted(obligation.what))})"
+    what = (
+        ""
+        if obligation.what is None
+        else f" ({', '.join(sorted(obligation.shown(w) for w in obligation.what))})"
+    )
     need = t["need"].format(n=obligation.count, event=event_name + what)
     if engagement.kind is EngagementKind.SCHEDULED:
         year = timer.period or ""
@@ -554,7 +562,7 @@ def explain_obligation(
         and first <= e.occurred_at.astimezone(tz).date() <= last_day
         and e.occurred_at <= timer.as_of
     ]
-    lines += _event_lines(shown, t, lang, when)
+    lines += _event_lines(shown, t, lang, when, obligation)
     got = f"{timer.measured or 0:g}"
     n = obligation.count
     nth = str(n) if lang == "en" else ("1er" if n == 1 else f"{n}e")
@@ -581,12 +589,14 @@ def _event_lines(
     t: Mapping[str, str],
     lang: str,
     when: Callable[[dt.datetime | None], str],
+    obligation: Obligation,
 ) -> list[str]:
     if not events:
         return [t["none"]]
     lines = [t["events"]]
     for e in events:
-        what = _EVENTS[lang][e.type.value] + ("" if e.what is None else f" ({e.what})")
+        said = "" if e.what is None else f" ({obligation.shown(e.what)})"
+        what = _EVENTS[lang][e.type.value] + said
         lines.append(t["event"].format(at=when(e.occurred_at), what=what))
     return lines
 

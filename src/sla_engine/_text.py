@@ -36,9 +36,15 @@ def format_offset(instant: dt.datetime) -> str:
 
 
 def format_instant(instant: dt.datetime, lang: str = "fr") -> str:
-    """``vendredi 17 octobre 2025 à 16:05 (UTC+02:00)`` in the instant's own zone."""
+    """``vendredi 17 octobre 2025 à 16:05 (UTC+02:00)`` in the instant's own zone.
+
+    With its seconds when it has some (``16:05:30``): verdicts compare exact
+    instants, and an answer at 11:00:30 against an expiry at 11:00:50 must
+    not read as the same minute.  A fraction of a second is not shown.
+    """
     at = "à" if lang == "fr" else "at"
-    return f"{format_day(instant.date(), lang)} {at} {instant:%H:%M} ({format_offset(instant)})"
+    clock = f"{instant:%H:%M:%S}" if instant.second else f"{instant:%H:%M}"
+    return f"{format_day(instant.date(), lang)} {at} {clock} ({format_offset(instant)})"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
