@@ -26,9 +26,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 import sla_engine
 from sla_engine import SiteEvent, SlaEngine, parse_catalogue
-from sla_engine._text import format_instant
+from sla_engine import strategies as sla
+from sla_engine._text import format_day, format_instant
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -273,3 +277,35 @@ amplitude = "9 heures"
     phone = engine.explain_obligation(None, "phone", "2025-09-15", now=now)
     assert "de la première ouverture à la dernière fermeture de « Téléphone »" in phone
     assert "amplitude de 9 h : engagement tenu" in phone
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history=sla.contact_histories(channels=["email", "letter"], max_events=6),
+    hours=st.integers(0, 40 * 24),
+)
+def test_every_explanation_states_its_timers_due_date_and_verdict(
+    history: list[sla_engine.ContactEvent], hours: int
+) -> None:
+    """The texts name the due date and the verdict the timer has, in both languages."""
+    now = history[-1].occurred_at + dt.timedelta(hours=hours)
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: now)
+    engine.record_many(history)
+    words = {
+        "met": ("engagement tenu", "engagement kept"),
+        "late": ("engagement non tenu", "engagement not kept"),
+        "overdue": ("engagement non tenu", "engagement not kept"),
+        "running": ("en cours", "running"),
+        "at_risk": ("en alerte", "at risk"),
+        "paused": ("en pause", "paused"),
+    }
+    for timer in engine.timers(history[0].contact_id, now=now):
+        if timer.due_date is None or timer.kind != "response":
+            continue
+        for lang, said in zip(("fr", "en"), words[timer.state.value], strict=True):
+            text = engine.explain(
+                timer.contact_id, timer.engagement_id, cycle=timer.cycle, lang=lang, now=now
+            )
+            assert said in text
+            if timer.state.value != "paused":
+                assert format_day(timer.due_date, lang) in text
