@@ -19,6 +19,8 @@ Found by an audit that recounted every explanation's days apart:
   11:00:50. Seconds are shown when an instant has some.
 - Obligations showed their words in the matching form (« telephone »,
   « reunion des directeurs »): now as the catalogue spells them.
+- And, for every drawn history, each explanation names its timer's due date
+  and verdict, in French and in English.
 """
 
 from __future__ import annotations
