@@ -104,3 +104,23 @@ def test_a_what_if_under_a_calendar_gives_a_replay_under_it(catalogue: str, othe
     review = build_report(stored, calendar_spec=replayed.default_calendar, as_of=clock)
     same = build_report(replayed, as_of=clock)
     assert review["engagements"] == same["engagements"]
+
+
+def test_a_rate_is_rounded_once() -> None:
+    """14 met of 17 is 82.35 %: shown 82,4 %, not 82,3 % (0.8235 rounded again)."""
+    from sla_engine._report import format_percent
+
+    engine = SlaEngine(parse_catalogue(COMPLEX_IN_MONTHS), clock=lambda: _at(2025, 4, 1))
+    received = _at(2025, 1, 6, 10)
+    events = []
+    for n in range(17):
+        contact = f"C{n}"
+        answered = _at(2025, 1, 7, 10) if n < 14 else _at(2025, 3, 3, 10)
+        events += [
+            event_mapping(f"{n}r", contact, "received", received),
+            event_mapping(f"{n}a", contact, "answered", answered),
+        ]
+    engine.record_many(events)
+    (engagement,) = build_report(engine)["engagements"]
+    assert engagement["compliance_rate"] == 14 / 17
+    assert format_percent(engagement["compliance_rate"], "fr") == "82,4\u00a0%"
