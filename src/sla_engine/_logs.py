@@ -16,6 +16,7 @@ personal data: the line number is enough to find it in the user's own file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import gzip
@@ -23,7 +24,7 @@ import json
 import os
 import tomllib
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -215,11 +216,14 @@ def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
     delimiter = options.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise fail("options.delimiter", "must be one character, such as ; or ,")
+    time_format = options.get("occurred_at_format")
+    if time_format is not None:
+        _check_time_format(time_format, fail)
     return LogMapping(
         columns=dict(columns),
         values={k: dict(v) for k, v in values.items()},
         assume_tz=None if assume_tz is None else str(assume_tz),
-        time_format=options.get("occurred_at_format"),
+        time_format=time_format,
         encoding=encoding,
         delimiter=delimiter,
     )
@@ -456,11 +460,23 @@ class _Rows:
             values["occurred_at"] = self._instant(values["occurred_at"])
             field = "recorded_at"
             if values.get("recorded_at") is not None:
-                values["recorded_at"] = self._instant(values["recorded_at"])
-            field = "event"
+                values["recorded_at"] = self._instant(values["recorded_at"], iso_too=True)
             for name in ("event_id", "contact_id", "service", "requester", "to", "reason"):
-                if values.get(name) is not None:
-                    values[name] = str(values[name])
+                value = values.get(name)
+                if value is None:
+                    continue
+                field = name
+                # A JSON number may be an id; an object, a list, true or 7.0 is not
+                # text, and its Python form would be stored in its place.
+                if value.__class__ is int and name in ("event_id", "contact_id"):
+                    values[name] = str(value)
+                elif not isinstance(value, str):
+                    raise DataError(f"must be text, not {type(value).__name__}")
+            bad = _not_unicode(values, attributes)
+            if bad is not None:
+                field = bad
+                raise DataError("not valid Unicode text")
+            field = "event"
             field = "type"
             values["type"] = EventType.parse(str(values["type"]))
             for name in ("channel", "category", "priority", "announced_delay"):
@@ -485,6 +501,9 @@ class _Rows:
         if value is None:
             return {}
         if isinstance(value, dict):
+            # The same bound as a cell's, on its JSON text.
+            if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_FIELD_CHARS:
+                raise DataError(f"longer than {MAX_FIELD_CHARS} characters")
             return dict(value)
         try:
             parsed = json.loads(str(value))
@@ -496,12 +515,20 @@ class _Rows:
             raise DataError("not a JSON object")
         return parsed
 
-    def _instant(self, value: Any) -> dt.datetime:
+    def _instant(self, value: Any, *, iso_too: bool = False) -> dt.datetime:
+        """An instant of the log: in the mapping's format if it names one.
+
+        ``iso_too``: ISO 8601 is read as well (``recorded_at``, which the
+        format is named for less than ``occurred_at``).
+        """
         text = str(value)
         if self.mapping.time_format:
             try:
                 naive = dt.datetime.strptime(text, self.mapping.time_format)
             except ValueError:
+                if iso_too:
+                    with contextlib.suppress(SlaEngineError, ValueError):
+                        return parse_instant(text, assume_tz=self.tz)
                 raise with_redacted(
                     DataError(f"{text!r} does not match the format {self.mapping.time_format!r}"),
                     f"does not match the format {self.mapping.time_format!r}",
@@ -515,6 +542,34 @@ class _Rows:
                 )
             return localise(naive, self.tz)
         return parse_instant(text, assume_tz=self.tz)
+
+
+def _check_time_format(time_format: Any, fail: Callable[[str, str], DataError]) -> None:
+    """Refuse a date format that is not text, reads nothing, or throws a zone away."""
+    key = "options.occurred_at_format"
+    if not isinstance(time_format, str) or "%" not in time_format:
+        raise fail(key, "must be a strptime format such as %d/%m/%Y %H:%M")
+    if "%Z" in time_format:
+        # strptime reads a zone name (UTC, CET) and forgets it: the time would
+        # be placed in assume_tz instead, an hour or more off.
+        raise fail(key, "%Z reads a zone name and drops it: write offsets with %z")
+    sample = dt.datetime(2025, 10, 17, 16, 5, 30, tzinfo=dt.UTC)
+    try:
+        dt.datetime.strptime(sample.strftime(time_format), time_format)
+    except ValueError as error:
+        raise fail(key, f"cannot read back what it writes ({error})") from None
+
+
+def _not_unicode(values: Mapping[str, Any], attributes: Mapping[str, Any]) -> str | None:
+    """The field holding text that cannot be stored (half of a UTF-16 pair, from a JSON escape)."""
+    texts = [*values.items(), *(("attributes", t) for item in attributes.items() for t in item)]
+    for name, text in texts:
+        if isinstance(text, str):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                return name
+    return None
 
 
 def _ends_in_quotes(line: str, delimiter: str, inside: bool) -> bool:

@@ -297,10 +297,20 @@ def _received_first(rows: list[LogRow], waiting: dict[str, list[LogRow]]) -> lis
     return ordered
 
 
+#: The field a contact's rule refuses, by the rule: an id given twice names the
+#: id, an instant out of place its time; every other rule is about the type.
+_RULE_FIELDS = {
+    "id_reused": "event_id",
+    "in_future": "occurred_at",
+    "out_of_range": "occurred_at",
+    "before_receipt": "occurred_at",
+}
+
+
 def _field(error: Exception) -> str:
-    return (
-        "type" if isinstance(error, ContactRuleError) else getattr(error, "field", None) or "event"
-    )
+    if isinstance(error, ContactRuleError):
+        return _RULE_FIELDS.get(error.code, "type")
+    return getattr(error, "field", None) or "event"
 
 
 def _all_rows(
