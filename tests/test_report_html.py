@@ -446,7 +446,8 @@ class TestFigures:
         assert by_row["rings"][0] == "·"  # no contact in November
         ack = next(s for s in charts if s.attrs["aria-label"].startswith("ack,"))
         assert (
-            "nov. 2025 : 33,3\u00a0% (2 tenus sur 6 jugés, 6 contacts)" in ack.attrs["aria-label"]
+            "nov. 2025 : 33,3\u00a0% (2 tenu(s) sur 6 jugé(s), 6 au total)"
+            in ack.attrs["aria-label"]
         )
         bars = [r for r in ack.iter("rect") if r.has_class("col")]
         assert [float(r.attrs["height"]) for r in bars] == pytest.approx([0.3333 * 88] * 2, 0.01)

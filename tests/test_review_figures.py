@@ -14,11 +14,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from sla_engine import SlaEngine, parse_catalogue
+from sla_engine import SiteEvent, SlaEngine, parse_catalogue
 from sla_engine._report import build_report
 
 from .engine_support import event_mapping
@@ -124,3 +125,45 @@ def test_a_rate_is_rounded_once() -> None:
     (engagement,) = build_report(engine)["engagements"]
     assert engagement["compliance_rate"] == 14 / 17
     assert format_percent(engagement["compliance_rate"], "fr") == "82,4\u00a0%"
+
+
+def test_the_review_documents_read_right(tmp_path: Path) -> None:
+    """English units, separators, period numbers, and a CSV whose lines end once.
+
+    The English HTML showed « jours ouvrés » in its charts; the Markdown wrote
+    1458 where the HTML wrote 1 458; an obligation period (2025001) read
+    « 2 025 001 »; the CSV written by the command doubled its line ends on
+    Windows (text mode turned CRLF into CR CR LF).
+    """
+    from sla_engine._report import render_markdown
+    from sla_engine._report_html import render_html
+    from sla_engine.cli import main
+
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: _at(2026, 1, 20))
+    engine.record_many(
+        [event_mapping(f"{n}", f"C{n}", "received", _at(2025, 11, 3, 10)) for n in range(1200)]
+        + [event_mapping(f"{n}a", f"C{n}", "answered", _at(2025, 11, 5, 10)) for n in range(1200)]
+    )
+    english = render_html(build_report(engine, lang="en"))
+    # The catalogue's titles stay French; the charts' own words do not.
+    assert "delays in jours" not in english
+    assert "p90 1 jours" not in english
+    assert "delays in business days" in english
+    markdown = render_markdown(build_report(engine, lang="fr"))
+    assert "1\u202f200" in markdown or "1 200" in markdown
+    obligations = SlaEngine("qualicirco", "fr+B", clock=lambda: _at(2025, 11, 30))
+    obligations.register_sites([("E1", "École A")])
+    obligations.record_site_events([SiteEvent("v", "visited", _at(2025, 10, 8), "E1", "IEN")])
+    page = render_html(build_report(obligations, as_of=_at(2025, 11, 1)))
+    assert ">2025000</td>" in page or ">2025001</td>" in page
+    store = tmp_path / "s.db"
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "event_id,contact_id,type,occurred_at,channel\n1,A,received,2025-11-03T10:00:00+01:00,email\n",
+        encoding="utf-8",
+    )
+    assert main(["replay", str(log), "--catalogue", "qualicirco", "--store", str(store)]) == 0
+    out = tmp_path / "review.csv"
+    assert main(["report", "--store", str(store), "--format", "csv", "-o", str(out)]) == 0
+    assert b"\r\r\n" not in out.read_bytes()
+    assert out.read_bytes().count(b"\r\n") == out.read_bytes().count(b"\n")

@@ -371,7 +371,8 @@ def _report(options: argparse.Namespace) -> int:
     if options.output is None:
         sys.stdout.write(text)
     else:
-        options.output.write_text(text, encoding="utf-8")
+        # newline="": the CSV's own CRLF, not doubled on Windows.
+        options.output.write_text(text, encoding="utf-8", newline="")
         print(f"report written to {options.output}", file=sys.stderr)
     return 0
 

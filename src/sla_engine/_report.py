@@ -644,8 +644,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         for column, value in zip(header, row, strict=True):
             if column in (_HEADERS["fr"]["compliance_rate"], _HEADERS["en"]["compliance_rate"]):
                 cells.append(format_percent(value, lang))  # as the HTML review writes it
-            elif isinstance(value, float):
-                cells.append(format_number(value, lang))
+            elif isinstance(value, float) or (isinstance(value, int) and value >= 1000):
+                cells.append(format_number(value, lang))  # 1 458, as the HTML writes it
             else:
                 cells.append(_md(value))
         lines.append("| " + " | ".join(cells) + " |")

@@ -25,7 +25,7 @@ from typing import Any
 import pendulum
 
 from ._obligations import OBLIGATION_KINDS
-from ._report import _HEADERS, table
+from ._report import _HEADERS, _unit_in, table
 from ._report import format_number as _number
 from ._report import format_percent as _percent
 from ._text import format_day, format_instant
@@ -99,8 +99,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "median_short": "méd.",
         "bar_alt": "{id} : {counts} ; {rate}",
         "trend_alt": "{id}, taux de respect par mois : {values}",
-        "trend_point": "{month} : {rate} ({met} tenus sur {judged} jugés, {total} contacts)",
-        "trend_none": "{month} : aucun contact jugé ({total} contacts)",
+        # « au total »: a month counts contacts, and an obligation's periods too.
+        "trend_point": "{month} : {rate} ({met} tenu(s) sur {judged} jugé(s), {total} au total)",
+        "trend_none": "{month} : aucun délai jugé ({total} au total)",
         "hist_alt": "{id}, délais en {unit} : {values} ; médiane {median}, p90 {p90}",
         "hist_bar": "{value} : {count} contact(s)",
         "no_unit": "unités de l’engagement",
@@ -168,8 +169,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "median_short": "med.",
         "bar_alt": "{id}: {counts}; {rate}",
         "trend_alt": "{id}, compliance rate per month: {values}",
-        "trend_point": "{month}: {rate} ({met} met of {judged} judged, {total} contacts)",
-        "trend_none": "{month}: nothing judged ({total} contacts)",
+        "trend_point": "{month}: {rate} ({met} met of {judged} judged, {total} in all)",
+        "trend_none": "{month}: nothing judged ({total} in all)",
         "hist_alt": "{id}, delays in {unit}: {values}; median {median}, p90 {p90}",
         "hist_bar": "{value}: {count} contact(s)",
         "no_unit": "the engagement's units",
@@ -189,7 +190,7 @@ COLOURS = {
     "met": "#1f7a5c",
     "late": "#dc9b14",
     "overdue": "#b42a1f",
-    "pending": "#7d8ea3",
+    "pending": "#5f7088",  # white figures on it: 4.5:1 at least (WCAG AA)
     "exempt": "#cfd5dc",
     "histogram": "#6b86a8",
 }
@@ -758,7 +759,7 @@ def _trend(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
 def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     delay = engagement["delay"]
     bins = [(float(b["value"]), int(b["count"])) for b in delay["histogram"]]
-    unit = delay.get("unit") or words["no_unit"]
+    unit = _unit_in(delay.get("unit"), lang) or words["no_unit"]
     median, p90 = delay.get("median"), delay.get("p90")
     width, height = 332, 190
     left, right, top, bottom = 34, 10, 30, 36
@@ -923,7 +924,8 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
         rows.append(
             f'<tr><td><span class="code">{_e(b.get("engagement"))}</span></td>'
             f'<td><span class="code">{_e(b.get("contact_id"))}</span></td>'
-            f'<td class="num">{_e(_number(b.get("cycle"), lang))}</td>'
+            # A number, not a quantity (an obligation's is 2025001): no separators.
+            f'<td class="num">{_e(b.get("cycle"))}</td>'
             f'<td class="nowrap">{_e(state_text)}</td>'
             f'<td class="nowrap">{_e(b.get("due_date"))}</td>'
             f'<td class="nowrap">{stopped_cell}</td></tr>'
