@@ -167,3 +167,19 @@ def test_the_review_documents_read_right(tmp_path: Path) -> None:
     assert main(["report", "--store", str(store), "--format", "csv", "-o", str(out)]) == 0
     assert b"\r\r\n" not in out.read_bytes()
     assert out.read_bytes().count(b"\r\n") == out.read_bytes().count(b"\n")
+
+
+def test_the_markdown_review_says_which_rules_data_and_period(tmp_path: Path) -> None:
+    """A January-to-March review read exactly as the whole year's, rules unnamed."""
+    from sla_engine._report import render_markdown
+
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: _at(2026, 4, 20))
+    engine.record(event_mapping("1", "A", "received", _at(2026, 1, 5, 10)))
+    whole = render_markdown(build_report(engine))
+    part = render_markdown(
+        build_report(engine, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    )
+    assert "période" not in whole
+    assert "- période : 2026-01-01 → 2026-03-31" in part
+    assert f"({engine.catalogue.fingerprint})" in whole
+    assert engine.default_calendar.data_version in whole

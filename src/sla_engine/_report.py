@@ -620,14 +620,25 @@ def render_markdown(report: dict[str, Any]) -> str:
     header, rows = table(report)
     title = "Bilan des engagements de service" if fr else "Service engagements review"
     colon = " :" if fr else ":"
-    catalogue = f"{_md(report['catalogue']['id'])} {_md(report['catalogue']['version'])}"
+    rules = report["catalogue"]
+    catalogue = f"{_md(rules['id'])} {_md(rules['version'])}"
+    if rules.get("fingerprint"):  # which rules, exactly, as the HTML review says
+        catalogue += f" ({_md(rules['fingerprint'])})"
+    calendar = _md(report["calendar"])
+    if report.get("calendar_version"):
+        calendar += f" ({_md(report['calendar_version'])})"
+    period = report.get("period") or {}
+    first, last = period.get("from"), period.get("to")
     lines = [
         f"# {title}",
         "",
         f"- catalogue{colon} {catalogue}",
-        f"- {'calendrier' if fr else 'calendar'}{colon} {_md(report['calendar'])}",
+        f"- {'calendrier' if fr else 'calendar'}{colon} {calendar}",
         f"- {'situation au' if fr else 'as of'}{colon} {_md(report['as_of'])}",
     ]
+    if first or last:  # a review of part of the log says which part
+        bounds = f"{_md(first) if first else '…'} → {_md(last) if last else '…'}"
+        lines.append(f"- {'période' if fr else 'period'}{colon} {bounds}")
     if report["what_if"]:
         lines.append(
             "- **Simulation : autres règles que celles du rejeu**"
