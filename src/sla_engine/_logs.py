@@ -476,7 +476,6 @@ class _Rows:
             if bad is not None:
                 field = bad
                 raise DataError("not valid Unicode text")
-            field = "event"
             field = "type"
             values["type"] = EventType.parse(str(values["type"]))
             for name in ("channel", "category", "priority", "announced_delay"):
