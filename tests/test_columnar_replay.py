@@ -14,6 +14,8 @@ import datetime as dt
 import gzip
 import io
 import json
+import sqlite3
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ import polars as pl
 import pytest
 
 from sla_engine import ContactEvent, EventType, SlaEngine, _bulk
-from sla_engine._errors import SlaEngineError
+from sla_engine._errors import DataError, SlaEngineError
 from sla_engine._replay import replay
 from sla_engine._report import build_report
 
@@ -427,6 +429,55 @@ def test_a_damaged_gzip_log_is_reported_the_same_way(tmp_path: Path) -> None:
         errors.append(str(e.value))
         engine.close()
     assert errors[0] == errors[1]
+
+
+def test_a_damaged_gzip_log_keeps_every_row_read_before_the_damage(tmp_path: Path) -> None:
+    # Columnar, row by row, or read in a second process: the replay stops with
+    # the damage, but only after recording and projecting every row before it,
+    # exactly as a replay of those rows alone would (none is lost in a batch
+    # or a block not yet stored).
+    whole = tmp_path / "whole.csv.gz"
+    generated(whole, contacts=600, seed=2, start=dt.date(2025, 3, 3), end=dt.date(2025, 5, 30))
+    data = whole.read_bytes()
+    log = tmp_path / "log.csv.gz"
+    log.write_bytes(data[: len(data) * 2 // 3])  # cut short
+    outcomes = []
+    for name, options in {
+        "rows": {"columnar": False},
+        "rows, read apart": {"columnar": False, "jobs": 2},
+        "columnar": {"columnar": True},
+        "columnar, read apart": {"columnar": True, "jobs": 2, "block_lines": 5},
+    }.items():
+        store = tmp_path / f"{name}.db"
+        with pytest.raises(SlaEngineError, match="the compressed file is damaged after") as e:
+            replayed(log, store, catalogue="marianne-besancon", **options)
+        lines_read = typing.cast(int, typing.cast(DataError, e.value).line) - 1
+        # What the replay left (its view projected to the last event it stored).
+        engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
+        assert engine.view.max_tracking_id(engine.name) == engine.recorder.max_notification_id()
+        engine.close()
+        outcomes.append((name, lines_read, _stored(store)))
+    readable = tmp_path / "readable.csv"
+    text = gzip.decompress(data).decode()
+    readable.write_text("".join(text.splitlines(keepends=True)[: outcomes[0][1]]))
+    expected = replayed(readable, tmp_path / "readable.db", catalogue="marianne-besancon")
+    assert len(expected["events"]) > 1000
+    for name, lines_read, stored in outcomes:
+        assert lines_read == outcomes[0][1], name
+        assert stored == (expected["events"], expected["view"]), name
+
+
+def _stored(store: Path) -> tuple[list[Any], list[Any]]:
+    with sqlite3.connect(store) as db:
+        events = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY originator_id, originator_version"
+        ).fetchall()
+        view = db.execute(
+            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
+            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
+        ).fetchall()
+    return events, view
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

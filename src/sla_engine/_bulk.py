@@ -56,7 +56,7 @@ from ._contact import (
     _order,
 )
 from ._engine import EncodedTimers, SlaEngine, StoredColumns
-from ._errors import CalendarCoverageError, SlaEngineError
+from ._errors import CalendarCoverageError, DataError, SlaEngineError
 from ._logs import (
     FIELDS,
     MAX_ROW_BYTES,
@@ -224,6 +224,8 @@ class BulkReader:
         #: reading process); by default the engine's own store.
         self.store = engine._record_bulk if store is None else store
         self.evaluator = RowEvaluator(engine.catalogue, engine.calendar_for)
+        #: Why the log could not be read past a line, once it could not.
+        self.unreadable: DataError | None = None
 
     # -- lines -----------------------------------------------------------------------
 
@@ -277,23 +279,37 @@ class BulkReader:
                     if carried is not None:
                         yield from self._to_row_path(carried)
                         carried = None
-                    yield from self._rest([io.BytesIO(header_raw), io.BytesIO(data), stream], line)
-                    return
+                    rest = [io.BytesIO(header_raw), io.BytesIO(data)]
+                    yield from self._rest(rest if self.unreadable else [*rest, stream], line)
+                    break
                 frame = self._prepare(self._split(self._lines(text, line)))
                 line += count
                 if carried is not None:
                     frame = pl.concat([carried, frame], how="vertical")
                 carried, out = self._block(frame, final=False)
                 yield from out
+                if self.unreadable:
+                    break
             if carried is not None:
                 _, out = self._block(carried, final=True)
                 yield from out
+        if self.unreadable:
+            raise self.unreadable
 
     def _read_block(self, stream: Any, first_line: int) -> tuple[list[bytes], bool]:
-        """Up to ``block_lines`` lines; and whether the last one is too long to be a row."""
+        """Up to ``block_lines`` lines; and whether the last one is too long to be a row.
+
+        Where the file cannot be read on (a damaged gzip stream), the lines
+        before are the block, and the error is kept in ``self.unreadable``
+        for the end of the log.
+        """
         lines: list[bytes] = []
         for number in range(first_line - 1, first_line - 1 + self.block_lines):
-            line = self.rows._readline(stream, number)
+            try:
+                line = self.rows._readline(stream, number)
+            except DataError as error:
+                self.unreadable = error
+                break
             if not line:
                 break
             lines.append(line)

@@ -25,7 +25,7 @@ from ._engine import (
     StoredColumns,
     system_clock,
 )
-from ._errors import SlaEngineError, redacted
+from ._errors import DataError, SlaEngineError, redacted
 from ._helper import Helper
 from ._logs import LogMapping, LogRow, RejectedRow, is_csv_log, read_log
 from ._text import safe_cell
@@ -229,9 +229,17 @@ def _replay(
         rows = _rows_from_reader(paths, mapping, assume_tz)
     # Closed when the replay fails as well: a reading process stops at once, not
     # when the failure's traceback is freed.
+    # A log that cannot be read on (a damaged gzip stream, a file missing from
+    # several) stops the replay, but only after every row read before it is
+    # recorded and projected, as at the end of a log: the store then holds what
+    # was readable, whichever way it was read.
+    unreadable: DataError | None = None
     with contextlib.ExitStack() as reading:
         reading.callback(getattr(rows, "close", lambda: None))
-        for row in rows:
+        for row in _until_unreadable(rows, {str(path) for path in paths}):
+            if isinstance(row, DataError):
+                unreadable = row
+                break
             if isinstance(row, int):  # rows the columnar reader recorded itself
                 counts["rows"] += row
                 counts["recorded"] += row
@@ -257,6 +265,15 @@ def _replay(
     waiting.clear()
     flush(sorted(leftovers, key=lambda r: (r.source, r.line)), last_chance=True)
     engine.project()
+    if unreadable is not None:
+        raise DataError(
+            f"{unreadable.message} and recorded ({counts['recorded']} events recorded, "
+            f"{out.count} rows rejected); once the log is repaired, replay it again: "
+            "nothing is recorded twice",
+            source=unreadable.source,
+            line=unreadable.line,
+            field=unreadable.field,
+        )
 
     if progress is not None:
         progress(counts["rows"])
@@ -267,6 +284,21 @@ def _replay(
         rejected=out.count,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _until_unreadable(
+    rows: Iterable[LogRow | RejectedRow | int], logs: set[str]
+) -> Iterator[LogRow | RejectedRow | int | DataError]:
+    """``rows``, then the :class:`DataError` that stopped the reading of one of ``logs``.
+
+    Any other error (a calendar's data, the store) goes up as it comes.
+    """
+    try:
+        yield from rows
+    except DataError as error:
+        if error.source not in logs:
+            raise
+        yield error
 
 
 def _received_first(rows: list[LogRow], waiting: dict[str, list[LogRow]]) -> list[LogRow]:
@@ -410,12 +442,14 @@ def read_into(request: tuple[Any, ...], out: BinaryIO) -> None:
         return
     paths, mapping, assume_tz = arguments
     chunk: list[_Packed] = []
-    for row in _all_rows(paths, mapping, assume_tz):
-        chunk.append(_pack(row))
-        if len(chunk) >= _CHUNK:
-            pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
-            chunk = []
-    pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        for row in _all_rows(paths, mapping, assume_tz):
+            chunk.append(_pack(row))
+            if len(chunk) >= _CHUNK:
+                pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+                chunk = []
+    finally:  # the rows read before a failure go first, then the failure
+        pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _rows_from_reader(
@@ -521,8 +555,10 @@ def _read_columnar(request: tuple[Any, ...], out: BinaryIO) -> None:
         message = ("bulk", (*columns, timers.contacts, list(timers.rows)))
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
 
-    for row in _columnar_rows(engine, paths, mapping, assume_tz, block_lines, store):
-        chunk.append(row if isinstance(row, int) else _pack(row))
-        if isinstance(row, int) or len(chunk) >= _CHUNK:
-            flush()
-    flush()
+    try:
+        for row in _columnar_rows(engine, paths, mapping, assume_tz, block_lines, store):
+            chunk.append(row if isinstance(row, int) else _pack(row))
+            if isinstance(row, int) or len(chunk) >= _CHUNK:
+                flush()
+    finally:  # the rows read before a failure go first, then the failure
+        flush()
