@@ -525,6 +525,28 @@ class TestProjection:
         engine.rebuild_view()
         assert sorted(t.to_dict().items().__repr__() for t in engine.all_timers(now=now)) == live
 
+    def test_contacts_read_back_together_are_those_read_one_by_one(self, make_engine, backend) -> None:  # type: ignore[no-untyped-def]
+        # Rebuilding the view, an as-of review and a what-if read every contact
+        # back, a few contacts per query and a page of the log at a time: across
+        # the edges of both, each history as the contact read alone gives it, in
+        # the order the contacts were first recorded (not their ids' order).
+        first = make_engine()
+        ids = [f"C{(i * 7) % 23:02}" for i in range(23)]  # recorded out of id order
+        first.record_many([received(c, at(2025, 11, 3 + i % 10)) for i, c in enumerate(ids)])
+        first.record_many([ev(c, 1, "acknowledged", at(2025, 11, 14)) for c in ids[::3]])
+        first.record_many([ev(c, 2, "answered", at(2025, 11, 17)) for c in ids[::2]])
+        now = at(2025, 11, 20)
+        live = sorted(repr(t.to_dict()) for t in first.all_timers(now=now))
+        # Another engine on the store holds none of them in memory.
+        engine = first if backend == "memory" else make_engine()
+        engine.read_contacts, engine.projection_batch = 3, 4
+        alone = [engine.history(c) for c in ids]
+        assert [len(h) for h in alone] == [1 + (i % 3 == 0) + (i % 2 == 0) for i in range(23)]
+        assert list(engine.histories()) == alone
+        engine.rebuild_view()
+        assert sorted(repr(t.to_dict()) for t in engine.all_timers(now=now)) == live
+        assert engine._read_contacts(["C05", "nobody", "C01"]).keys() == {"C05", "C01"}
+
     @pytest.mark.parametrize("backend", PERSISTENT, indirect=True)
     def test_a_new_engine_resumes_from_the_tracking_position(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         first = make_engine()

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -293,6 +294,8 @@ class SlaEngine(SiteRecording, Application[str]):
     projection_contacts = 20_000
     #: How many times a batch that conflicts with another writer is applied again.
     conflict_retries = 8
+    #: Contacts read back from the store by one query (a catch-up, an as-of review).
+    read_contacts = 500
 
     def __init__(
         self,
@@ -1008,6 +1011,47 @@ class SlaEngine(SiteRecording, Application[str]):
         unsaved = len(contact._pending_events)  # applied in this batch, not stored yet
         return bool(last) and last[0].originator_version > contact.version - unsaved
 
+    def _read_contacts(self, contact_ids: Sequence[str]) -> dict[str, Contact]:
+        """The contacts ``contact_ids`` as stored, :attr:`read_contacts` per query.
+
+        What ``repository.get`` gives for each (its mapper decodes every
+        event, with the store's cipher and compressor), without a query and
+        a transaction per contact: rebuilding the view, an as-of review or a
+        what-if reads every contact back (measured: the per-contact queries
+        were half of that).  Contacts the store does not hold are left out.
+        """
+        found: dict[str, Contact] = {}
+        to_domain_event = self.mapper.to_domain_event
+        for start in range(0, len(contact_ids), self.read_contacts):
+            chunk = contact_ids[start : start + self.read_contacts]
+            stored = self._select_contacts_events(chunk)
+            for contact_id, events in itertools.groupby(stored, key=_originator):
+                contact: object = _project(None, [to_domain_event(e) for e in events])
+                if not isinstance(contact, Contact):  # pragma: no cover - another aggregate
+                    raise SlaEngineError(f"{contact_id!r} is not a contact")
+                found[str(contact_id)] = contact
+        return found
+
+    def _select_contacts_events(self, contact_ids: Sequence[str]) -> list[StoredEvent]:
+        """The stored events of ``contact_ids``, by contact then version."""
+        recorder = self.recorder
+        if isinstance(recorder, SQLiteAggregateRecorder):
+            # The recorder's own table and columns; every value is a parameter.
+            statement = (
+                "SELECT originator_id, originator_version, topic, state "  # noqa: S608
+                f"FROM {recorder.events_table_name} "
+                f"WHERE originator_id IN ({','.join('?' * len(contact_ids))}) "
+                "ORDER BY originator_id, originator_version"
+            )
+            with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.execute(statement, list(contact_ids))
+                return [StoredEvent(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
+        if type(recorder).__module__ == "eventsourcing.postgres":
+            from ._view_postgres import select_contacts_events  # its driver: only then
+
+            return select_contacts_events(recorder, contact_ids)
+        return [event for cid in contact_ids for event in recorder.select_events(cid)]
+
     def _get_contact(self, contact_id: str) -> Contact | None:
         try:
             contact: object = self.repository.get(contact_id, projector_func=_project)
@@ -1055,10 +1099,16 @@ class SlaEngine(SiteRecording, Application[str]):
                 return
             batch: list[ContactTimers] = []
             latest: int | None = None
+            stale = [
+                contact_id
+                for contact_id, version in versions.items()
+                if (held := known.get(contact_id)) is None or held.version < version
+            ]
+            read = self._read_contacts(stale)
             for contact_id, version in versions.items():
                 contact = known.get(contact_id)
                 if contact is None or contact.version < version:
-                    contact = self._require_contact(contact_id)
+                    contact = read.get(contact_id) or self._require_contact(contact_id)
                 if isinstance(contact, Projected):
                     batch.append((contact_id, contact.rows))
                     last_seen: int | None = contact.last_us
@@ -1277,22 +1327,23 @@ class SlaEngine(SiteRecording, Application[str]):
         return list(self.view.all_timers())
 
     def histories(self) -> Iterator[list[ContactEvent]]:
-        """Every contact's events, read from the log (one list per contact)."""
-        for contact_id in self._contact_ids():
-            yield list(self._require_contact(contact_id).history)
+        """Every contact's events, read from the log (one list per contact).
 
-    def _contact_ids(self) -> list[str]:
-        ids: dict[str, None] = {}
+        In the order the contacts were first recorded, a page of the log at a
+        time: however long the log, only a page's contacts are in memory.
+        """
         position = 0
         while True:
-            notifications = self.recorder.select_notifications(
-                start=position, limit=1000, inclusive_of_start=False, topics=CONTACT_TOPICS
-            )
-            if not notifications:
-                return list(ids)
-            for n in notifications:
-                ids.setdefault(str(n.originator_id), None)
-            position = notifications[-1].id
+            page = self._contact_notifications(position, self.projection_batch)
+            if not page:
+                return
+            position = page[-1][0]
+            # A contact's first event is its version 1.
+            first = [contact_id for _, contact_id, version in page if version == 1]
+            read = self._read_contacts(first)
+            for contact_id in first:
+                contact = read.get(contact_id) or self._require_contact(contact_id)
+                yield list(contact.history)
 
     def status_as_of(self, instant: dt.datetime) -> list[Timer]:
         """Every timer as it stood at ``instant``, from the events that had happened by then.
@@ -1661,6 +1712,10 @@ def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:
                 raise
             time.sleep(random.uniform(0.01, 0.1 * 2**attempt))  # noqa: S311 - jitter
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _originator(event: StoredEvent) -> Any:
+    return event.originator_id
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:

@@ -141,12 +141,12 @@ def report_timers(
     # As a replay under these rules would count (the catalogue's calendars win).
     calendars = engine._calendars_under(calendar_spec)
 
-    histories = list(engine.histories())
     # The last event of the whole log, sites' too, as for the live view.
     instant = as_of or engine._last_log_event_at()
     if instant is None:
         return [], None, what_if
-    timers = [t for h in histories for t in evaluate_contact(h, other, calendars, instant)]
+    # A page of the log at a time, counted as they come: never every history at once.
+    timers = (t for h in engine.histories() for t in evaluate_contact(h, other, calendars, instant))
     return timers, instant, what_if
 
 
