@@ -80,6 +80,20 @@ def test_a_timer_answered_late_between_two_checks_is_reported(tmp_path: Path, en
     assert checker.check(_at(2025, 11, 24, 12)) == []
 
 
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_rebuilt_view_keeps_where_the_last_check_stopped(tmp_path: Path, store: str) -> None:
+    # Rebuilding the view (by hand, or on opening the store with new calendar
+    # data) forgot the last check's position: timers stopped since then were
+    # never alerted.
+    url = "memory" if store == "memory" else f"sqlite:///{tmp_path / 's.db'}"
+    engine = SlaEngine("marianne-besancon", "fr", store=url, clock=lambda: _at(2025, 11, 20))
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    assert engine.check(_at(2025, 11, 5, 12)) == []
+    engine.record(_event("2", "answered", _at(2025, 11, 12, 9)))
+    engine.rebuild_view()
+    assert sorted(_alerts(engine.check(_at(2025, 11, 12, 12)))) == sorted(EXPECTED)
+
+
 def test_escalations_are_recorded_or_refused_aloud(tmp_path: Path) -> None:
     clock = _at(2025, 11, 4)
     engine = SlaEngine(

@@ -697,6 +697,13 @@ class TestValidation:
         assert "UTF-8" in str(error)
         assert str(path) in str(error)
 
+    def test_a_measures_attribute_is_refused_with_its_own_rule(self, tmp_path: Path) -> None:
+        # It said ids' rule ('.' and '-' allowed) while refusing « ri-ngs ».
+        text = HEADER + "\n" + PHONE.replace('"rings"', '"ri-ngs"')
+        (error,) = load_error(write(tmp_path, text)).errors
+        assert error.field == "engagement 'phone-rings'.attribute"
+        assert "use ASCII letters, digits and '_', not starting with a digit" in str(error)
+
     def test_all_errors_reported_together(self, tmp_path: Path) -> None:
         text = (
             HEADER.replace('version = "1"\n', "")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import sla_engine
 from sla_engine import SlaEngine
 from sla_engine.cli import main
 
@@ -85,6 +86,45 @@ def test_report_output_over_the_store_is_refused(
     assert "is the store" in _error(capsys)
     assert store.stat().st_size == size
     assert main(["report", "--store", str(store), "--format", "json"]) == 0
+
+
+def test_report_output_over_the_catalogue_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(LOG, encoding="utf-8")
+    store = tmp_path / "s.db"
+    assert main(["replay", str(log), "--catalogue", "qualicirco", "--store", str(store)]) == 0
+    capsys.readouterr()
+    catalogue = tmp_path / "spp.toml"
+    shipped = Path(sla_engine.__file__).parent / "catalogues" / "services-publics-plus.toml"
+    catalogue.write_bytes(shipped.read_bytes())
+    before = catalogue.read_bytes()
+    args = ["report", "--store", str(store), "--catalogue", str(catalogue), "-o", str(catalogue)]
+    assert main(args) == 2
+    assert _error(capsys).startswith(f"sla-engine: error: --output {catalogue} is the catalogue")
+    assert catalogue.read_bytes() == before
+
+
+@pytest.mark.parametrize("form", ["path", "url"])
+def test_a_store_that_does_not_exist_is_not_created_by_a_query(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str
+) -> None:
+    missing = tmp_path / "new.db"
+    store = str(missing) if form == "path" else f"sqlite:///{missing}"
+    assert main(["report", "--store", store]) == 2
+    assert "replay a log into it first" in _error(capsys)
+    assert not missing.exists()
+
+
+def test_generate_sites_refuses_one_file_for_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = tmp_path / "same.csv"
+    args = ["generate-sites", "--register", str(same), "-o", str(tmp_path / "." / "same.csv")]
+    assert main(args) == 2
+    assert "one file" in _error(capsys)
+    assert not same.exists()
 
 
 def test_deadline_rows_are_rejected_without_their_content(

@@ -60,6 +60,17 @@ def service_calendars(draw: st.DrawFn) -> Calendar:
     return result
 
 
+def test_closures_of_the_same_days_are_in_one_order_whatever_the_order_given() -> None:
+    # Found by the test below: sorted by their days only, two closures of the
+    # same days kept the order of a set, and equal calendars compared unequal.
+    a = (dt.date(2028, 1, 1), dt.date(2028, 1, 3), "fermeture annuelle")
+    b = (dt.date(2028, 1, 1), dt.date(2028, 1, 3), "inventaire « été »")
+    one, other = calendar("fr").with_closures(a, b), calendar("fr").with_closures(b, a)
+    assert one == other
+    assert [c.reason for c in one.closures] == ["fermeture annuelle", "inventaire « été »"]
+    assert one.settings() == other.settings()
+
+
 @settings(max_examples=80, deadline=None)
 @given(service_calendars())
 def test_settings_read_back_give_the_same_calendar(service: Calendar) -> None:

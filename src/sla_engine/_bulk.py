@@ -56,7 +56,7 @@ from ._contact import (
     _order,
 )
 from ._engine import EncodedTimers, SlaEngine, StoredColumns
-from ._errors import CalendarCoverageError, DataError, SlaEngineError
+from ._errors import DataError, SlaEngineError
 from ._logs import (
     FIELDS,
     MAX_ROW_BYTES,
@@ -563,9 +563,10 @@ class BulkReader:
         slow = frame.filter(pl.col("_route") == "slow")
         stored = self._record(fast, now)
         if stored is None:
-            # A contact would count past a calendar's data: the block's plain
-            # contacts go the row path, which counts such a contact before
-            # storing anything of it, and rejects it (rare: the data's ends).
+            # A contact cannot be counted (past a calendar's data, an announced
+            # delay its calendar cannot count): the block's plain contacts go
+            # the row path, which counts such a contact before storing anything
+            # of it and rejects the event it fails at (rare).
             slow, stored = pl.concat([slow, fast]), 0
         slow = slow.sort("line")
         for line, text, size in slow.select("line", "text", "raw_bytes").iter_rows():
@@ -636,8 +637,9 @@ class BulkReader:
     def _record(self, fast: pl.DataFrame, now: dt.datetime) -> int | None:
         """Store the plain contacts of ``fast`` (sorted by contact, then line) and their timers.
 
-        ``None`` (nothing stored) when a contact's timers would count past a
-        calendar's data.
+        ``None`` (nothing stored) when a contact's timers cannot be counted:
+        past a calendar's data, or a delay announced to it that its calendar
+        cannot count.
         """
         if not fast.height:
             return 0
@@ -667,7 +669,7 @@ class BulkReader:
         history_of = _Histories(fast, self.columns, self._by_id, now)
         try:
             timers = self._encoded(contacts, history_of)
-        except CalendarCoverageError:
+        except Exception:  # the row path refuses the event and says why
             return None
         self.seen.add_all(contacts["_cid"])
         self.store(stored, timers)

@@ -90,7 +90,10 @@ def _converter_hours(value: OpeningHours | str | None) -> OpeningHours | None:
 
 
 def _converter_closures(value: Iterable[ClosureLike]) -> tuple[Closure, ...]:
-    return tuple(sorted({to_closure(item) for item in value}, key=lambda c: (c.first, c.last)))
+    # By reason too: two closures of the same days in the order a set gave
+    # them made equal calendars unequal (and a store's settings unstable).
+    closures = {to_closure(item) for item in value}
+    return tuple(sorted(closures, key=lambda c: (c.first, c.last, c.reason or "")))
 
 
 @attrs.frozen

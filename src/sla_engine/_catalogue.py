@@ -908,11 +908,13 @@ class _Reader:
             self._error(f"{path}.{key}", "must not be empty", line_of(key))
             return None
         if pattern is not None and not pattern.match(value):
+            rule = (
+                "ASCII letters, digits and '_', not starting with a digit"
+                if pattern is _ATTRIBUTE
+                else "letters, digits, '_', '.' and '-', starting with a letter, a digit or '_'"
+            )
             self._error(
-                f"{path}.{key}",
-                f"{value!r} is not a valid identifier: use letters, digits, '_', '.' and '-', "
-                "starting with a letter, a digit or '_'",
-                line_of(key),
+                f"{path}.{key}", f"{value!r} is not a valid identifier: use {rule}", line_of(key)
             )
             return None
         return value

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from ._calendar import calendar
 from ._catalogue import load_catalogue
 from ._contact import ContactEvent
-from ._engine import SlaEngine
+from ._engine import SlaEngine, store_env
 from ._errors import SlaEngineError
 from ._logs import load_mapping
 from ._replay import replay
@@ -224,8 +224,9 @@ def _as_of(options: argparse.Namespace) -> dt.datetime | None:
 def _open(
     store: str, catalogue: str | None = None, spec: str | None = None, *, replaying: bool = False
 ) -> SlaEngine:
-    is_url = store.startswith(("sqlite:", "postgres", "memory"))
-    if catalogue is None and not is_url and not Path(store).exists():
+    # A SQLite file named as a path or as a URL: opening it would create it.
+    file = store_env(store).get("SQLITE_DBNAME")
+    if catalogue is None and file not in (None, ":memory:") and not Path(str(file)).exists():
         if replaying:
             raise SlaEngineError(
                 f"no store at {store!r} yet: its first replay needs --catalogue (and --calendar)"
@@ -337,7 +338,11 @@ def _replay_sites(engine: SlaEngine, options: argparse.Namespace, where: str) ->
 
 
 def _report(options: argparse.Namespace) -> int:
-    refuse_overwriting(options.output, "--output", [("store", _store_file(options.store))])
+    refuse_overwriting(
+        options.output,
+        "--output",
+        [("store", _store_file(options.store)), ("catalogue", options.catalogue)],
+    )
     engine = _open(options.store)
     other_catalogue = None
     if options.catalogue is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -101,7 +102,11 @@ def _optional_priority(value: str | None) -> str | None:
 
 
 def _optional_category(value: str | None) -> str | None:
-    return None if value is None else canonical_category(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        _storable_text(value, "category")
+    return canonical_category(value)
 
 
 def _optional_delay(value: Delay | str | None) -> Delay | None:
@@ -139,13 +144,21 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
             raise DataError(
                 f"attribute names must be text, not {type(key).__name__}", field="attributes"
             )
+        _storable_text(key, "attributes")
+        named = not looks_like_free_text(key)
+        field = f"attributes.{key}" if named else "attributes"
         if not isinstance(item, str | int | float | bool | type(None)):
-            named = not looks_like_free_text(key)
             raise DataError(
                 f"{f'attribute {key!r}' if named else 'an attribute'} must be text, a number, "
                 f"true/false or null, not {type(item).__name__}",
-                field=f"attributes.{key}" if named else "attributes",
+                field=field,
             )
+        if isinstance(item, str):
+            _storable_text(item, field)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise DataError("must be a finite number", field=field)
+        elif isinstance(item, int) and not isinstance(item, bool) and item not in _INTEGERS:
+            raise DataError("is too large a number: at most 2**53 - 1 either way", field=field)
         clean[key] = item
     return dict(sorted(clean.items()))
 
@@ -154,6 +167,8 @@ def _text_or_none(_instance: object, attribute: attrs.Attribute[Any], value: str
     # A list or a mapping would pass the prose filter, which reads text only.
     if value is not None and not isinstance(value, str):
         raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
+    if value is not None:
+        _storable_text(value, attribute.name)
 
 
 def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
@@ -161,6 +176,32 @@ def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -
         raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
     if not value:
         raise DataError("must not be empty", field=attribute.name)
+    _storable_text(value, attribute.name)
+
+
+def _given(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        raise DataError("is required: an aware date and time", field=attribute.name)
+
+
+def _storable_text(value: str, field: str) -> None:
+    """Refuse text that cannot be written as UTF-8: half a UTF-16 surrogate pair.
+
+    Python text can hold one (a JSON escape such as ``\\ud800``); the store
+    cannot, and the whole batch failed at its encoding.
+    """
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(
+                "holds half a UTF-16 surrogate pair, which is not text that can be stored",
+                field=field,
+            ) from None
+
+
+#: The integers an attribute may hold: those every JSON reader reads exactly.
+_INTEGERS = range(-(2**53) + 1, 2**53)
 
 
 @attrs.frozen(kw_only=True)
@@ -180,7 +221,7 @@ class ContactEvent:
     contact_id: str = attrs.field(validator=_not_empty)
     type: EventType = attrs.field(converter=_event_type)
     occurred_at: dt.datetime = attrs.field(
-        converter=fixed_offset_if_aware, validator=require_aware_field
+        converter=fixed_offset_if_aware, validator=[_given, require_aware_field]
     )
     recorded_at: dt.datetime | None = attrs.field(
         default=None, converter=fixed_offset_if_aware, validator=require_aware_field

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import os
 import random
 import sqlite3
@@ -54,8 +55,8 @@ from ._contact import (
     Outcomes,
     RecordOutcome,
 )
-from ._delay import Unit
-from ._errors import CalendarCoverageError, DataError, SlaEngineError, redacted
+from ._delay import Delay, Unit
+from ._errors import DataError, SlaEngineError, redacted
 from ._explain import explain_timer
 from ._obligations import is_obligation
 from ._privacy import Privacy, key_ref, pseudonym, unseal
@@ -468,13 +469,38 @@ class SlaEngine(SiteRecording, Application[str]):
             spans = [coverage.public_holidays] + ([coverage.school] if coverage.school else [])
             for lo, hi in spans:
                 first, last = max(first, lo), min(last, hi)
-        margin = dt.timedelta(days=COUNTABLE_MARGIN_DAYS)
+        # A catalogue may promise longer than the margin (« 250 jours scolaires »).
+        longest = max(
+            (
+                _reach_days(delay)
+                for e in self.catalogue.engagements
+                for delay in (e.target, e.complex_rule)
+                if isinstance(delay, Delay)
+            ),
+            default=0,
+        )
+        margin = dt.timedelta(days=max(COUNTABLE_MARGIN_DAYS, longest))
         span = (
             microseconds(dt.datetime.combine(first, dt.time(), dt.UTC) + dt.timedelta(days=1)),
             microseconds(dt.datetime.combine(last, dt.time(), dt.UTC) - margin),
         )
         self._countable = ((self.catalogue, self.default_calendar), span)
         return span
+
+    def _uncountable_units(self) -> frozenset[Unit]:
+        """The units that one of the catalogue's calendars cannot count at all.
+
+        Jours scolaires without a school zone, heures ouvrées without opening
+        hours: a delay announced in one of them is counted before it is
+        stored, even by a bulk load.
+        """
+        calendars = [self.calendar_for(key) for key in self._calendar_keys()]
+        units = set()
+        if any(c.school_zone is None for c in calendars):
+            units.add(Unit.JOURS_SCOLAIRES)
+        if any(c.opening_hours is None for c in calendars):
+            units.add(Unit.HEURES_OUVREES)
+        return frozenset(units)
 
     def _calendars_fingerprint(self) -> int:
         """A number naming the data of every calendar the catalogue counts in.
@@ -610,24 +636,9 @@ class SlaEngine(SiteRecording, Application[str]):
         try:
             for attempt in range(self.conflict_retries + 1):
                 try:
-                    contacts, outcomes = self._apply_all(
-                        cleaned, now, atomic, trust_cache=attempt == 0
+                    contacts, outcomes, timers = self._apply_countable(
+                        cleaned, now, atomic, project, trust_cache=attempt == 0
                     )
-                    if project:
-                        timers = self._countable_timers(contacts, cleaned, outcomes, atomic)
-                    else:
-                        # A bulk load projects later: only a contact with an event
-                        # near the edge of a calendar's data is counted now.
-                        timers = None
-                        lo, hi = self._countable_span()
-                        edge = [
-                            contact_id
-                            for contact_id, contact in contacts.items()
-                            if contact.history[0].occurred_us < lo
-                            or contact.history[-1].occurred_us >= hi - _announced_reach(contact)
-                        ]
-                        if edge:
-                            self._countable_timers(contacts, cleaned, outcomes, atomic, edge)
                     projected = False
                     if contacts and self.privacy.pseudonym_key is not None:
                         if attempt == 0:
@@ -804,51 +815,94 @@ class SlaEngine(SiteRecording, Application[str]):
         self._recent.clear()
         self._unprojected.clear()
 
-    def _countable_timers(
+    def _apply_countable(
         self,
-        contacts: dict[str, Contact],
-        items: Sequence[ContactEvent | Rejected],
-        outcomes: list[RecordOutcome | Rejected],
+        cleaned: list[ContactEvent | Rejected],
+        now: dt.datetime,
         atomic: bool,
-        only: Collection[str] | None = None,
-    ) -> list[ContactTimers] | None:
-        """The view's timers of the batch's contacts, sorted by id, before anything is stored.
+        project: bool,
+        *,
+        trust_cache: bool,
+    ) -> tuple[dict[str, Contact], list[RecordOutcome | Rejected], list[ContactTimers] | None]:
+        """Apply the batch to its contacts, none of which may be left uncountable.
 
-        A contact whose timers would count past the data of a calendar (a
-        school year not published yet) is refused before its events are
-        stored: with ``atomic``, the batch raises :class:`CalendarCoverageError`;
-        without, that contact's events of the batch come back rejected with
-        it, to be recorded again once the calendar covers them.  Stored, they
-        would stop the view (and every query) at them.  ``None`` when a
-        timer fails otherwise: the catch-up raises that error, as before.
-        ``only``: the contacts to evaluate (the others are not checked).
+        A contact whose timers cannot be counted — past the data of a calendar
+        (a school year not published yet), or with a delay announced to it
+        that its calendar cannot count (« 1 heure ouvrée » without opening
+        hours, « 99999 mois ») — is refused before anything is stored:
+        stored, it would stop the view, and every query, at it.  With
+        ``atomic``, the batch raises the error; without, the event from which
+        the contact cannot be counted comes back rejected with it, and the
+        batch is applied again without it (the contact's other events are
+        recorded, as they would be in another batch).
+
+        With ``project`` every contact is counted, and its timers returned
+        (sorted by id) for the view; a bulk load (``project=False``) counts
+        only the contacts that could fail: an event near the edge of a
+        calendar's data, or an announced delay.
         """
+        while True:
+            contacts, outcomes = self._apply_all(cleaned, now, atomic, trust_cache=trust_cache)
+            only: list[str] | None = None
+            if not project:
+                lo, hi = self._countable_span()
+                units = self._uncountable_units()
+                only = [
+                    contact_id
+                    for contact_id, contact in contacts.items()
+                    if contact.history[0].occurred_us < lo
+                    or contact.history[-1].occurred_us >= hi - _announced_reach(contact)
+                    or (units and _announces_in(contact, units))
+                ]
+            timers, uncountable = self._countable_timers(contacts, only)
+            if not uncountable:
+                return contacts, outcomes, timers if project else None
+            if atomic:
+                raise next(iter(uncountable.values()))
+            for contact_id in uncountable:
+                index, error = self._first_uncountable(contacts[contact_id], cleaned, outcomes)
+                cleaned[index] = Rejected(typing.cast(ContactEvent, cleaned[index]), error)
+            # The copies in memory hold this batch's events: read them again.
+            for contact_id in contacts:
+                self._recent.discard(contact_id)
+                self._unprojected.pop(contact_id, None)
+
+    def _countable_timers(
+        self, contacts: Mapping[str, Contact], only: Collection[str] | None = None
+    ) -> tuple[list[ContactTimers], dict[str, SlaEngineError]]:
+        """The view's timers of the contacts (``only`` those), sorted by id; and those that fail."""
         batch: list[ContactTimers] = []
-        uncountable: dict[str, CalendarCoverageError] = {}
-        try:
-            for contact_id in sorted(contacts if only is None else only):  # one lock order
-                try:
-                    batch.append((contact_id, self._view_timers(contacts[contact_id].history)))
-                except CalendarCoverageError as error:
-                    if atomic:
-                        raise
-                    uncountable[contact_id] = error
-        except CalendarCoverageError:
-            raise
-        except Exception:  # the catch-up raises it again
-            return None
-        for contact_id in uncountable:
-            del contacts[contact_id]
-            self._recent.discard(contact_id)  # its copy holds the refused events
-        if uncountable:
-            for i, item in enumerate(items):
-                if (
-                    outcomes[i] is RecordOutcome.RECORDED
-                    and isinstance(item, ContactEvent)
-                    and item.contact_id in uncountable
-                ):
-                    outcomes[i] = Rejected(item, uncountable[item.contact_id])
-        return batch
+        uncountable: dict[str, SlaEngineError] = {}
+        for contact_id in sorted(contacts if only is None else only):  # one lock order
+            try:
+                batch.append((contact_id, self._view_timers(contacts[contact_id].history)))
+            except Exception as error:  # each failure is a reason to refuse the event
+                uncountable[contact_id] = _uncountable(error)
+        return batch, uncountable
+
+    def _first_uncountable(
+        self,
+        contact: Contact,
+        items: Sequence[ContactEvent | Rejected],
+        outcomes: Sequence[RecordOutcome | Rejected],
+    ) -> tuple[int, SlaEngineError]:
+        """The batch's event (its index) from which ``contact`` cannot be counted, and why."""
+        mine = [
+            i
+            for i, item in enumerate(items)
+            if outcomes[i] is RecordOutcome.RECORDED
+            and isinstance(item, ContactEvent)
+            and item.contact_id == contact.id
+        ]
+        for n, index in enumerate(mine):
+            later = {typing.cast(ContactEvent, items[i]).event_id for i in mine[n + 1 :]}
+            history = [e for e in contact.history if e.event_id not in later]
+            try:
+                self._view_timers(history)
+            except Exception as failure:  # the reason given for this event
+                return index, _uncountable(failure)
+        # Every prefix counts but not the whole (cannot happen): the last event.
+        return mine[-1], SlaEngineError("the contact's timers cannot be counted")
 
     def _save_contacts(
         self, contacts: Iterable[Contact], *, timers: list[ContactTimers] | None = None
@@ -1190,11 +1244,16 @@ class SlaEngine(SiteRecording, Application[str]):
     def rebuild_view(self) -> None:
         """Forget the view and project the whole log again."""
         rules_version = self.view.rules_version()
+        # Where the last check() stopped reading the log: not the view's to forget,
+        # or the timers stopped since then would never be alerted.
+        checked = self.view.state_value("check_position")
         self.view.clear()
         self._catch_up()
         # What the view keeps about itself: the same rules, this arithmetic.
         if rules_version is not None:
             self.view.set_rules_version(rules_version)
+        if checked is not None:
+            self.view.set_state_value("check_position", checked)
         self.view.set_state_value("evaluation", EVALUATION)
         self.view.set_state_value("calendars", self._calendars_fingerprint())
 
@@ -1601,9 +1660,28 @@ def _announced_reach(contact: Contact) -> int:
     for event in contact.history:
         delay = event.announced_delay
         if delay is not None:
-            per = 31 if delay.unit is Unit.MOIS else 7 if delay.unit is Unit.SEMAINES else 3
-            longest = max(longest, delay.amount * per)
+            longest = max(longest, _reach_days(delay))
     return longest * 86_400_000_000
+
+
+def _announces_in(contact: Contact, units: frozenset[Unit]) -> bool:
+    """Whether a delay in one of ``units`` was announced to the contact."""
+    return any(
+        e.announced_delay is not None and e.announced_delay.unit in units for e in contact.history
+    )
+
+
+def _reach_days(delay: Delay) -> int:
+    """Calendar days a delay may span at most, generously (see :func:`_announced_reach`)."""
+    per = 31 if delay.unit is Unit.MOIS else 7 if delay.unit is Unit.SEMAINES else 3
+    return math.ceil(delay.amount * per)
+
+
+def _uncountable(error: Exception) -> SlaEngineError:
+    """The reason a contact's timers cannot be counted, as an engine error."""
+    if isinstance(error, SlaEngineError):
+        return error
+    return DataError(f"the contact's timers cannot be counted with this event ({error})")
 
 
 class _StaleContact(Exception):

@@ -100,6 +100,8 @@ def generate_district(
     sites = [(f"E{n + 1:03d}", f"École de {_TOWNS[n]}") for n in range(schools)]
     events = _events(rng, cal, school_year, [s for s, _ in sites])
     register_path, log_path = Path(register), Path(log)
+    if register_path.resolve() == log_path.resolve():
+        raise ValueError(f"the register and the site log are one file ({log_path}): name two")
     with register_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("id", "name"))

@@ -69,6 +69,8 @@ class Channel(_Vocabulary):
 
 
 class Priority(_Vocabulary):
+    """A request's priority: ``normal`` or ``urgent`` (an engagement may apply to one)."""
+
     NORMAL = "normal"
     URGENT = "urgent"
 
