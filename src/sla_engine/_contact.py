@@ -144,30 +144,41 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
             raise DataError(
                 f"attribute names must be text, not {type(key).__name__}", field="attributes"
             )
-        _storable_text(key, "attributes")
-        named = not looks_like_free_text(key)
-        field = f"attributes.{key}" if named else "attributes"
-        if not isinstance(item, str | int | float | bool | type(None)):
+        if not key.isascii():
+            _storable_text(key, "attributes")
+        if isinstance(item, str):
+            if not item.isascii():
+                _storable_text(item, _attribute_field(key))
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise DataError("must be a finite number", field=_attribute_field(key))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if not -_MAX_INTEGER <= item <= _MAX_INTEGER:
+                raise DataError(
+                    "is too large a number: at most 2**53 - 1 either way",
+                    field=_attribute_field(key),
+                )
+        elif item is not None and not isinstance(item, bool):
+            named = not looks_like_free_text(key)
             raise DataError(
                 f"{f'attribute {key!r}' if named else 'an attribute'} must be text, a number, "
                 f"true/false or null, not {type(item).__name__}",
-                field=field,
+                field=_attribute_field(key),
             )
-        if isinstance(item, str):
-            _storable_text(item, field)
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise DataError("must be a finite number", field=field)
-        elif isinstance(item, int) and not isinstance(item, bool) and item not in _INTEGERS:
-            raise DataError("is too large a number: at most 2**53 - 1 either way", field=field)
         clean[key] = item
     return dict(sorted(clean.items()))
+
+
+def _attribute_field(key: str) -> str:
+    """How an error names an attribute: by its name only when that is a code, not prose."""
+    return "attributes" if looks_like_free_text(key) else f"attributes.{key}"
 
 
 def _text_or_none(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
     # A list or a mapping would pass the prose filter, which reads text only.
     if value is not None and not isinstance(value, str):
         raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
-    if value is not None:
+    if value is not None and not value.isascii():
         _storable_text(value, attribute.name)
 
 
@@ -176,7 +187,8 @@ def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -
         raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
     if not value:
         raise DataError("must not be empty", field=attribute.name)
-    _storable_text(value, attribute.name)
+    if not value.isascii():
+        _storable_text(value, attribute.name)
 
 
 def _given(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -188,20 +200,20 @@ def _storable_text(value: str, field: str) -> None:
     """Refuse text that cannot be written as UTF-8: half a UTF-16 surrogate pair.
 
     Python text can hold one (a JSON escape such as ``\\ud800``); the store
-    cannot, and the whole batch failed at its encoding.
+    cannot, and the whole batch failed at its encoding.  (ASCII text, by far
+    the most common, is let through by the callers without this call.)
     """
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise DataError(
-                "holds half a UTF-16 surrogate pair, which is not text that can be stored",
-                field=field,
-            ) from None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(
+            "holds half a UTF-16 surrogate pair, which is not text that can be stored",
+            field=field,
+        ) from None
 
 
-#: The integers an attribute may hold: those every JSON reader reads exactly.
-_INTEGERS = range(-(2**53) + 1, 2**53)
+#: The largest integer an attribute may hold: every JSON reader reads it exactly.
+_MAX_INTEGER = 2**53 - 1
 
 
 @attrs.frozen(kw_only=True)
