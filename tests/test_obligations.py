@@ -22,7 +22,7 @@ from sla_engine._contact import RecordOutcome
 from sla_engine._delay import Unit
 from sla_engine._engine import SlaEngine
 from sla_engine._errors import DataError, NaiveDatetimeError
-from sla_engine._obligations import evaluate_obligations
+from sla_engine._obligations import evaluate_obligations, obligation_target
 from sla_engine._report import build_report, render_csv
 from sla_engine._sites import (
     SERVICE,
@@ -440,6 +440,14 @@ class TestEngine:
         assert figures["meetings"] == (1, 0, 0, 0)
         targets = {e["id"]: e["target"] for e in report["engagements"]}
         assert targets["visit"] == "au plus tard la rentrée des élèves + 10 jours calendaires"
+        # The JSON's target is the catalogue's, in French, whatever the review's
+        # language (as a delay's is); its label is in the review's language.
+        english = build_report(engine, as_of=at(2025, 10, 25), lang="en")
+        visit = next(e for e in english["engagements"] if e["id"] == "visit")
+        assert visit["target"] == targets["visit"]
+        label = obligation_target(engine.catalogue.engagement("visit"), "en")
+        assert visit["target_label"] == label != visit["target"]
+        assert visit["target_label"] in render_csv(english)
         groups = {(g["by"]["engagement"], g["by"]["site"]): g["met"] for g in report["groups"]}
         assert groups[("visit", "E1")] == 1
         assert groups[("visit", "E2")] == 0

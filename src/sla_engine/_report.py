@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from . import __version__
 from ._anchors import school_year_of
 from ._calendar import Calendar
-from ._catalogue import Catalogue
+from ._catalogue import Catalogue, Engagement
 from ._delay import Delay, Unit
 from ._engine import SlaEngine
 from ._errors import DelayError
@@ -427,9 +427,12 @@ def build_report(
             "title": e.title,
             "source": e.source,
             "kind": e.kind.value,
+            # As the catalogue states it, in French whatever the review's language
+            # (a key to compare reviews by); its label is in the review's.
             "target": "announced"
             if e.target_announced
-            else (str(e.target) if e.target is not None else obligation_target(e, lang)),
+            else (str(e.target) if e.target is not None else obligation_target(e, "fr")),
+            "target_label": _target_label(e, lang),
         }
         entry.update(_figures(counts))
         entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit, mixed=mixed)
@@ -542,12 +545,25 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         lang = report.get("lang", "fr")
         columns = ["engagement", "title", "target", *counts, "median", "p90", "unit"]
         rows = [
-            [e["id"], e["title"], _target_in(e["target"], lang)]
+            [e["id"], e["title"], e.get("target_label", _target_in(e["target"], lang))]
             + [e[c] for c in counts]
             + [e["delay"]["median"], e["delay"]["p90"], _unit_in(e["delay"]["unit"], lang)]
             for e in report["engagements"]
         ]
     return [names[c] for c in columns], rows
+
+
+#: A target « announced » (the delay each acknowledgement announced), as reviews name it.
+_ANNOUNCED = {"fr": "délai annoncé", "en": "announced delay"}
+
+
+def _target_label(engagement: Engagement, lang: str) -> str | None:
+    """An engagement's target in the review's language (« 10 business days »)."""
+    if engagement.target_announced:
+        return _ANNOUNCED[lang]
+    if engagement.target is not None:
+        return engagement.target.label(lang)
+    return obligation_target(engagement, lang)
 
 
 def _target_in(target: str | None, lang: str) -> str | None:
