@@ -331,3 +331,38 @@ class TestArgumentChecks:
         import numpy as np
 
         assert calendar("fr").add(dt.date(2025, 10, 17), np.int64(15)) == dt.date(2025, 11, 7)
+
+
+# -- from the counting-rules audit (session 9) ----------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["fr+Réunion", "fr-57+Réunion", "fr+Polynésie"])
+def test_an_overseas_school_zone_needs_its_own_territory(spec: str) -> None:
+    # « fr+Réunion » counted Réunion's school days on Paris's clock and holidays:
+    # a receipt at 22:30 in Saint-Denis was a day early, and 20 December was
+    # a working day.
+    with pytest.raises(CalendarSpecError, match="name the territory that holds it"):
+        sla_engine.calendar(spec)
+
+
+ON_THEIR_CLOCK = ["fr+B", "fr-57+B", "fr+Corse", "fr-974+Réunion", "fr-BL+Guadeloupe"]
+
+
+@pytest.mark.parametrize("spec", [*ON_THEIR_CLOCK, "fr-MF+Guadeloupe"])
+def test_a_school_zone_on_its_territorys_clock_is_accepted(spec: str) -> None:
+    assert sla_engine.calendar(spec).spec == spec
+
+
+@pytest.mark.parametrize(
+    ("delay", "extend"),
+    [("999999 mois", None), ("100000 mois", False), ("999999 semaines", False)],
+)
+def test_a_delay_past_the_last_date_is_a_delay_error(delay: str, extend: bool | None) -> None:
+    # A plain ValueError (« year 85358 is out of range ») came out of deadline(),
+    # and add_many() returned dates in the year 85358.
+    received = dt.datetime(2025, 1, 2, 10, tzinfo=dt.UTC)
+    with pytest.raises(DelayError, match="run past 9999-12-31"):
+        sla_engine.deadline(received, delay, "fr", extend=extend)
+    amount, unit = delay.split(" ", 1)
+    with pytest.raises(DelayError, match="run past 9999-12-31"):
+        sla_engine.calendar("fr").add_many([dt.date(2025, 1, 2)], int(amount), unit, extend=extend)

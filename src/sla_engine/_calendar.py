@@ -31,7 +31,7 @@ from ._closures import (
     to_closure,
 )
 from ._delay import Unit
-from ._errors import CalendarCoverageError, CalendarSpecError, DelayError
+from ._errors import CalendarCoverageError, CalendarSpecError, DelayError, SlaEngineError
 from ._hours import OpeningHours
 from ._index import EPOCH_ORDINAL, DayIndex, OutOfSpan
 from ._school import SchoolDaysOff, SchoolZone, english_name, school_data_version, school_zone
@@ -50,6 +50,16 @@ _PUBLIC_SPAN = (
     dt.date(PUBLIC_HOLIDAY_YEARS[1], 12, 31).toordinal(),
 )
 MONDAY_TO_FRIDAY = frozenset(range(5))
+_LAST_ORDINAL = dt.date.max.toordinal()
+
+
+def _beyond_dates(day: dt.date, n: int, unit: Unit) -> DelayError:
+    return DelayError(
+        f"{n} {unit.label(n)} from {day.isoformat()} run past 9999-12-31, the last date "
+        "a calendar can hold"
+    )
+
+
 #: Holiday rules change between releases of the package: part of every data_version.
 HOLIDAYS_VERSION = importlib.metadata.version("holidays")
 
@@ -351,6 +361,10 @@ class Calendar:
         except OutOfSpan as error:
             covering = Unit.JOURS_SCOLAIRES if u is Unit.JOURS_SCOLAIRES else Unit.JOURS_OUVRES
             raise self._coverage_error(covering, error.ordinal) from None
+        except (ValueError, OverflowError) as error:
+            if isinstance(error, SlaEngineError):  # a delay this calendar cannot count
+                raise
+            raise _beyond_dates(day, n, u) from None  # past the year 9999: no date holds it
 
     def _add(self, ordinal: int, n: int, unit: Unit, extend: bool | None) -> int:
         if unit in _DAY_COUNTS:
@@ -496,6 +510,11 @@ class Calendar:
                     due = _add_months_many(ordinals, counts)
                 else:
                     raise DelayError(f"{u.value} cannot be added to days: use deadline()")
+                beyond = due > _LAST_ORDINAL
+                if beyond.any():  # as add() says: no date holds it
+                    at = int(np.argmax(beyond))
+                    day = dt.date.fromordinal(int(ordinals[at]))
+                    raise _beyond_dates(day, int(counts[at]), u)
                 if extend is None or extend:
                     due = self._extension().roll_forward_many(due)
                 due = np.where(counts == 0, ordinals, due)
@@ -735,8 +754,30 @@ def _calendar_from_spec(spec: str) -> Calendar:
     place = territory(match["territory"])
     zone = None
     if match["zone"] is not None:
-        zone = school_zone(match["zone"]).key
+        found = school_zone(match["zone"])
+        if not _same_clock(found.time_zone, place.time_zone):
+            # « fr+Réunion » counted Réunion's school days on Paris's clock and
+            # public holidays: each territory keeps its own (DOMAIN.md).
+            raise CalendarSpecError(
+                f"the school zone {found.label} keeps the time of {found.time_zone}, not "
+                f"that of {place.name} ({place.time_zone}): name the territory that holds "
+                "it, as in fr-974+Réunion"
+            )
+        zone = found.key
     return Calendar(place, zone, place.time_zone)
+
+
+def _same_clock(a: str, b: str) -> bool:
+    """Whether two time zones keep the same time, winter and summer (links such as
+    America/Marigot and America/Guadeloupe do)."""
+    if a == b:
+        return True
+    za, zb = time_zone(a), time_zone(b)
+    instants = (
+        dt.datetime(2025, 1, 15, 12, tzinfo=dt.UTC),
+        dt.datetime(2025, 7, 15, 12, tzinfo=dt.UTC),
+    )
+    return all(i.astimezone(za).utcoffset() == i.astimezone(zb).utcoffset() for i in instants)
 
 
 def calendar(
