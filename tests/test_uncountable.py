@@ -42,7 +42,7 @@ def _announced(contact: str, delay: str) -> list[dict[str, object]]:
     [
         ("1 heure ouvrée", "no opening hours"),
         ("10 jours scolaires", "no school zone"),
-        ("999999 semaines", "cannot be counted with this event"),
+        ("999999 semaines", "run past 9999-12-31"),
         ("999999 jours calendaires", "outside the span covered"),
     ],
 )

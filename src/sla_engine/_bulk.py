@@ -215,7 +215,8 @@ class BulkReader:
         self.path = Path(path)
         self.source = str(path)  # as read_log names it, in the rejects
         self.mapping = mapping or LogMapping()
-        self.rows = _Rows(self.source, self.mapping, assume_tz)
+        # As read_log: the option, else the mapping's (an empty one is none).
+        self.rows = _Rows(self.source, self.mapping, assume_tz or self.mapping.assume_tz)
         #: Contacts stored (or sent to the row path) by this replay: later rows go there too.
         self.seen = seen
         self.clock = clock
@@ -461,7 +462,7 @@ class BulkReader:
             ).alias("plain")
         )
         frame = self._classify(frame)
-        now_us = microseconds(self.clock())
+        now_us = microseconds(require_aware(self.clock(), "clock"))
         frame = frame.with_columns(
             (
                 pl.col("plain")

@@ -30,10 +30,15 @@ class Helper:
     def __init__(self, request: tuple[Any, ...]) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sla_engine._reader"],
+            # -P: no module from the working directory (a csv.py beside the
+            # exports), only this interpreter's import path.
+            [sys.executable, "-P", "-m", "sla_engine._reader"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
+            # Out of the terminal's process group: a Ctrl-C the embedding
+            # program handles is not the helper's to die of; its parent stops it.
+            start_new_session=True,
         )
         self._in = typing.cast(BinaryIO, self.process.stdin)
         self._out = typing.cast(BinaryIO, self.process.stdout)

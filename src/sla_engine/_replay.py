@@ -6,6 +6,7 @@ import contextlib
 import csv
 import os
 import pickle
+import pickletools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO, TextIO
@@ -99,7 +100,11 @@ def replay(
 
     ``jobs=2`` reads and checks the rows in a second process while this one
     records them; the rows arrive in the same order, so the store, the view
-    and the rejects are the same as with ``jobs=1``.  ``None`` chooses two
+    and the rejects are the same as with ``jobs=1`` — with one exception:
+    an engine's own clock (not :func:`system_clock`) is read once, at the
+    start, for the rows the second process stamps, where ``jobs=1`` reads it
+    as it goes.  Rules that cannot be sent to another interpreter (a class
+    of the calling script in a calendar) are read in this process.  ``None`` chooses two
     when the logs are over 4 MiB and a core is idle (on a busy machine the
     second process only competes with the first: measured 20 to 45 % slower).
     With the columnar replay into a SQLite store, the second process reads
@@ -165,6 +170,8 @@ def _replay(
     block_lines: int | None,
 ) -> ReplaySummary:
     started = time.perf_counter()
+    if jobs not in (None, 1, 2):
+        raise SlaEngineError(f"jobs is 1 or 2 (or None to choose), not {jobs!r}")
     if columnar is not False:
         reason = bulk_reason(engine, mapping)
         if reason is not None and columnar:
@@ -483,10 +490,25 @@ def reading_process_reason(engine: SlaEngine) -> str | None:
     ):
         return "only a SQLite store takes a block encoded in another process"
     try:
-        pickle.dumps(rules_of(engine))
+        sent = pickle.dumps(rules_of(engine))
     except Exception:  # a catalogue or calendar built in Python with something unpicklable
         return "the engine's catalogue or calendar cannot be sent to another process"
+    if _from_main(sent):
+        return "the engine's catalogue or calendar uses a class of the calling script"
     return None
+
+
+def _from_main(pickled: bytes) -> bool:
+    """Whether ``pickled`` names something of ``__main__``, which another interpreter lacks.
+
+    (A class defined in the calling script pickles, and fails to load in the
+    reading process.)  Text that happens to read ``__main__`` only costs the
+    second process.
+    """
+    return any(
+        isinstance(argument, str) and argument.split(" ")[0] == "__main__"
+        for _, argument, _ in pickletools.genops(pickled)
+    )
 
 
 def rules_of(engine: SlaEngine) -> tuple[Catalogue, Calendar]:

@@ -20,7 +20,7 @@ import io
 from collections.abc import Callable, Collection, Sequence
 from zoneinfo import ZoneInfo
 
-from ._calendar import Calendar, calendar
+from ._calendar import Calendar, _same_clock, calendar
 from ._catalogue import Catalogue, parse_catalogue
 from ._contact import ContactEvent
 from ._delay import Delay, Unit
@@ -83,10 +83,14 @@ def calendar_specs(*, school_zones_too: bool = True) -> st.SearchStrategy[str]:
     plain = [t.spec for t in territories()]
     if not school_zones_too:
         return st.sampled_from(plain)
-    zones = [z.key for z in school_zones()]
-    return st.sampled_from(plain) | st.builds(
-        lambda spec, zone: f"{spec}+{zone}", st.sampled_from(plain), st.sampled_from(zones)
-    )
+    # A zone goes with a territory on its clock (fr-974+Réunion, not fr+Réunion).
+    paired = [
+        f"{t.spec}+{z.key}"
+        for t in territories()
+        for z in school_zones()
+        if _same_clock(z.time_zone, t.time_zone)
+    ]
+    return st.sampled_from(plain) | st.sampled_from(paired)
 
 
 def calendars(*, school_zones_too: bool = False) -> st.SearchStrategy[Calendar]:
