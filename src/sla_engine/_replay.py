@@ -180,11 +180,11 @@ def _replay(
     if columnar:
         # Reading in a second process is a way to go faster, never a different
         # result: where it cannot be used, the replay reads in this one.
-        if reading_process_reason(engine) is not None:
-            jobs = 1
-        elif jobs is None:
+        if jobs is None:
             wanted = _size(paths) > PARALLEL_COLUMNAR_BYTES and _idle_cores() >= 1
             jobs = 2 if wanted else 1
+        if jobs == 2 and reading_process_reason(engine) is not None:
+            jobs = 1
     elif jobs is None:
         jobs = 2 if _size(paths) > PARALLEL_READ_BYTES and _idle_cores() >= 1 else 1
     out = _Rejects(rejects)
@@ -505,6 +505,8 @@ def _from_main(pickled: bytes) -> bool:
     reading process.)  Text that happens to read ``__main__`` only costs the
     second process.
     """
+    if b"__main__" not in pickled:  # the common case, without walking the pickle
+        return False
     return any(
         isinstance(argument, str) and argument.split(" ")[0] == "__main__"
         for _, argument, _ in pickletools.genops(pickled)
