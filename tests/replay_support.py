@@ -43,15 +43,7 @@ def replayed(log: Path, store: Path, *, catalogue: str, **options: Any) -> dict[
     engine = SlaEngine(catalogue, "fr", store=str(store), clock=lambda: NOW)
     rejects = io.StringIO()
     summary = replay(engine, [log], rejects=rejects, batch_size=53, **options)
-    with sqlite3.connect(store) as db:
-        events = db.execute(
-            "SELECT originator_id, originator_version, topic, state FROM stored_events "
-            "ORDER BY originator_id, originator_version"
-        ).fetchall()
-        view = db.execute(
-            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
-            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
-        ).fetchall()
+    events, view = stored_rows(store)
     report = build_report(engine)
     report.pop("generated_at", None)
     lines = rejects.getvalue().splitlines()
@@ -63,6 +55,20 @@ def replayed(log: Path, store: Path, *, catalogue: str, **options: Any) -> dict[
         "view": view,
         "report": json.dumps(report, sort_keys=True, default=str),
     }
+
+
+def stored_rows(store: Path) -> tuple[list[Any], list[Any]]:
+    """A SQLite store's events (by contact and version) and view rows, as stored."""
+    with sqlite3.connect(store) as db:
+        events = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events "
+            "ORDER BY originator_id, originator_version"
+        ).fetchall()
+        view = db.execute(
+            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
+            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
+        ).fetchall()
+    return events, view
 
 
 def outcome(log: Path, store: Path, **options: Any) -> dict[str, Any] | str:

@@ -14,7 +14,6 @@ import datetime as dt
 import gzip
 import io
 import json
-import sqlite3
 import typing
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from sla_engine._replay import replay
 from sla_engine._report import build_report
 
 from .postgres_server import database_fixture, postgres_url
-from .replay_support import NOW, generated, outcome, replayed
+from .replay_support import NOW, generated, outcome, replayed, stored_rows
 
 pg_rows = database_fixture("pg_rows", scope="function")
 pg_columns = database_fixture("pg_columns", scope="function")
@@ -456,7 +455,7 @@ def test_a_damaged_gzip_log_keeps_every_row_read_before_the_damage(tmp_path: Pat
         engine = SlaEngine("marianne-besancon", "fr", store=str(store), clock=lambda: NOW)
         assert engine.view.max_tracking_id(engine.name) == engine.recorder.max_notification_id()
         engine.close()
-        outcomes.append((name, lines_read, _stored(store)))
+        outcomes.append((name, lines_read, stored_rows(store)))
     readable = tmp_path / "readable.csv"
     text = gzip.decompress(data).decode()
     readable.write_text("".join(text.splitlines(keepends=True)[: outcomes[0][1]]))
@@ -465,19 +464,6 @@ def test_a_damaged_gzip_log_keeps_every_row_read_before_the_damage(tmp_path: Pat
     for name, lines_read, stored in outcomes:
         assert lines_read == outcomes[0][1], name
         assert stored == (expected["events"], expected["view"]), name
-
-
-def _stored(store: Path) -> tuple[list[Any], list[Any]]:
-    with sqlite3.connect(store) as db:
-        events = db.execute(
-            "SELECT originator_id, originator_version, topic, state FROM stored_events "
-            "ORDER BY originator_id, originator_version"
-        ).fetchall()
-        view = db.execute(
-            "SELECT contact_id, engagement_id, cycle, attention_us, expires_us, data "
-            "FROM sla_timers ORDER BY contact_id, engagement_id, cycle"
-        ).fetchall()
-    return events, view
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

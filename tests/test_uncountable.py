@@ -20,7 +20,7 @@ import pytest
 
 from sla_engine import CalendarCoverageError, ContactRuleError, SlaEngine, SlaEngineError
 from sla_engine._catalogue import parse_catalogue
-from sla_engine._replay import replay
+from sla_engine._replay import ReplaySummary, replay
 
 from .engine_support import at, event_mapping, one_engagement
 
@@ -90,23 +90,31 @@ def test_a_refused_event_is_not_left_in_memory_for_the_view(make_engine) -> None
 LOG_HEADER = "event_id,contact_id,type,occurred_at,channel,attributes\n"
 
 
-@pytest.mark.parametrize("columnar", [True, False])
-def test_a_replay_rejects_the_row_and_records_the_rest(tmp_path: Path, columnar: bool) -> None:
+def _replay(
+    tmp_path: Path, rows: str, engine: SlaEngine, columnar: bool
+) -> tuple[Path, ReplaySummary, list[str]]:
+    """The log (``rows`` under the header) replayed into ``engine``: summary, rejected rows."""
     log = tmp_path / "log.csv"
-    log.write_text(
-        LOG_HEADER
-        + "F0,C4,received,2026-03-06T10:00:00+01:00,web,\n"
-        + 'F1,C4,acknowledged,2026-03-06T11:00:00+01:00,,"{""announced_delay"": '
-        + '""48 heures ouvrées""}"\n'
-        + "G0,C5,received,2026-03-06T10:00:00+01:00,web,\n"
-        + "G1,C5,answered,2026-03-09T10:00:00+01:00,,\n"
-    )
-    store = tmp_path / "store.db"
-    engine = SlaEngine(parse_catalogue(ANNOUNCED), "fr", store=str(store), clock=lambda: NOW)
+    log.write_text(LOG_HEADER + rows)
     rejects = io.StringIO()
     summary = replay(engine, [log], rejects=rejects, columnar=columnar)
+    return log, summary, rejects.getvalue().splitlines()[1:]
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_a_replay_rejects_the_row_and_records_the_rest(tmp_path: Path, columnar: bool) -> None:
+    store = tmp_path / "store.db"
+    engine = SlaEngine(parse_catalogue(ANNOUNCED), "fr", store=str(store), clock=lambda: NOW)
+    rows = (
+        "F0,C4,received,2026-03-06T10:00:00+01:00,web,\n"
+        'F1,C4,acknowledged,2026-03-06T11:00:00+01:00,,"{""announced_delay"": '
+        '""48 heures ouvrées""}"\n'
+        "G0,C5,received,2026-03-06T10:00:00+01:00,web,\n"
+        "G1,C5,answered,2026-03-09T10:00:00+01:00,,\n"
+    )
+    log, summary, rejects = _replay(tmp_path, rows, engine, columnar)
     assert (summary.rows, summary.recorded, summary.rejected) == (4, 3, 1)
-    (reject,) = rejects.getvalue().splitlines()[1:]
+    (reject,) = rejects
     assert reject.startswith(f"{log},3,F1,")
     assert "no opening hours" in reject
     engine.close()
@@ -131,18 +139,15 @@ def test_a_catalogue_delay_longer_than_the_margin_is_counted_before_storing(
 ) -> None:
     # 250 school days from May 2027 run past zone B's data (to July 2028):
     # a bulk load counted only contacts within 400 days of its end.
-    log = tmp_path / "log.csv"
-    log.write_text(
-        LOG_HEADER
-        + "A0,C1,received,2026-05-04T10:00:00+02:00,email,\n"
-        + "B0,C2,received,2027-05-03T10:00:00+02:00,email,\n"
-    )
     store = tmp_path / "store.db"
     engine = SlaEngine(parse_catalogue(LONG), "fr+B", store=str(store), clock=lambda: LATER)
-    rejects = io.StringIO()
-    summary = replay(engine, [log], rejects=rejects, columnar=columnar)
+    rows = (
+        "A0,C1,received,2026-05-04T10:00:00+02:00,email,\n"
+        "B0,C2,received,2027-05-03T10:00:00+02:00,email,\n"
+    )
+    log, summary, rejects = _replay(tmp_path, rows, engine, columnar)
     assert (summary.recorded, summary.rejected) == (1, 1)
-    reject = rejects.getvalue().splitlines()[1]
+    (reject,) = rejects
     assert reject.startswith(f"{log},3,B0,")
     assert "2028-07-03" in reject
     assert [t.contact_id for t in engine.all_timers(LATER)] == ["C1"]

@@ -51,15 +51,6 @@ _PUBLIC_SPAN = (
 )
 MONDAY_TO_FRIDAY = frozenset(range(5))
 _LAST_ORDINAL = dt.date.max.toordinal()
-
-
-def _beyond_dates(day: dt.date, n: int, unit: Unit) -> DelayError:
-    return DelayError(
-        f"{n} {unit.label(n)} from {day.isoformat()} run past 9999-12-31, the last date "
-        "a calendar can hold"
-    )
-
-
 #: Holiday rules change between releases of the package: part of every data_version.
 HOLIDAYS_VERSION = importlib.metadata.version("holidays")
 
@@ -765,6 +756,13 @@ def _calendar_from_spec(spec: str) -> Calendar:
             )
         zone = found.key
     return Calendar(place, zone, place.time_zone)
+
+
+def _beyond_dates(day: dt.date, n: int, unit: Unit) -> DelayError:
+    return DelayError(
+        f"{n} {unit.label(n)} from {day.isoformat()} run past 9999-12-31, the last date "
+        "a calendar can hold"
+    )
 
 
 def _same_clock(a: str, b: str) -> bool:

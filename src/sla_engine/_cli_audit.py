@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from ._calendar import calendar
 from ._catalogue import load_catalogue
 from ._contact import ContactEvent
-from ._engine import SlaEngine, store_env
+from ._engine import SlaEngine
 from ._errors import SlaEngineError
 from ._logs import load_mapping
 from ._replay import replay
@@ -225,7 +225,7 @@ def _open(
     store: str, catalogue: str | None = None, spec: str | None = None, *, replaying: bool = False
 ) -> SlaEngine:
     # A SQLite file named as a path or as a URL: opening it would create it.
-    file = store_env(store).get("SQLITE_DBNAME")
+    file = _store_file(store)
     if catalogue is None and file not in (None, ":memory:") and not Path(str(file)).exists():
         if replaying:
             raise SlaEngineError(

@@ -366,7 +366,9 @@ class SlaEngine(SiteRecording, Application[str]):
         self._plain: RowEvaluator | None = None
         self._encoder = StoredEncoder(self.mapper)
         self._plain_rules: tuple[Catalogue, Calendar] | None = None
-        self._countable: tuple[tuple[Catalogue, Calendar], tuple[int, int]] | None = None
+        self._countable: (
+            tuple[tuple[Catalogue, Calendar], tuple[tuple[int, int], frozenset[Unit]]] | None
+        ) = None
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact | Projected] = {}
         self._check_view_rules(self._remember_rules(rules))
@@ -448,13 +450,17 @@ class SlaEngine(SiteRecording, Application[str]):
         keys: set[str | None] = {None, self.catalogue.calendar}
         return keys | {self.catalogue.calendar_for(e) for e in self.catalogue.engagements}
 
-    def _countable_span(self) -> tuple[int, int]:
-        """The instants (µs since the epoch) inside which timers stay in every calendar's data.
+    def _countability(self) -> tuple[tuple[int, int], frozenset[Unit]]:
+        """Which contacts a bulk load must count before storing them.
 
-        From a day after the latest first day of their data, to
-        :data:`COUNTABLE_MARGIN_DAYS` before the earliest last day: a contact
-        whose events all fall inside cannot count outside.  A contact with an
-        event outside is counted before it is stored, even by a bulk load.
+        The instants (µs since the epoch) inside which timers stay in every
+        calendar's data: from a day after the latest first day of their
+        data, to :data:`COUNTABLE_MARGIN_DAYS` (or the catalogue's longest
+        delay) before the earliest last day; a contact whose events all fall
+        inside cannot count outside.  And the units one of the calendars
+        cannot count at all (jours scolaires without a school zone, heures
+        ouvrées without opening hours): a delay announced in one of them is
+        counted before it is stored.  Worked out once per set of rules.
         """
         cached = self._countable
         if (
@@ -463,9 +469,10 @@ class SlaEngine(SiteRecording, Application[str]):
             and cached[0][1] is self.default_calendar
         ):
             return cached[1]
+        calendars = [self.calendar_for(key) for key in self._calendar_keys()]
         first, last = dt.date.min, dt.date.max
-        for key in self._calendar_keys():
-            coverage = self.calendar_for(key).coverage()
+        for service in calendars:
+            coverage = service.coverage()
             spans = [coverage.public_holidays] + ([coverage.school] if coverage.school else [])
             for lo, hi in spans:
                 first, last = max(first, lo), min(last, hi)
@@ -484,23 +491,14 @@ class SlaEngine(SiteRecording, Application[str]):
             microseconds(dt.datetime.combine(first, dt.time(), dt.UTC) + dt.timedelta(days=1)),
             microseconds(dt.datetime.combine(last, dt.time(), dt.UTC) - margin),
         )
-        self._countable = ((self.catalogue, self.default_calendar), span)
-        return span
-
-    def _uncountable_units(self) -> frozenset[Unit]:
-        """The units that one of the catalogue's calendars cannot count at all.
-
-        Jours scolaires without a school zone, heures ouvrées without opening
-        hours: a delay announced in one of them is counted before it is
-        stored, even by a bulk load.
-        """
-        calendars = [self.calendar_for(key) for key in self._calendar_keys()]
         units = set()
         if any(c.school_zone is None for c in calendars):
             units.add(Unit.JOURS_SCOLAIRES)
         if any(c.opening_hours is None for c in calendars):
             units.add(Unit.HEURES_OUVREES)
-        return frozenset(units)
+        result = span, frozenset(units)
+        self._countable = ((self.catalogue, self.default_calendar), result)
+        return result
 
     def _calendars_fingerprint(self) -> int:
         """A number naming the data of every calendar the catalogue counts in.
@@ -845,8 +843,7 @@ class SlaEngine(SiteRecording, Application[str]):
             contacts, outcomes = self._apply_all(cleaned, now, atomic, trust_cache=trust_cache)
             only: list[str] | None = None
             if not project:
-                lo, hi = self._countable_span()
-                units = self._uncountable_units()
+                (lo, hi), units = self._countability()
                 only = [
                     contact_id
                     for contact_id, contact in contacts.items()

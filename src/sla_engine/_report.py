@@ -545,7 +545,7 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
         lang = report.get("lang", "fr")
         columns = ["engagement", "title", "target", *counts, "median", "p90", "unit"]
         rows = [
-            [e["id"], e["title"], e.get("target_label", _target_in(e["target"], lang))]
+            [e["id"], e["title"], _shown_target(e, lang)]
             + [e[c] for c in counts]
             + [e["delay"]["median"], e["delay"]["p90"], _unit_in(e["delay"]["unit"], lang)]
             for e in report["engagements"]
@@ -564,6 +564,11 @@ def _target_label(engagement: Engagement, lang: str) -> str | None:
     if engagement.target is not None:
         return engagement.target.label(lang)
     return obligation_target(engagement, lang)
+
+
+def _shown_target(entry: dict[str, Any], lang: str) -> str | None:
+    """The target a review shows: its label (reviews written before it had none)."""
+    return entry["target_label"] if "target_label" in entry else _target_in(entry["target"], lang)
 
 
 def _target_in(target: str | None, lang: str) -> str | None:
