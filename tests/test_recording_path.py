@@ -140,6 +140,51 @@ def test_stored_events_are_the_mappers_bytes(history: list[ContactEvent], contac
     ]
 
 
+# One encoder for every drawn history: payloads met before come from its memo.
+_SHARED_ENCODER = StoredEncoder(_mapper())
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=sla.contact_histories(), contact_id=IDS)
+def test_payloads_encoded_once_are_the_mappers_bytes_again(
+    history: list[ContactEvent], contact_id: str
+) -> None:
+    events = _events(contact_id, _with_id(history, contact_id))
+    mapper = _mapper()
+    rows = _SHARED_ENCODER.rows(events, lambda _c, _e: None)
+    assert [row[3] for row in rows] == [bytes(mapper.to_stored_event(e).state) for e in events]
+
+
+def test_payloads_with_the_same_values_in_other_fields_are_told_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("sla_engine._stored._PAYLOADS_KEPT", 3)
+    at = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+    received = _event("r", "c", "received", at, channel="email", category="a", service="b")
+    history = [received]
+    # The same values under other names, then more payloads than the memo keeps.
+    for n, fields in enumerate(
+        [
+            {"to": "a", "reason": "b"},
+            {"to": "b", "reason": "a"},
+            {"reason": "a"},
+            {"to": "a"},
+            {"to": "x", "reason": "y"},
+            {"to": "a", "reason": "b"},
+        ]
+    ):
+        history.append(_event(f"e{n}", "c", "escalated", at + dt.timedelta(hours=n + 1), **fields))
+    events = _events("c", history)
+    mapper = _mapper()
+    encoder = StoredEncoder(mapper)
+    first = encoder.rows(events, lambda _c, _e: None)
+    again = encoder.rows(events, lambda _c, _e: None)  # every payload met before
+    expected = [bytes(mapper.to_stored_event(e).state) for e in events]
+    assert [row[3] for row in first] == expected
+    assert [row[3] for row in again] == expected
+    assert len(encoder._payloads) <= 3
+
+
 def test_every_class_has_a_template_checked_on_a_probe() -> None:
     encoder = StoredEncoder(_mapper())
     assert all(encoder.template(cls) is not None for cls in _STORED.values())

@@ -56,6 +56,8 @@ class StoredEncoder:
         )
         #: Each class's (topic, the state's text around its four values, %-format).
         self._templates: dict[type[Contact.Event], _Form | None] = {}
+        #: The JSON of payloads seen lately, by their items (see ``_payload_json``).
+        self._payloads: dict[tuple[tuple[str, Any], ...], str] = {}
 
     def template(self, cls: type[Contact.Event]) -> _Form | None:
         """Events of ``cls``: their topic and state, or ``None`` if templates do not fit them.
@@ -112,7 +114,8 @@ class StoredEncoder:
             )
             topic, _, form = template
             state = (
-                form % (recorded_text, json(event.event_id), occurred_text, json(event.payload))
+                form
+                % (recorded_text, json(event.event_id), occurred_text, self._payload_json(event))
             ).encode("utf8")
             if compressor is not None:
                 state = compressor.compress(state)
@@ -120,6 +123,27 @@ class StoredEncoder:
                 state = cipher.encrypt(state)
             rows.append((event.originator_id, event.originator_version, topic, state))
         return rows
+
+    def _payload_json(self, event: Contact.Event) -> str:
+        """The JSON of ``event``'s payload: made once for the events that share it.
+
+        Most payloads are a few classification values (channel, category,
+        service…) that many events share, and encoding a dict costs about
+        four microseconds, a lookup a tenth of that.  Payloads with
+        attributes (values of several types, which compare equal across
+        types: ``1 == True``) or a requester (one per person) are encoded
+        each time.
+        """
+        payload: dict[str, Any] = event.payload
+        if "attributes" in payload or "requester" in payload:
+            return self.encode_json(payload)
+        key = tuple(payload.items())  # every value a string, in the stored order
+        text = self._payloads.get(key)
+        if text is None:
+            if len(self._payloads) >= _PAYLOADS_KEPT:
+                self._payloads.clear()
+            text = self._payloads[key] = self.encode_json(payload)
+        return text
 
     def _template(self, cls: type[Contact.Event]) -> _Form | None:
         """The template of ``cls``, cut around sentinels and checked on a probe."""
@@ -159,6 +183,8 @@ class StoredEncoder:
 #: (topic, the five pieces of text around a state's four values, their %-format).
 _Form = tuple[str, tuple[str, ...], str]
 _MISSING: Any = object()
+#: How many payloads' JSON to keep (a few hundred classifications in practice).
+_PAYLOADS_KEPT = 4096
 
 
 def _event(
