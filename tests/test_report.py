@@ -133,6 +133,41 @@ class TestRenderers:
         assert safe_cell("@SUM") == "'@SUM"
         assert safe_cell("plain") == "plain"
 
+    def test_spreadsheet_csv_in_french_for_excel(self, engine: SlaEngine) -> None:
+        report = build_report(engine, by=["category"])  # French
+        text = render_csv(report, spreadsheet=True)
+        assert text.startswith("\ufeffcatégorie;total;tenus;")
+        rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+        plain = list(csv.reader(io.StringIO(render_csv(report))))
+        assert rows[0] == plain[0]
+        # The same cells, a rate with a decimal comma; the formula stays inert.
+        assert ["'=hyperlink(1)", "2", "0", "1", "1", "0", "0", "0,0"] in rows
+        assert len(rows) == len(plain)
+        for mine, theirs in zip(rows[1:], plain[1:], strict=True):
+            assert [c.replace(",", ".") for c in mine] == theirs
+
+    def test_spreadsheet_csv_in_english_keeps_commas_and_points(self, engine: SlaEngine) -> None:
+        report = build_report(engine, lang="en")
+        text = render_csv(report, spreadsheet=True)
+        assert text[0] == "\ufeff"
+        assert text[1:] == render_csv(report)
+
+    def test_spreadsheet_csv_from_the_cli_has_a_byte_order_mark(self, tmp_path: Path) -> None:
+        store = tmp_path / "store.db"
+        with SlaEngine(store=str(store), catalogue=parse_catalogue(CATALOGUE)) as engine:
+            engine.record_many(
+                [
+                    {"event_id": f"{c}{n}", "contact_id": c, "type": t, "occurred_at": w, **f}
+                    for n, (c, t, w, f) in enumerate(EVENTS)
+                ]
+            )
+        out = tmp_path / "bilan.csv"
+        args = ["report", "--store", str(store), "--format", "spreadsheet", "-o", str(out)]
+        assert main(args) == 0
+        data = out.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbfengagement;intitul\xc3\xa9;")
+        assert b"\r\n" in data
+
     def test_markdown(self, engine: SlaEngine) -> None:
         text = render_markdown(build_report(engine))
         assert text.startswith("# Bilan des engagements de service\n")

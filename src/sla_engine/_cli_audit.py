@@ -90,7 +90,7 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="last day (timers started)")
     p.add_argument("--as-of", help="instant of the review (default: the last event of the log)")
     p.add_argument("--by", default="", help=f"group by: {','.join(DIMENSIONS)}")
-    p.add_argument("--format", choices=("json", "csv", "md", "html"), default="md")
+    p.add_argument("--format", choices=("json", "csv", "spreadsheet", "md", "html"), default="md")
     p.add_argument("--lang", choices=LANGS, default="fr")
     p.add_argument(
         "--jobs",
@@ -385,8 +385,8 @@ def _report(options: argparse.Namespace) -> int:
 def _render(report: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "csv":
-        return render_csv(report)
+    if fmt in ("csv", "spreadsheet"):
+        return render_csv(report, spreadsheet=fmt == "spreadsheet")
     if fmt == "html":
         from ._report_html import render_html
 

@@ -590,15 +590,32 @@ def _unit_in(unit: str | None, lang: str) -> str | None:
         return unit
 
 
-def render_csv(report: dict[str, Any]) -> str:
-    header, rows = table(report)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
+def render_csv(report: dict[str, Any], *, spreadsheet: bool = False) -> str:
+    """The review's table as CSV (RFC 4180: ``,`` between cells, ``.`` in numbers).
 
+    ``spreadsheet=True`` writes it for a spreadsheet opened by double-click:
+    a UTF-8 byte-order mark, without which Excel reads the accents as
+    Windows-1252 (« dÃ©lai »), and, for a French review, ``;`` between cells
+    and decimal commas, as Excel expects them with French regional settings
+    (else each row lands in one cell and ``0.8`` is read as text).
+    """
+    header, rows = table(report)
+    french = spreadsheet and report.get("lang", "fr") == "fr"
+    out = io.StringIO()
+    if spreadsheet:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if french else ",", lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
+        writer.writerow([_decimal_comma(v) if french else safe_cell(v) for v in row])
     return out.getvalue()
+
+
+def _decimal_comma(value: Any) -> Any:
+    """A cell for a French spreadsheet: ``0,75`` rather than ``0.75``."""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return safe_cell(value)
 
 
 def format_number(value: Any, lang: str) -> str:
