@@ -30,7 +30,8 @@ class Unit(enum.StrEnum):
     #: minus public holidays and the service's own closure days.
     JOURS_OUVRES = "jours ouvrés"
     #: Monday–Saturday minus public holidays (the legal notion; closures of
-    #: one service do not change it).
+    #: one service do not change it).  A delay can end on a Saturday: not
+    #: extended by default, extended by CPC art. 642 when asked (``extend=True``).
     JOURS_OUVRABLES = "jours ouvrables"
     #: Every day.
     JOURS_CALENDAIRES = "jours calendaires"
@@ -59,6 +60,18 @@ class Unit(enum.StrEnum):
         """Whether a delay in this unit ending on a non-working day is extended (CPC art. 642)."""
         return self in _EXTENDED
 
+    @property
+    def extendable(self) -> bool:
+        """Whether a delay in this unit can end on a day CPC art. 642 extends, so that
+        ``extend`` changes it: the units extended by default, and jours ouvrables
+        (a Saturday, or a day the service is closed).
+
+        Not jours ouvrés nor jours scolaires: they end on a day the service
+        works, which is where the engagement says the answer is due (a Saturday
+        too, for a service that works on Saturdays); nor hours.
+        """
+        return self in _EXTENDABLE
+
     def label(self, amount: int, lang: str = "fr") -> str:
         """The unit's name agreeing with ``amount``: ``1 jour ouvré``, ``2 business days``."""
         singular, plural = _LABELS[lang][self]
@@ -81,6 +94,7 @@ class Unit(enum.StrEnum):
 
 _DAY_COUNTS = frozenset({Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES})
 _EXTENDED = frozenset({Unit.JOURS_CALENDAIRES, Unit.JOURS_FRANCS, Unit.SEMAINES, Unit.MOIS})
+_EXTENDABLE = _EXTENDED | {Unit.JOURS_OUVRABLES}
 
 _LABELS: dict[str, dict[Unit, tuple[str, str]]] = {
     "fr": {
