@@ -191,6 +191,85 @@ class TestWorkingWeek:
         assert not cal.is_counted(dt.date(2025, 11, 7), Unit.JOURS_OUVRES)
 
 
+class TestArt642OnDayCounts:
+    """``extend=True`` on day counts: jours ouvrables can end on a day art. 642 extends.
+
+    « Le délai qui expirerait normalement un samedi, un dimanche ou un jour
+    férié ou chômé, est prorogé jusqu'au premier jour ouvrable suivant. »
+    """
+
+    # From Monday 2 June 2025, 5 jours ouvrables end on Saturday 7 June;
+    # Monday 9 is Whit Monday: art. 642 takes the delay to Tuesday 10.
+    MONDAY = dt.date(2025, 6, 2)
+    SATURDAY = dt.date(2025, 6, 7)
+    TUESDAY = dt.date(2025, 6, 10)
+
+    def test_ouvrables_ending_on_a_saturday_are_extended_when_asked(self) -> None:
+        cal = calendar("fr")
+        assert cal.add(self.MONDAY, 5, Unit.JOURS_OUVRABLES) == self.SATURDAY  # the default
+        assert cal.add(self.MONDAY, 5, Unit.JOURS_OUVRABLES, extend=False) == self.SATURDAY
+        assert cal.add(self.MONDAY, 5, Unit.JOURS_OUVRABLES, extend=True) == self.TUESDAY
+        assert cal.add(self.MONDAY, 5, "jours ouvrables", extend=True) == self.TUESDAY
+        assert cal.reasons_extended(self.SATURDAY) == ("samedi",)
+        # A delay already ending on a working day stays where it is.
+        assert cal.add(self.MONDAY, 4, Unit.JOURS_OUVRABLES, extend=True) == dt.date(2025, 6, 6)
+        assert cal.add(self.MONDAY, 0, Unit.JOURS_OUVRABLES, extend=True) == self.MONDAY
+
+    def test_a_built_index_does_not_skip_the_extension(self) -> None:
+        # The fast path of add() reads a built index directly.
+        cal = calendar("fr")
+        cal.add(self.MONDAY, 1, Unit.JOURS_OUVRABLES)
+        cal.add(self.MONDAY, 1, "jours ouvrables")
+        assert cal.add(self.MONDAY, 5, Unit.JOURS_OUVRABLES, extend=True) == self.TUESDAY
+        assert cal.add(self.MONDAY, 5, "jours ouvrables", extend=True) == self.TUESDAY
+
+    def test_a_closure_day_is_a_jour_chome(self) -> None:
+        # Closures do not change which days are ouvrables, but a delay ending
+        # on one ends on a day the service is closed: extended when asked.
+        cal = calendar("fr").with_closures((dt.date(2025, 6, 6), dt.date(2025, 6, 6), "pont"))
+        assert cal.add(self.MONDAY, 4, Unit.JOURS_OUVRABLES) == dt.date(2025, 6, 6)
+        assert cal.add(self.MONDAY, 4, Unit.JOURS_OUVRABLES, extend=True) == self.TUESDAY
+        assert cal.reasons_extended(dt.date(2025, 6, 6)) == ("fermeture du service : pont",)
+
+    def test_the_service_week_as_for_calendar_days(self) -> None:
+        # Tuesday to Saturday: a Monday end goes to Tuesday, and so does a Saturday's.
+        cal = calendar("fr", working_week="mar-sam")
+        friday = dt.date(2025, 10, 24)
+        assert cal.add(friday, 1, Unit.JOURS_OUVRABLES, extend=True) == dt.date(2025, 10, 28)
+        assert cal.add(friday, 2, Unit.JOURS_OUVRABLES, extend=True) == dt.date(2025, 10, 28)
+        assert cal.add(friday, 2, Unit.JOURS_OUVRABLES) == dt.date(2025, 10, 27)
+
+    def test_vectorised_form_agrees(self) -> None:
+        cal = calendar("fr").with_closures(dt.date(2025, 6, 6))
+        days = np.array(["2025-06-02", "2025-06-02", "2025-06-02", "2025-06-03"], "datetime64[D]")
+        counts = np.array([5, 4, 0, 1])
+        due = cal.add_many(days, counts, Unit.JOURS_OUVRABLES, extend=True)
+        expected = [self.TUESDAY, self.TUESDAY, self.MONDAY, dt.date(2025, 6, 4)]
+        assert due.tolist() == expected
+        unextended = cal.add_many(days, counts, Unit.JOURS_OUVRABLES)
+        assert unextended.tolist() == [self.SATURDAY, dt.date(2025, 6, 6), self.MONDAY,
+                                       dt.date(2025, 6, 4)]  # fmt: skip
+
+    @given(
+        week=st.sets(st.integers(0, 6), min_size=1),
+        start=st.dates(dt.date(2018, 1, 1), dt.date(2025, 12, 31)),  # zone B's data
+        n=st.integers(0, 60),
+        closed=st.lists(st.integers(0, 200), max_size=8),
+        unit=st.sampled_from([Unit.JOURS_OUVRES, Unit.JOURS_SCOLAIRES]),
+    )
+    def test_ouvres_and_scolaires_end_on_a_working_day_whatever_extend_says(
+        self, week: set[int], start: dt.date, n: int, closed: list[int], unit: Unit
+    ) -> None:
+        closures = [start + dt.timedelta(days=k) for k in closed]
+        cal = calendar("fr+B", working_week=week, closures=closures)
+        due = cal.add(start, n, unit)
+        assert cal.add(start, n, unit, extend=True) == due
+        assert cal.add(start, n, unit, extend=False) == due
+        assert cal.is_working_day(due) or n == 0
+        days = np.array([start], dtype="datetime64[D]")
+        assert cal.add_many(days, n, unit, extend=True).tolist() == [due]
+
+
 class TestClosures:
     def test_days_and_ranges(self) -> None:
         cal = calendar("fr").with_closures(

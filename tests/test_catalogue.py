@@ -642,6 +642,17 @@ class TestValidation:
     def test_extend_on_working_days_is_refused(self, tmp_path: Path) -> None:
         message = engagement_error(tmp_path, email_with(extend="true"), "extend")
         assert "no effect" in message
+        assert "jours ouvrables" in message  # where it has one
+        text = email_with(target='"10 jours scolaires"', calendar='"fr+B"', extend="true")
+        assert "no effect" in engagement_error(tmp_path, text, "extend")
+
+    @pytest.mark.parametrize("value", ["true", "false"])
+    def test_extend_on_jours_ouvrables(self, value: str) -> None:
+        # They count Saturdays: a delay can end on one (CPC art. 642).
+        text = email_with(target='"6 jours ouvrables"', extend=value)
+        engagement = parse_catalogue(text).engagement("email-5")
+        assert engagement.target == Delay(6, Unit.JOURS_OUVRABLES)
+        assert engagement.extend is (value == "true")
 
     def test_extend_must_be_boolean(self, tmp_path: Path) -> None:
         engagement_error(

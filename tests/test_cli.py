@@ -61,6 +61,23 @@ class TestDeadline:
         assert code == 0
         assert json.loads(out)["due_date"] == "2025-11-01"
 
+    def test_extend(self, capsys: pytest.CaptureFixture[str]) -> None:
+        # 5 jours ouvrables from Monday 2 June 2025 end on Saturday 7 June; Monday 9
+        # is Whit Monday: CPC art. 642 extends them to Tuesday 10 when asked.
+        single = ["deadline", "--calendar", "fr", "--received", "2025-06-02T10:00:00+02:00",
+                  "--delay", "5 jours ouvrables", "--json"]  # fmt: skip
+        code, out, _ = run(capsys, *single)
+        assert code == 0
+        assert json.loads(out)["due_date"] == "2025-06-07"
+        code, out, _ = run(capsys, *single, "--extend")
+        assert code == 0
+        data = json.loads(out)
+        assert (data["due_date"], data["unextended_due_date"]) == ("2025-06-10", "2025-06-07")
+        with pytest.raises(SystemExit) as refused:
+            main([*single, "--extend", "--no-extend"])
+        assert refused.value.code == 2
+        assert "not allowed with argument" in capsys.readouterr().err
+
     @pytest.mark.parametrize(
         ("args", "message"),
         [

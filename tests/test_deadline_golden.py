@@ -139,6 +139,63 @@ class TestExtension:
         assert result.due_date == dt.date(2025, 11, 5)
 
 
+class TestExtensionOfJoursOuvrables:
+    """Jours ouvrables count Saturdays, so a delay can end on one: extended only when asked."""
+
+    # From Monday 2 June 2025, 5 jours ouvrables end on Saturday 7 June; Monday 9
+    # is Whit Monday, so art. 642 takes the delay to Tuesday 10.
+    RECEIVED = at(2025, 6, 2)
+
+    def test_not_extended_by_default(self) -> None:
+        result = deadline(self.RECEIVED, "5 jours ouvrables", "fr")
+        assert result.due_date == dt.date(2025, 6, 7)
+        assert result.unextended_due_date is None
+        text = result.explain("fr")
+        assert "- du mardi 3 juin 2025 au samedi 7 juin 2025 : jours 1 à 5" in text
+        assert "Le délai n'est pas prorogé s'il expire un jour non ouvré." in text
+        assert "not extended" in result.explain("en")
+        assert deadline(self.RECEIVED, "5 jours ouvrables", "fr", extend=False) == result
+
+    def test_extended_when_asked(self) -> None:
+        result = deadline(self.RECEIVED, "5 jours ouvrables", "fr", extend=True)
+        assert result.due_date == dt.date(2025, 6, 10)
+        assert result.unextended_due_date == dt.date(2025, 6, 7)
+        assert result.expires_at.isoformat() == "2025-06-11T00:00:00+02:00"
+        assert result.to_dict()["unextended_due_date"] == "2025-06-07"
+        text = result.explain("fr")
+        # The days counted stop at the fifth; the extension is said after them.
+        assert "- du mardi 3 juin 2025 au samedi 7 juin 2025 : jours 1 à 5" in text
+        assert "jour 6" not in text
+        assert "Le délai expirerait ce jour-là (samedi)" in text
+        assert "(Code de procédure civile, art. 642), le mardi 10 juin 2025." in text
+        assert "Échéance : mardi 10 juin 2025, à 24 h." in text
+        english = result.explain("en")
+        assert "The delay would end that day (Saturday)" in english
+        assert "art. 642), Tuesday 10 June 2025." in english
+        assert "days 1 to 5" in english
+        assert "day 6" not in english
+
+    def test_on_a_closure_day(self) -> None:
+        cal = sla_engine.calendar("fr").with_closures(
+            (dt.date(2025, 6, 6), dt.date(2025, 6, 6), "pont")
+        )
+        result = deadline(self.RECEIVED, "4 jours ouvrables", cal, extend=True)
+        assert (result.unextended_due_date, result.due_date) == (
+            dt.date(2025, 6, 6),
+            dt.date(2025, 6, 10),
+        )
+        assert "Le délai expirerait ce jour-là (fermeture du service : pont)" in result.explain()
+
+    @pytest.mark.parametrize("delay", ["5 jours ouvrés", "1 jour ouvré"])
+    def test_jours_ouvres_are_never_moved(self, delay: str) -> None:
+        # They end on a day the service works, even one it works on a Saturday.
+        cal = sla_engine.calendar("fr", working_week="mar-sam")
+        plain = deadline(at(2025, 10, 24), delay, cal)
+        assert deadline(at(2025, 10, 24), delay, cal, extend=True) == plain
+        assert plain.unextended_due_date is None
+        assert "prorogé" not in plain.explain()
+
+
 class TestHours:
     def test_elapsed_hours_ignore_summer_time(self) -> None:
         # 24 real hours across the night clocks go back: 11:00 +02:00 → 10:00 +01:00.

@@ -46,13 +46,77 @@ class TestParse:
             ("", "expected an amount and a unit"),
             ("0 jours ouvrés", "at least 1"),
             ("-3 jours", "expected an amount and a unit"),
-            ("1.5 jours", "unknown unit"),
+            ("1.5 jours", r"the amount '1\.5' has decimals"),
             ("15", "expected an amount and a unit"),
         ],
     )
     def test_refused_with_a_clear_message(self, text: str, message: str) -> None:
         with pytest.raises(DelayError, match=message):
             Delay.parse(text)
+
+    @pytest.mark.parametrize(
+        ("text", "message", "redacted"),
+        [
+            # A decimal comma, as French writes it, says the same as a point.
+            (
+                "1,5 heures",
+                "cannot read the delay '1,5 heures': the amount '1,5' has decimals, and a delay's "
+                "amount must be a whole number",
+                "cannot read the delay: its amount has decimals, and "
+                "a delay's amount must be a whole number",
+            ),
+            (
+                "1.5 heures",
+                "cannot read the delay '1.5 heures': the amount '1.5' has decimals, and a delay's "
+                "amount must be a whole number",
+                "cannot read the delay: its amount has decimals, and "
+                "a delay's amount must be a whole number",
+            ),
+            (
+                "1234567 jours",
+                "cannot read the delay '1234567 jours': the amount '1234567' has more than 6 "
+                "digits; a delay's amount is at most 999999",
+                "cannot read the delay: its amount has more than 6 digits; "
+                "a delay's amount is at most 999999",
+            ),
+            (
+                "2 ans",
+                "cannot read the delay '2 ans': years are not a unit of delay; write it in "
+                "months, 12 a year (CPC art. 641 counts both the same way): '24 mois'",
+                "cannot read the delay: years are not a unit of delay; write it in months, "
+                "12 a year (CPC art. 641 counts both the same way)",
+            ),
+            (
+                "1 an",
+                "cannot read the delay '1 an': years are not a unit of delay; write it in "
+                "months, 12 a year (CPC art. 641 counts both the same way): '12 mois'",
+                "cannot read the delay: years are not a unit of delay; write it in months, "
+                "12 a year (CPC art. 641 counts both the same way)",
+            ),
+        ],
+    )
+    def test_what_is_wrong_is_named(self, text: str, message: str, redacted: str) -> None:
+        with pytest.raises(DelayError) as caught:
+            Delay.parse(text)
+        assert str(caught.value) == message
+        assert caught.value.redacted == redacted
+        assert text not in caught.value.redacted
+
+    @pytest.mark.parametrize(
+        "text", ["1 année", "3 Années", "1 year", "2 years", "999999 ans", "  4   ANS "]
+    )
+    def test_years_are_refused_naming_months(self, text: str) -> None:
+        with pytest.raises(DelayError, match="years are not a unit of delay; write it in months"):
+            Delay.parse(text)
+
+    def test_the_months_named_for_years_are_a_delay(self) -> None:
+        with pytest.raises(DelayError) as caught:
+            Delay.parse("2 ans")
+        suggested = str(caught.value).rsplit(": ", 1)[1].strip("'")
+        assert Delay.parse(suggested) == Delay(24, Unit.MOIS)
+
+    def test_the_largest_amount_is_read(self) -> None:
+        assert Delay.parse("999999 jours") == Delay(999999, Unit.JOURS_CALENDAIRES)
 
     def test_not_text(self) -> None:
         with pytest.raises(DelayError, match="must be text"):

@@ -315,6 +315,31 @@ class TestTimers:
         n = timer(engine, "N", "announced", at(2025, 12, 20))
         assert (n.state, n.reason) == (TimerState.LATE, "no_announced_delay")
 
+    def test_extend_on_jours_ouvrables(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        """A catalogue's ``extend = true`` reaches a delay in jours ouvrables (CPC art. 642)."""
+        text = one_engagement("4 jours ouvrables", 'extend = true\npause = "suspended"')
+        engine = make_engine(catalogue=parse_catalogue(text), clock=lambda: at(2025, 6, 20))
+        engine.record_many(
+            [
+                # Monday 2 June 2025: 4 jours ouvrables end on Friday 6 June.
+                received("A", at(2025, 6, 2)),
+                ev("A", 1, "answered", at(2025, 6, 6, 15)),
+                # A pause of one counted day (Wednesday 4) takes them to Saturday
+                # 7 June; Monday 9 is Whit Monday: extended to Tuesday 10.
+                received("B", at(2025, 6, 2)),
+                ev("B", 1, "suspended", at(2025, 6, 3, 9)),
+                ev("B", 2, "resumed", at(2025, 6, 4, 9)),
+                ev("B", 3, "answered", at(2025, 6, 10, 15)),
+            ]
+        )
+        now = at(2025, 6, 20)
+        a, b = timer(engine, "A", "e", now), timer(engine, "B", "e", now)
+        assert (a.due_date, a.state) == (dt.date(2025, 6, 6), TimerState.MET)
+        assert (b.due_date, b.state) == (dt.date(2025, 6, 10), TimerState.MET)
+        text = engine.explain("B", "e", now=now)
+        assert "Le délai expirerait ce jour-là (samedi)" in text
+        assert "le mardi 10 juin 2025" in text
+
     def test_measures(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
         engine.record_many(

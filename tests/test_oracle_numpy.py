@@ -74,3 +74,29 @@ class TestAgainstNumpy:
         np.testing.assert_array_equal(
             cal.is_counted_many(days, unit), np.is_busday(days, busdaycal=oracle)
         )
+
+
+@pytest.mark.parametrize("spec", TERRITORIES)
+def test_ouvrables_extended_by_art_642(spec: str) -> None:
+    """``extend=True``: the N-th ouvrable day, then the next day art. 642 lets it end on.
+
+    That is NumPy's Monday–Saturday offset rolled forward over a Monday–Friday
+    week whose holidays are the public holidays and the service's closures
+    (« un jour férié ou chômé »); without ``extend`` closures change nothing.
+    """
+    rng = np.random.default_rng(zlib.crc32(f"{spec} extend".encode()))
+    span = int((LAST - FIRST).astype(int))
+    closed = np.unique(FIRST + rng.integers(0, span, 2000).astype("timedelta64[D]"))
+    cal = sla_engine.calendar(spec).with_closures(*(d.astype(dt.date) for d in closed))
+    ouvrables = _oracle(spec, "1111110")
+    public = ouvrables.holidays
+    art_642 = np.busdaycalendar(weekmask="1111100", holidays=np.union1d(public, closed))
+    days, n = _sample(zlib.crc32(f"{spec} ouvrables extend".encode()))
+    raw = np.busday_offset(days, n, roll="backward", busdaycal=ouvrables)
+    expected = np.busday_offset(raw, 0, roll="forward", busdaycal=art_642)
+    assert (expected != raw).any()
+    unit = Unit.JOURS_OUVRABLES
+    np.testing.assert_array_equal(cal.add_many(days, n, unit, extend=True), expected)
+    np.testing.assert_array_equal(cal.add_many(days, n, unit), raw)
+    for day, k, want in zip(days[:3000], n[:3000], expected[:3000], strict=True):
+        assert cal.add(day.astype(dt.date), int(k), unit, extend=True) == want.astype(dt.date)

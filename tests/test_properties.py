@@ -71,6 +71,23 @@ def test_extension_moves_to_the_next_working_day(cal: Calendar, delay: Delay, da
     assert cal.add(day, n + 1, unit, extend=False) > raw
 
 
+@given(cal=calendars, delay=day_delays, day=days, closed=st.lists(st.integers(0, 500), max_size=10))
+def test_extend_moves_only_jours_ouvrables_and_only_to_where_art_642_allows(
+    cal: Calendar, delay: Delay, day: dt.date, closed: list[int]
+) -> None:
+    n, unit = delay.amount, delay.unit
+    cal = cal.with_closures(*(day + dt.timedelta(days=k) for k in closed))
+    raw = cal.add(day, n, unit)
+    extended = cal.add(day, n, unit, extend=True)
+    if unit is Unit.JOURS_OUVRES:
+        assert extended == raw  # a jour ouvré is a day the service works
+    else:
+        assert extended == cal.roll_forward(raw)
+        assert extended.weekday() < 5
+        assert cal.is_working_day(extended)
+        assert cal.add(day, n, unit, extend=False) == raw
+
+
 @given(
     cal=calendars,
     delay=sla.delays(units=DAY_UNITS + CALENDAR_UNITS, max_amount=400),
@@ -122,13 +139,21 @@ def test_expires_at_is_always_local_midnight(
     assert result.received_day == received.astimezone(cal.tz).date()
 
 
-@given(cal=calendars, unit=st.sampled_from(DAY_UNITS + CALENDAR_UNITS), data=st.data())
-def test_vectorised_equals_scalar(cal: Calendar, unit: Unit, data: st.DataObject) -> None:
+@given(
+    cal=calendars,
+    unit=st.sampled_from(DAY_UNITS + CALENDAR_UNITS),
+    extend=st.sampled_from([None, True, False]),
+    data=st.data(),
+)
+def test_vectorised_equals_scalar(
+    cal: Calendar, unit: Unit, extend: bool | None, data: st.DataObject
+) -> None:
     sample = data.draw(st.lists(st.tuples(days, st.integers(0, 400)), min_size=1, max_size=30))
     starts = np.array([d for d, _ in sample], dtype="datetime64[D]")
     counts = np.array([k for _, k in sample])
-    due = cal.add_many(starts, counts, unit)
-    assert [d.astype(dt.date) for d in due] == [cal.add(d, k, unit) for d, k in sample]
+    due = cal.add_many(starts, counts, unit, extend=extend)
+    expected = [cal.add(d, k, unit, extend=extend) for d, k in sample]
+    assert [d.astype(dt.date) for d in due] == expected
     ends = starts + counts.astype("timedelta64[D]")
     counted = cal.count_many(starts, ends, unit)
     assert counted.tolist() == [cal.count(d, d + dt.timedelta(days=k), unit) for d, k in sample]

@@ -325,11 +325,14 @@ class Calendar:
         on the ``n``-th working day strictly after it.  Calendar days, jours
         francs, weeks and months ending on a day the service does not work
         are extended to its next working day (CPC art. 642) unless
-        ``extend=False``.  ``n == 0`` returns ``day``.
+        ``extend=False``; jours ouvrables, which can end on a Saturday or a
+        day the service is closed, only when ``extend=True``.  Jours ouvrés
+        and jours scolaires end on a day the service works: ``extend``
+        changes nothing.  ``n == 0`` returns ``day``.
         """
-        # Hot path: a built day-count index, a plain date, a positive int.
+        # Hot path: a built day-count index, a plain date, a positive int, no extension.
         index = self._indexes.get(unit)
-        if index is not None and type(day) is _date and type(n) is int and n > 0:
+        if index is not None and type(day) is _date and type(n) is int and n > 0 and not extend:
             i = day.toordinal() - index.lo
             if 0 <= i <= index.last:
                 k = index.cum[i] + n - 1
@@ -359,7 +362,10 @@ class Calendar:
 
     def _add(self, ordinal: int, n: int, unit: Unit, extend: bool | None) -> int:
         if unit in _DAY_COUNTS:
-            return self._index(unit).add(ordinal, n)
+            due = self._index(unit).add(ordinal, n)
+            if extend and unit.extendable:  # jours ouvrables: a Saturday, a closure day
+                due = self._extension().roll_forward(due)
+            return due
         if unit is Unit.JOURS_CALENDAIRES:
             due = ordinal + n
         elif unit is Unit.JOURS_FRANCS:
@@ -490,6 +496,8 @@ class Calendar:
         try:
             if u in _DAY_COUNTS:
                 due = self._index(u).add_many(ordinals, counts)
+                if extend and u.extendable:  # as _add(): jours ouvrables when asked
+                    due = np.where(counts == 0, ordinals, self._extension().roll_forward_many(due))
             else:
                 if u is Unit.JOURS_CALENDAIRES:
                     due = ordinals + counts

@@ -217,8 +217,9 @@ class Engagement:
     #: ``"exempt"``: a request flagged complex leaves the engagement;
     #: ``"ignore"``: the flag changes nothing; a delay: it gets that longer delay.
     complex_rule: ComplexRule = "ignore"
-    #: Extend a calendar-day/week/month deadline ending on a non-working day
-    #: (CPC art. 642); ``None`` = the unit's default.
+    #: Extend a deadline ending on a non-working day (CPC art. 642): jours
+    #: calendaires, jours francs, semaines and mois (extended by default) or
+    #: jours ouvrables (not by default); ``None`` = the unit's default.
     extend: bool | None = None
     #: The engagement's own calendar spec, canonical; ``None`` = the catalogue's.
     calendar: str | None = None
@@ -854,12 +855,14 @@ class _Reader:
         if extend is None or announced:
             return
         delays = [d for d in (target, complex_rule) if isinstance(d, Delay)]
-        if delays and not any(d.unit.extended_by_default for d in delays):
+        if delays and not any(d.unit.extendable for d in delays):
             units = ", ".join(sorted({d.unit.value for d in delays}))
             self._error(
                 f"{path}.extend",
                 f"extend has no effect on a delay in {units}: only jours calendaires, "
-                "jours francs, semaines and mois can end on a non-working day (CPC art. 642)",
+                "jours ouvrables, jours francs, semaines and mois can end on a day CPC "
+                "art. 642 extends (jours ouvrés and jours scolaires end on a day the "
+                "service works)",
                 line_of("extend"),
             )
 

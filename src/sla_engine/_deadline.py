@@ -9,7 +9,9 @@ The rules (legal sources in ``docs/counting-rules.md``):
   on time iff it happens strictly before ``expires_at``;
 - calendar days, jours francs, weeks and months that would end on a day the
   service does not work are extended to its next working day (CPC art. 642)
-  unless the caller says otherwise.
+  unless the caller says otherwise; jours ouvrables, which can end on a
+  Saturday, only when the caller asks; jours ouvrés and jours scolaires end
+  on a day the service works and are never moved.
 """
 
 from __future__ import annotations
@@ -87,7 +89,10 @@ def deadline(
 
     ``received_at`` must be aware (naive datetimes are refused: a deadline
     depends on the local day).  ``extend`` overrides the CPC art. 642
-    extension of calendar-day, week and month delays.
+    extension: ``False`` turns it off for calendar-day, jours francs, week
+    and month delays; ``True`` turns it on for jours ouvrables too.  It
+    changes nothing for jours ouvrés and jours scolaires (see
+    :meth:`Calendar.add <sla_engine.Calendar.add>`).
     """
     received_at = require_aware(received_at, "received_at")
     parsed = Delay.parse(delay)
@@ -100,7 +105,8 @@ def deadline(
         return Deadline(received_at, parsed, cal, local.date(), expires_at.date(), expires_at)
     due = cal.add(local.date(), parsed.amount, unit, extend=extend)
     unextended = None
-    if unit.extended_by_default and extend is not False:
+    extended = unit.extended_by_default if extend is None else extend
+    if extended and unit.extendable:
         raw = cal.add(local.date(), parsed.amount, unit, extend=False)
         unextended = raw if raw != due else None
     expires_at = first_instant_of(due + dt.timedelta(days=1), tz)
@@ -242,10 +248,10 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
         )
         return lines
     lines.append(t["day_zero"])
+    reached = d.unextended_due_date or d.due_date
     if unit in (Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES):
-        lines.extend(_day_by_day(d, lang))
+        lines.extend(_day_by_day(d, lang, reached))
     else:
-        reached = d.unextended_due_date or d.due_date
         day = format_day(reached, lang)
         n = d.delay.amount
         if unit is Unit.JOURS_FRANCS:
@@ -259,11 +265,11 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
             lines.append(t["semaines"].format(n=n, day=day))
         else:
             lines.append(t["mois"].format(day=day))
-        if d.unextended_due_date is not None:
-            why = ", ".join(cal.reasons_extended(d.unextended_due_date, lang))
-            lines.append(t["extended"].format(why=why, day=format_day(d.due_date, lang)))
-        elif cal.reasons_extended(d.due_date, lang):
-            lines.append(t["not_extended"])
+    if d.unextended_due_date is not None:
+        why = ", ".join(cal.reasons_extended(d.unextended_due_date, lang))
+        lines.append(t["extended"].format(why=why, day=format_day(d.due_date, lang)))
+    elif unit.extendable and cal.reasons_extended(d.due_date, lang):
+        lines.append(t["not_extended"])
     if moved:
         lines.append(_MOVED[lang].format(due=format_day(d.due_date, lang)))
     else:
@@ -271,13 +277,14 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
     return lines
 
 
-def _day_by_day(d: Deadline, lang: str) -> list[str]:
-    """Runs of counted and skipped days from the day after receipt to the due date."""
+def _day_by_day(d: Deadline, lang: str, until: dt.date) -> list[str]:
+    """Runs of counted and skipped days from the day after receipt to ``until``, the
+    delay's last counted day (the due date, unless art. 642 extended it)."""
     t = _T[lang]
     cal, unit = d.calendar, d.delay.unit
     runs: list[tuple[object, list[dt.date]]] = []
     day = d.received_day + dt.timedelta(days=1)
-    while day <= d.due_date:
+    while day <= until:
         reasons = cal.reasons_not_counted(day, unit, lang)
         # A school holiday covers its weekends and public holidays: one run.
         key: object = (

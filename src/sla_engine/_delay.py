@@ -30,7 +30,8 @@ class Unit(enum.StrEnum):
     #: minus public holidays and the service's own closure days.
     JOURS_OUVRES = "jours ouvrés"
     #: Monday–Saturday minus public holidays (the legal notion; closures of
-    #: one service do not change it).
+    #: one service do not change it).  A delay can end on a Saturday: not
+    #: extended by default, extended by CPC art. 642 when asked (``extend=True``).
     JOURS_OUVRABLES = "jours ouvrables"
     #: Every day.
     JOURS_CALENDAIRES = "jours calendaires"
@@ -59,6 +60,18 @@ class Unit(enum.StrEnum):
         """Whether a delay in this unit ending on a non-working day is extended (CPC art. 642)."""
         return self in _EXTENDED
 
+    @property
+    def extendable(self) -> bool:
+        """Whether a delay in this unit can end on a day CPC art. 642 extends, so that
+        ``extend`` changes it: the units extended by default, and jours ouvrables
+        (a Saturday, or a day the service is closed).
+
+        Not jours ouvrés nor jours scolaires: they end on a day the service
+        works, which is where the engagement says the answer is due (a Saturday
+        too, for a service that works on Saturdays); nor hours.
+        """
+        return self in _EXTENDABLE
+
     def label(self, amount: int, lang: str = "fr") -> str:
         """The unit's name agreeing with ``amount``: ``1 jour ouvré``, ``2 business days``."""
         singular, plural = _LABELS[lang][self]
@@ -81,6 +94,7 @@ class Unit(enum.StrEnum):
 
 _DAY_COUNTS = frozenset({Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES})
 _EXTENDED = frozenset({Unit.JOURS_CALENDAIRES, Unit.JOURS_FRANCS, Unit.SEMAINES, Unit.MOIS})
+_EXTENDABLE = _EXTENDED | {Unit.JOURS_OUVRABLES}
 
 _LABELS: dict[str, dict[Unit, tuple[str, str]]] = {
     "fr": {
@@ -148,7 +162,15 @@ _UNIT_NAMES = _names()
 
 # « sous quinzaine », « une quinzaine », « 1 quinzaine »: 15 calendar days.
 _QUINZAINE = re.compile(r"^(?:sous |dans |une |1 )?(?:la )?quinzaine$")
-_AMOUNT_UNIT = re.compile(r"^\s*([0-9]{1,6})\s*(\D.*)$", re.S)
+_MAX_DIGITS = 6
+_MAX_AMOUNT = 10**_MAX_DIGITS - 1
+_AMOUNT_UNIT = re.compile(rf"^\s*([0-9]{{1,{_MAX_DIGITS}}})\s*(\D.*)$", re.S)
+# What _AMOUNT_UNIT does not read, to say why: « 1,5 heures » (a decimal comma
+# or point), « 1234567 jours » (more than _MAX_DIGITS digits).
+_DECIMAL = re.compile(r"^\s*([0-9]+[.,][0-9]+)", re.S)
+_TOO_LONG = re.compile(rf"^\s*([0-9]{{{_MAX_DIGITS + 1},}})", re.S)
+# Years are no unit of the engine: CPC art. 641 counts them as months.
+_YEARS = frozenset({"an", "ans", "annee", "annees", "year", "years"})
 
 
 def _to_unit(value: str | Unit) -> Unit:
@@ -180,6 +202,9 @@ class Delay:
         if _QUINZAINE.match(words):
             return cls(15, Unit.JOURS_CALENDAIRES)
         # The amount is read from the raw text: normalising would turn « -3 » into « 3 ».
+        amount_error = _amount_error(text)
+        if amount_error is not None:
+            raise amount_error
         match = _AMOUNT_UNIT.match(text)
         if match is None:
             raise with_redacted(
@@ -193,6 +218,8 @@ class Delay:
         try:
             unit = _UNIT_NAMES[unit_name]
         except KeyError:
+            if unit_name in _YEARS:
+                raise _years(text, int(amount)) from None
             known = ", ".join(u.value for u in Unit)
             raise with_redacted(
                 DelayError(
@@ -208,3 +235,37 @@ class Delay:
 
     def __str__(self) -> str:
         return self.label("fr")
+
+
+def _amount_error(text: str) -> DelayError | None:
+    """Why the number ``text`` starts with is not a delay's amount (``None`` if it is
+    one, or if ``text`` starts with no number: the caller says what it expects)."""
+    decimal = _DECIMAL.match(text)
+    if decimal is not None:
+        why = "has decimals, and a delay's amount must be a whole number"
+        return with_redacted(
+            DelayError(f"cannot read the delay {text!r}: the amount {decimal[1]!r} {why}"),
+            f"cannot read the delay: its amount {why}",
+        )
+    long = _TOO_LONG.match(text)
+    if long is not None:
+        why = f"has more than {_MAX_DIGITS} digits; a delay's amount is at most {_MAX_AMOUNT}"
+        return with_redacted(
+            DelayError(f"cannot read the delay {text!r}: the amount {long[1]!r} {why}"),
+            f"cannot read the delay: its amount {why}",
+        )
+    return None
+
+
+def _years(text: str, amount: int) -> DelayError:
+    """« 2 ans »: refused, naming the delay in months that says the same."""
+    why = (
+        "years are not a unit of delay; write it in months, 12 a year "
+        "(CPC art. 641 counts both the same way)"
+    )
+    months = 12 * amount
+    example = f": '{months} mois'" if months <= _MAX_AMOUNT else ""
+    return with_redacted(
+        DelayError(f"cannot read the delay {text!r}: {why}{example}"),
+        f"cannot read the delay: {why}",
+    )

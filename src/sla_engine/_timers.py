@@ -47,8 +47,11 @@ __all__ = ["EVALUATION", "Pause", "Timer", "TimerState", "evaluate_contact", "ti
 #: service's working week and opening hours; 3 extends a delay ending on a
 #: Saturday or Sunday that the service works (CPC art. 642); 4 reads the
 #: delay announced by the start event itself (an engagement starting on
-#: ``acknowledged``, whose acknowledgement announces the delay).
-EVALUATION = 4
+#: ``acknowledged``, whose acknowledgement announces the delay); 5 applies an
+#: engagement's ``extend = true`` to a delay in jours ouvrables (catalogues
+#: refused it on such a target, but an announced delay or a complex request's
+#: delay in jours ouvrables could already come with it, and was not extended).
+EVALUATION = 5
 
 
 class TimerState(enum.StrEnum):
@@ -524,8 +527,8 @@ class _Clock:
             expires = self.cal.add_hours(base, amount + extra, business=unit is Unit.HEURES_OUVREES)
             return expires.date(), expires
         start_day = self.day(base)
-        if unit.is_day_count:
-            due = self.cal.add(start_day, math.ceil(amount) + int(extra), unit)
+        if unit.is_day_count:  # extend: jours ouvrables only (Unit.extendable)
+            due = self.cal.add(start_day, math.ceil(amount) + int(extra), unit, extend=self.extend)
         else:
             raw = self.cal.add(start_day, math.ceil(amount), unit, extend=False)
             raw += dt.timedelta(days=int(extra))

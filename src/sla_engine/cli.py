@@ -51,10 +51,17 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--received", help="instant of receipt, ISO 8601 with an offset")
     d.add_argument("--delay", help="the delay, such as '15 jours ouvrés' or '2 mois'")
     d.add_argument("--assume-tz", help="time zone of received instants written without an offset")
-    d.add_argument(
+    extension = d.add_mutually_exclusive_group()
+    extension.add_argument(
         "--no-extend",
         action="store_true",
         help="do not extend calendar-day, week and month delays ending on a non-working day",
+    )
+    extension.add_argument(
+        "--extend",
+        action="store_true",
+        help="extend jours ouvrables delays ending on a Saturday or a non-working day too "
+        "(CPC art. 642)",
     )
     d.add_argument("--explain", action="store_true", help="show how the deadline was reached")
     d.add_argument("--lang", choices=LANGS, default="fr", help="language of the output")
@@ -163,7 +170,7 @@ def _deadline(options: argparse.Namespace) -> int:
 
 
 def _extend(options: argparse.Namespace) -> bool | None:
-    return False if options.no_extend else None
+    return False if options.no_extend else True if options.extend else None
 
 
 def _deadline_bulk(options: argparse.Namespace) -> int:
