@@ -37,7 +37,7 @@ from ._index import EPOCH_ORDINAL, DayIndex, OutOfSpan
 from ._school import SchoolDaysOff, SchoolZone, english_name, school_data_version, school_zone
 from ._territories import Territory, territory
 from ._text import format_day
-from ._time import UTC, fixed_offset, require_aware, time_zone
+from ._time import UTC, Stretch, clock_change_days, fixed_offset, require_aware, time_zone
 from ._weekdays import WEEKDAY_NAMES, format_weekdays, parse_weekdays
 
 __all__ = ["Calendar", "CalendarCoverage", "calendar"]
@@ -580,6 +580,13 @@ class Calendar:
             raise self._coverage_error(Unit.JOURS_OUVRES, o)
         return o in _public_holidays(self.territory.code, "fr") or o in self._closure_days()
 
+    def _clock_days(self) -> Mapping[int, tuple[Stretch, ...]]:
+        """The days of the span on which the clock changes (summer time), cut at the change."""
+        days: Mapping[int, tuple[Stretch, ...]] | None = self._memo.get("clock_days")
+        if days is None:
+            days = self._memo["clock_days"] = clock_change_days(self.tz, *_PUBLIC_SPAN)
+        return days
+
     def _hours_index(self) -> npt.NDArray[np.int64]:
         """Open seconds in ``[lo, lo + i]`` for each day of the public-holiday span."""
         cached = self._memo.get("hours")
@@ -589,6 +596,9 @@ class Calendar:
             ordinals = np.arange(lo, hi + 1, dtype=np.int64)
             per_weekday = np.array([hours.seconds_on(w) for w in range(7)], dtype=np.int64)
             seconds = per_weekday[(ordinals - 1) % 7]
+            # A day the clock changes lasts 23 or 25 hours: count its real open time.
+            for o, stretches in self._clock_days().items():
+                seconds[o - lo] = hours.seconds_in((o - 1) % 7, stretches)
             closed = self._mask(lo, hi, _public_holidays(self.territory.code, "fr"))
             closed |= self._mask(lo, hi, self._closure_days())
             seconds[closed] = 0
@@ -599,7 +609,8 @@ class Calendar:
     def _open_position(self, instant: dt.datetime) -> float:
         """Open seconds from the start of the span to ``instant``."""
         hours = self._require_hours()
-        local = require_aware(instant, "instant").astimezone(self.tz)
+        instant = require_aware(instant, "instant")
+        local = instant.astimezone(self.tz)
         day = local.date()
         o = day.toordinal()
         lo, hi = _PUBLIC_SPAN
@@ -610,13 +621,19 @@ class Calendar:
         if int(cum[o - lo]) == before_day:  # closed all day
             return float(before_day)
         second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-        return before_day + hours.open_before(day.weekday(), second)
+        stretches = self._clock_days().get(o)
+        if stretches is None:
+            return before_day + hours.open_before(day.weekday(), second)
+        # The wall clock alone is ambiguous in a repeated hour: the stretch tells which.
+        k = sum(1 for s in stretches[1:] if s.first <= instant)
+        return before_day + hours.open_before_in(day.weekday(), stretches, k, second)
 
     def add_hours(self, instant: dt.datetime, n: float, *, business: bool = True) -> dt.datetime:
         """The instant ``n`` hours after ``instant``: opening hours only when ``business``.
 
         Plain hours are elapsed time (computed in UTC, so a DST change
-        neither adds nor removes one).
+        neither adds nor removes one); so are open hours, on the days the
+        clock changes too.
         """
         instant = require_aware(instant, "instant")
         if not business:
@@ -632,9 +649,15 @@ class Calendar:
             raise self._coverage_error(Unit.JOURS_OUVRES, _PUBLIC_SPAN[1] + 1)
         day = dt.date.fromordinal(lo + i)
         before_day = int(cum[i - 1]) if i else 0
-        second = hours.instant_after(day.weekday(), target - before_day)
+        stretches = self._clock_days().get(lo + i)
+        if stretches is None:
+            second = hours.instant_after(day.weekday(), target - before_day)
+            local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=second)
+            return fixed_offset(local.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz))
+        offset, second = hours.instant_after_in(day.weekday(), stretches, target - before_day)
         local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=second)
-        return fixed_offset(local.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz))
+        # The stretch's own offset: in a repeated hour the zone alone would pick the first.
+        return fixed_offset(local.replace(tzinfo=dt.timezone(offset)).astimezone(self.tz))
 
     def hours_between(
         self, start: dt.datetime, end: dt.datetime, *, business: bool = True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import attrs
 
 from ._errors import DelayError
+from ._time import Stretch
 from ._weekdays import format_weekdays, parse_weekdays
 
 __all__ = ["OpeningHours"]
@@ -28,8 +30,11 @@ class OpeningHours:
     """Opening hours per weekday, as intervals of local wall-clock time.
 
     ``week[0]`` holds Monday's intervals, as ``(start, end)`` seconds after
-    local midnight, sorted and disjoint.  Hours are wall-clock hours: a
-    service open 09:00–17:00 is open eight hours on a DST-change day too.
+    local midnight, sorted and disjoint.  They are read on the local clock,
+    and open time is the real time that elapses while the clock shows an open
+    hour: a service open 09:00–17:00 is open eight hours on the days summer
+    time begins and ends, a line open 00:00–24:00 is open 23 hours on the
+    first and 25 on the second (the ``*_in`` methods count such days).
     """
 
     week: tuple[Intervals, ...] = attrs.field()
@@ -94,6 +99,38 @@ class OpeningHours:
             if remaining <= end - start:
                 return start + remaining
             remaining -= end - start
+        raise ValueError("more open time asked than the day has")  # pragma: no cover
+
+    def open_between(self, weekday: int, start: float, end: float) -> float:
+        """Open seconds on ``weekday`` between two wall-clock seconds of the day."""
+        return self.open_before(weekday, end) - self.open_before(weekday, start)
+
+    # A day whose clock changes is cut into stretches, each on one offset
+    # (clock_change_days): its open time is the sum of theirs, so a skipped
+    # hour counts nothing and a repeated one counts twice.
+
+    def seconds_in(self, weekday: int, stretches: tuple[Stretch, ...]) -> int:
+        """Open seconds on a ``weekday`` made of ``stretches``."""
+        return round(sum(self.open_between(weekday, s.start, s.end) for s in stretches))
+
+    def open_before_in(
+        self, weekday: int, stretches: tuple[Stretch, ...], k: int, second: float
+    ) -> float:
+        """Open seconds before wall-clock ``second`` of the ``k``-th of the day's ``stretches``."""
+        earlier = sum(self.open_between(weekday, s.start, s.end) for s in stretches[:k])
+        return earlier + self.open_between(weekday, stretches[k].start, second)
+
+    def instant_after_in(
+        self, weekday: int, stretches: tuple[Stretch, ...], open_seconds: float
+    ) -> tuple[dt.timedelta, float]:
+        """The offset and wall-clock second when ``open_seconds`` of the day have elapsed."""
+        remaining = open_seconds
+        for s in stretches:
+            here = self.open_between(weekday, s.start, s.end)
+            if remaining <= here:
+                opened = self.open_before(weekday, s.start) + remaining
+                return s.offset, self.instant_after(weekday, opened)
+            remaining -= here
         raise ValueError("more open time asked than the day has")  # pragma: no cover
 
     def __str__(self) -> str:

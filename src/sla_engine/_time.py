@@ -17,9 +17,13 @@ its offset) is the very value that was recorded.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
-from typing import TYPE_CHECKING, Any
+import itertools
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._errors import InvalidTimeError, NaiveDatetimeError, unquoted, with_redacted
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
     import attrs
 
 __all__ = [
+    "Stretch",
+    "clock_change_days",
     "first_instant_of",
     "fixed_offset",
     "fixed_offset_if_aware",
@@ -42,6 +48,8 @@ __all__ = [
 UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_SECOND = dt.timedelta(seconds=1)
+_WEEK = dt.timedelta(weeks=1)
 
 
 def microseconds(instant: dt.datetime) -> int:
@@ -170,3 +178,116 @@ def first_instant_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     # Round-tripping through UTC normalises a nonexistent midnight to the
     # instant the day really starts; an existing one is left as it is.
     return fixed_offset(midnight.astimezone(UTC).astimezone(tz))
+
+
+# -- days whose clock changes ------------------------------------------------------
+
+
+class Stretch(NamedTuple):
+    """A stretch of a local day on one UTC offset.
+
+    ``start`` and ``end`` are wall-clock seconds after the day's midnight
+    (the clock the stretch shows); ``first`` is its first instant, in UTC.
+    """
+
+    first: dt.datetime
+    start: int
+    end: int
+    offset: dt.timedelta
+
+
+@functools.lru_cache(maxsize=32)
+def clock_change_days(tz: dt.tzinfo, first: int, last: int) -> Mapping[int, tuple[Stretch, ...]]:
+    """The days (ordinals ``first`` to ``last``) on which ``tz``'s clock changes, as stretches.
+
+    A day the clock does not change is one stretch, 00:00 to 24:00, and is
+    left out: summer time changes two days a year, found once per zone.
+    """
+    changes = _clock_changes(tz, dt.date.fromordinal(first), dt.date.fromordinal(last))
+    days: dict[int, tuple[Stretch, ...]] = {}
+    for change in changes:
+        for ordinal in _days_around(tz, change):
+            if first <= ordinal <= last:
+                stretches = _stretches(tz, dt.date.fromordinal(ordinal), changes)
+                if _one_clock_day(stretches) and not _plain(stretches):
+                    days[ordinal] = stretches
+    return MappingProxyType(days)
+
+
+def _plain(stretches: tuple[Stretch, ...]) -> bool:
+    """Whether a day is 00:00 to 24:00 on one offset."""
+    return len(stretches) == 1 and (stretches[0].start, stretches[0].end) == (0, 86400)
+
+
+def _one_clock_day(stretches: tuple[Stretch, ...]) -> bool:
+    """Whether every stretch shows the day's own date (always so in the French zones).
+
+    A clock set back across midnight (00:01 to 23:01 the day before, as in
+    America/St_Johns until 2011) splits a date in two: such a day is left out,
+    counted on its wall clock.
+    """
+    return all(0 <= s.start < s.end <= 86400 for s in stretches)
+
+
+def _offset_at(tz: dt.tzinfo, instant: dt.datetime) -> dt.timedelta:
+    offset = instant.astimezone(tz).utcoffset()
+    assert offset is not None  # noqa: S101 - an aware instant in a zone has one
+    return offset
+
+
+def _clock_changes(tz: dt.tzinfo, first: dt.date, last: dt.date) -> list[dt.datetime]:
+    """The instants (UTC, to the second) around ``first`` to ``last`` when ``tz``'s offset changes.
+
+    Sampled weekly, then bisected: two changes less than a week apart that
+    cancel out would be missed (the tz database has none for the French zones).
+    """
+    low = dt.datetime.combine(first, dt.time(0), tzinfo=UTC) - _WEEK
+    end = dt.datetime.combine(last, dt.time(0), tzinfo=UTC) + 2 * _WEEK
+    offset = _offset_at(tz, low)
+    changes: list[dt.datetime] = []
+    while low < end:
+        high = low + _WEEK
+        after = _offset_at(tz, high)
+        while after != offset:  # one change or more in (low, high]
+            low = _first_change(tz, low, high, offset)
+            changes.append(low)
+            offset = _offset_at(tz, low)
+        low = high
+    return changes
+
+
+def _first_change(
+    tz: dt.tzinfo, low: dt.datetime, high: dt.datetime, offset: dt.timedelta
+) -> dt.datetime:
+    """The first second in ``(low, high]`` whose offset is not ``offset`` (``low``'s)."""
+    a, b = 0, (high - low) // _SECOND
+    while b - a > 1:
+        middle = (a + b) // 2
+        if _offset_at(tz, low + middle * _SECOND) == offset:
+            a = middle
+        else:
+            b = middle
+    return low + b * _SECOND
+
+
+def _days_around(tz: dt.tzinfo, change: dt.datetime) -> range:
+    """The ordinals of the local days whose clock shows ``change``, on either offset."""
+    offsets = (_offset_at(tz, change - _SECOND), _offset_at(tz, change))
+    naive = change.replace(tzinfo=None)
+    first = (naive + min(offsets) - _SECOND).date()  # a change at 24:00 ends the day before
+    return range(first.toordinal(), (naive + max(offsets)).date().toordinal() + 1)
+
+
+def _stretches(tz: dt.tzinfo, day: dt.date, changes: list[dt.datetime]) -> tuple[Stretch, ...]:
+    """Local ``day`` cut at the clock changes inside it."""
+    # Round-tripping midnight through UTC: a nonexistent midnight starts the day at the gap's end.
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(UTC)
+    inside = changes[bisect.bisect_right(changes, start) : bisect.bisect_left(changes, end)]
+    midnight = dt.datetime.combine(day, dt.time(0))
+    stretches = []
+    for a, b in itertools.pairwise([start, *inside, end]):
+        offset = _offset_at(tz, a)
+        wall = (a.replace(tzinfo=None) + offset - midnight) // _SECOND
+        stretches.append(Stretch(a, wall, wall + (b - a) // _SECOND, offset))
+    return tuple(stretches)
