@@ -50,8 +50,10 @@ __all__ = ["EVALUATION", "Pause", "Timer", "TimerState", "evaluate_contact", "ti
 #: ``acknowledged``, whose acknowledgement announces the delay); 5 applies an
 #: engagement's ``extend = true`` to a delay in jours ouvrables (catalogues
 #: refused it on such a target, but an announced delay or a complex request's
-#: delay in jours ouvrables could already come with it, and was not extended).
-EVALUATION = 5
+#: delay in jours ouvrables could already come with it, and was not extended);
+#: 6 counts heures ouvrées in real time on the days the clock changes (opening
+#: hours covering the skipped or repeated hour gained or lost it).
+EVALUATION = 6
 
 
 class TimerState(enum.StrEnum):
