@@ -54,6 +54,15 @@ class TestParse:
         with pytest.raises(DelayError, match=message):
             Delay.parse(text)
 
+    @pytest.mark.parametrize("space", ["\u00a0", "\u202f"])
+    def test_thousands_apart_by_a_no_break_space(self, space: str) -> None:
+        with pytest.raises(DelayError, match="space between its digits; write it without: '12000"):
+            Delay.parse(f"12{space}000 heures")
+
+    def test_thousands_apart_past_the_largest_amount(self) -> None:
+        with pytest.raises(DelayError, match=r"'1 000 000' has more than 6 digits; .* 999999$"):
+            Delay.parse("1 000 000 jours")
+
     @pytest.mark.parametrize(
         ("text", "message", "redacted"),
         [
@@ -78,6 +87,14 @@ class TestParse:
                 "digits; a delay's amount is at most 999999",
                 "cannot read the delay: its amount has more than 6 digits; "
                 "a delay's amount is at most 999999",
+            ),
+            # Thousands set apart, as French writes them.
+            (
+                "1 500 jours",
+                "cannot read the delay '1 500 jours': the amount '1 500' is written with a "
+                "space between its digits; write it without: '1500 jours'",
+                "cannot read the delay: its amount is written with a space between its digits; "
+                "write it without",
             ),
             (
                 "2 ans",

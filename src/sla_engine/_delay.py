@@ -169,6 +169,9 @@ _AMOUNT_UNIT = re.compile(rf"^\s*([0-9]{{1,{_MAX_DIGITS}}})\s*(\D.*)$", re.S)
 # or point), « 1234567 jours » (more than _MAX_DIGITS digits).
 _DECIMAL = re.compile(r"^\s*([0-9]+[.,][0-9]+)", re.S)
 _TOO_LONG = re.compile(rf"^\s*([0-9]{{{_MAX_DIGITS + 1},}})", re.S)
+# « 1 500 jours »: thousands set apart by a space, as French writes them
+# (plain, no-break or narrow no-break); read as is, « 500 jours » is no unit.
+_GROUPED = re.compile(r"^\s*([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+)(?![0-9])", re.S)
 # Years are no unit of the engine: CPC art. 641 counts them as months.
 _YEARS = frozenset({"an", "ans", "annee", "annees", "year", "years"})
 
@@ -247,14 +250,29 @@ def _amount_error(text: str) -> DelayError | None:
             DelayError(f"cannot read the delay {text!r}: the amount {decimal[1]!r} {why}"),
             f"cannot read the delay: its amount {why}",
         )
-    long = _TOO_LONG.match(text)
-    if long is not None:
-        why = f"has more than {_MAX_DIGITS} digits; a delay's amount is at most {_MAX_AMOUNT}"
+    grouped = _GROUPED.match(text)
+    if grouped is not None:
+        digits = re.sub(r"\D", "", grouped[1])
+        if len(digits) > _MAX_DIGITS:
+            return _too_long(text, grouped[1])
+        why = "is written with a space between its digits; write it without"
         return with_redacted(
-            DelayError(f"cannot read the delay {text!r}: the amount {long[1]!r} {why}"),
+            DelayError(
+                f"cannot read the delay {text!r}: the amount {grouped[1]!r} {why}: "
+                f"{digits + text[grouped.end() :]!r}"
+            ),
             f"cannot read the delay: its amount {why}",
         )
-    return None
+    long = _TOO_LONG.match(text)
+    return None if long is None else _too_long(text, long[1])
+
+
+def _too_long(text: str, amount: str) -> DelayError:
+    why = f"has more than {_MAX_DIGITS} digits; a delay's amount is at most {_MAX_AMOUNT}"
+    return with_redacted(
+        DelayError(f"cannot read the delay {text!r}: the amount {amount!r} {why}"),
+        f"cannot read the delay: its amount {why}",
+    )
 
 
 def _years(text: str, amount: int) -> DelayError:
