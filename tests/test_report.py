@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sla_engine import SlaEngine, parse_catalogue
+from sla_engine import SlaEngine, calendar, parse_catalogue
 from sla_engine._report import build_report, render_csv, render_markdown, safe_cell
+from sla_engine._report_html import render_html
 from sla_engine.cli import main
 
 from .engine_support import CATALOGUE, at
@@ -119,6 +120,46 @@ class TestCounts:
         assert figures(report, "email-5")[:4] == (5, 1, 1, 2)
         # Nothing was written: the store's own report is unchanged.
         assert figures(build_report(engine), "email-5") == (5, 1, 1, 1, 1, 1, 1 / 3)
+
+
+class TestCalendars:
+    """Each engagement names the calendar it counted in; the reviews show the odd ones."""
+
+    @pytest.fixture
+    def engine(self, make_engine) -> SlaEngine:  # type: ignore[no-untyped-def]
+        own = CATALOGUE.replace(
+            'target = "5 jours ouvrés"', 'target = "5 jours ouvrés"\ncalendar = "fr-57"'
+        )
+        engine = make_engine(catalogue=parse_catalogue(own), calendar_spec="fr")
+        engine.record_many(
+            [
+                {"event_id": f"{c}{n}", "contact_id": c, "type": t, "occurred_at": w, **f}
+                for n, (c, t, w, f) in enumerate(EVENTS)
+            ]
+        )
+        return engine
+
+    def test_an_engagement_keeps_its_own_calendar_in_a_what_if(self, engine: SlaEngine) -> None:
+        for report in (build_report(engine), build_report(engine, calendar_spec=calendar("fr+B"))):
+            calendars = {e["id"]: e["calendar"] for e in report["engagements"]}
+            assert calendars["email-5"] == "fr-57"
+            assert calendars["ack"] == report["calendar"]
+        assert report["calendar"] == "fr+B"
+        text = render_markdown(report)
+        assert "- calendrier fr-57, nommé par le catalogue : email-5\n" in text
+        english = render_markdown(build_report(engine, lang="en"))
+        assert "- calendar fr-57, named by the catalogue: email-5\n" in english
+        html = render_html(build_report(engine, lang="en"))
+        assert (
+            "<dt>Calendar fr-57, named by the catalogue</dt><dd><code>email-5</code></dd>" in html
+        )
+
+    def test_a_review_written_before_names_no_calendar_of_its_own(self, engine: SlaEngine) -> None:
+        report = build_report(engine)
+        for entry in report["engagements"]:
+            del entry["calendar"]
+        assert "nommé par le catalogue" not in render_markdown(report)
+        assert "named by the catalogue" not in render_html({**report, "lang": "en"})
 
 
 class TestRenderers:

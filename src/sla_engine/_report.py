@@ -382,7 +382,8 @@ def build_report(
     rules = catalogue or engine.catalogue
     default = calendar_spec or engine.default_calendar
     tally = _Tally(dimensions)
-    counting = _Counting(tally, engine._calendars_under(calendar_spec), instant, start, end)
+    calendars = engine._calendars_under(calendar_spec)
+    counting = _Counting(tally, calendars, instant, start, end)
     if isinstance(timers, StoredRecords):
         request = (
             "tally",
@@ -433,6 +434,8 @@ def build_report(
             if e.target_announced
             else (str(e.target) if e.target is not None else obligation_target(e, "fr")),
             "target_label": _target_label(e, lang),
+            # The calendar it counts in: the review's, unless its catalogue names one.
+            "calendar": calendars(e.calendar or rules.calendar).spec,
         }
         entry.update(_figures(counts))
         entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit, mixed=mixed)
@@ -652,6 +655,27 @@ def _md(value: Any) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
+def own_calendars(report: dict[str, Any]) -> dict[str, list[str]]:
+    """The engagements counted in another calendar than the review's, by calendar.
+
+    Those whose catalogue names a calendar keep it, in a what-if under
+    another calendar too: a review headed « fr+B » says which count in « fr+A ».
+    """
+    own: dict[str, list[str]] = {}
+    for entry in report["engagements"]:
+        spec = entry.get("calendar")  # reviews written before it had none
+        if spec is not None and spec != report["calendar"]:
+            own.setdefault(spec, []).append(entry["id"])
+    return own
+
+
+#: The line that names them (French, English).
+OWN_CALENDAR = {
+    "fr": "calendrier {spec}, nommé par le catalogue",
+    "en": "calendar {spec}, named by the catalogue",
+}
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     lang = report.get("lang", "fr")
     fr = lang == "fr"
@@ -672,6 +696,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"- catalogue{colon} {catalogue}",
         f"- {'calendrier' if fr else 'calendar'}{colon} {calendar}",
+    ]
+    for spec, ids in own_calendars(report).items():
+        named = OWN_CALENDAR["fr" if fr else "en"].format(spec=_md(spec))
+        lines.append(f"- {named}{colon} {', '.join(_md(i) for i in ids)}")
+    lines += [
         f"- {'situation au' if fr else 'as of'}{colon} {_md(report['as_of'])}",
     ]
     if first or last:  # a review of part of the log says which part

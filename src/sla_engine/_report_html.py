@@ -25,7 +25,7 @@ from typing import Any
 import pendulum
 
 from ._obligations import OBLIGATION_KINDS
-from ._report import _HEADERS, _unit_in, table
+from ._report import _HEADERS, OWN_CALENDAR, _unit_in, own_calendars, table
 from ._report import format_number as _number
 from ._report import format_percent as _percent
 from ._text import format_day, format_instant
@@ -391,6 +391,11 @@ def _nice_step(span: float, ticks: int) -> int:
 # -- the sections ------------------------------------------------------------------
 
 
+def _sentence(text: str) -> str:
+    """``text`` with a capital first letter, the rest as it is (« fr+A » stays)."""
+    return text[:1].upper() + text[1:]
+
+
 def _header(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     catalogue = report.get("catalogue") or {}
     period = report.get("period") or {}
@@ -415,6 +420,13 @@ def _header(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             words["calendar"],
             f"<code>{_e(report.get('calendar'))}</code> · {words['calendar_version']} "
             f"<code>{_e(report.get('calendar_version'))}</code>",
+        ),
+        *(
+            (
+                _e(_sentence(OWN_CALENDAR[lang].format(spec=spec))),
+                ", ".join(f"<code>{_e(i)}</code>" for i in ids),
+            )
+            for spec, ids in own_calendars(report).items()
         ),
         (words["period"], span),
         (
