@@ -163,3 +163,5 @@ class TestLabel:
         assert Unit.parse("Jours Ouvrés") is Unit.JOURS_OUVRES
         with pytest.raises(DelayError, match="unknown unit 'fortnights'"):
             Unit.parse("fortnights")
+        with pytest.raises(DelayError, match="unknown unit 'Années': years are not a unit; count"):
+            Unit.parse("Années")

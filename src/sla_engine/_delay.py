@@ -86,6 +86,11 @@ class Unit(enum.StrEnum):
             return _UNIT_NAMES[normalise_words(text)]
         except (KeyError, TypeError):
             known = ", ".join(u.value for u in cls)
+            if isinstance(text, str) and normalise_words(text) in _YEARS:
+                why = "years are not a unit; count them in mois, 12 a year"
+                raise with_redacted(
+                    DelayError(f"unknown unit {text!r}: {why}"), f"unknown unit: {why}"
+                ) from None
             raise with_redacted(
                 DelayError(f"unknown unit {text!r}; known units: {known}"),
                 f"unknown unit; known units: {known}",
