@@ -17,6 +17,7 @@ quarter hours, so that answer holds for the whole quarter.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -214,6 +215,24 @@ class TestExamples:
         start = dt.datetime(2026, 3, 28, 12, tzinfo=gp.tz)
         assert gp.hours_between(start, start + dt.timedelta(days=1)) == 24
         assert gp.add_hours(start, 24) == start + dt.timedelta(days=1)
+
+    def test_a_day_counts_only_if_open_time_really_elapses(self) -> None:
+        # Open 02:00-03:00 on Sundays: the March change skips that hour, October's repeats it.
+        cal = calendar("fr", opening_hours="dim 02:00-03:00")
+        assert cal.is_counted(dt.date(2026, 3, 29), "heures ouvrées") is False
+        assert cal.hours_between(at(2026, 3, 29, 0), at(2026, 3, 30, 0)) == 0
+        assert cal.is_counted(dt.date(2026, 10, 25), "heures ouvrées") is True
+        assert cal.is_counted(dt.date(2026, 11, 1), "heures ouvrées") is False  # Toussaint
+        assert cal.is_counted(dt.date(2026, 4, 12), "heures ouvrées") is True
+        assert cal.is_counted(dt.date(2026, 4, 13), "heures ouvrées") is False  # a Monday
+
+    def test_a_calendar_that_counted_hours_still_goes_to_another_process(self) -> None:
+        # The second process (replay, review) gets the engine's calendars pickled.
+        cal = calendar("fr", opening_hours="lun-dim 00:00-24:00")
+        assert cal.add_hours(at(2026, 3, 28), 24).isoformat() == "2026-03-29T13:00:00+02:00"
+        copy = pickle.loads(pickle.dumps(cal))  # noqa: S301 - our own bytes
+        assert copy == cal
+        assert copy.add_hours(at(2026, 3, 28), 24).isoformat() == "2026-03-29T13:00:00+02:00"
 
 
 # -- properties against the oracle ----------------------------------------------------------

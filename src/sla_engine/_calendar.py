@@ -433,8 +433,12 @@ class Calendar:
             except OutOfSpan as error:
                 raise self._coverage_error(u, error.ordinal) from None
         if u is Unit.HEURES_OUVREES:
-            hours = self._require_hours()
-            return hours.seconds_on(day.weekday()) > 0 and not self._closed_or_holiday(day)
+            # Open time really elapsed that day (none in an hour the clock skips).
+            o, (lo, hi) = day.toordinal(), _PUBLIC_SPAN
+            if not lo <= o <= hi:
+                raise self._coverage_error(Unit.JOURS_OUVRES, o)
+            cum = self._hours_index()
+            return int(cum[o - lo]) > (int(cum[o - lo - 1]) if o > lo else 0)
         return True
 
     def is_working_day(self, day: dt.date) -> bool:

@@ -21,8 +21,6 @@ import bisect
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -196,13 +194,21 @@ class Stretch(NamedTuple):
     offset: dt.timedelta
 
 
-@functools.lru_cache(maxsize=32)
-def clock_change_days(tz: dt.tzinfo, first: int, last: int) -> Mapping[int, tuple[Stretch, ...]]:
+def clock_change_days(tz: dt.tzinfo, first: int, last: int) -> dict[int, tuple[Stretch, ...]]:
     """The days (ordinals ``first`` to ``last``) on which ``tz``'s clock changes, as stretches.
 
     A day the clock does not change is one stretch, 00:00 to 24:00, and is
-    left out: summer time changes two days a year, found once per zone.
+    left out: summer time changes two days a year, found once per zone.  A
+    new dict each call (the caller's to keep: a calendar pickles it for a
+    second process), from what is found once per zone.
     """
+    return dict(_clock_change_days(tz, first, last))
+
+
+@functools.lru_cache(maxsize=32)
+def _clock_change_days(
+    tz: dt.tzinfo, first: int, last: int
+) -> tuple[tuple[int, tuple[Stretch, ...]], ...]:
     changes = _clock_changes(tz, dt.date.fromordinal(first), dt.date.fromordinal(last))
     days: dict[int, tuple[Stretch, ...]] = {}
     for change in changes:
@@ -211,7 +217,7 @@ def clock_change_days(tz: dt.tzinfo, first: int, last: int) -> Mapping[int, tupl
                 stretches = _stretches(tz, dt.date.fromordinal(ordinal), changes)
                 if _one_clock_day(stretches) and not _plain(stretches):
                     days[ordinal] = stretches
-    return MappingProxyType(days)
+    return tuple(days.items())
 
 
 def _plain(stretches: tuple[Stretch, ...]) -> bool:
