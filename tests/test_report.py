@@ -56,6 +56,19 @@ def engine(make_engine) -> SlaEngine:  # type: ignore[no-untyped-def]
     return engine
 
 
+def _sqlite_store(tmp_path: Path) -> Path:
+    """A SQLite store of the test's events, for the command line."""
+    store = tmp_path / "store.db"
+    with SlaEngine(store=str(store), catalogue=parse_catalogue(CATALOGUE)) as engine:
+        engine.record_many(
+            [
+                {"event_id": f"{c}{n}", "contact_id": c, "type": t, "occurred_at": w, **f}
+                for n, (c, t, w, f) in enumerate(EVENTS)
+            ]
+        )
+    return store
+
+
 def figures(report: dict, engagement: str) -> tuple:  # type: ignore[type-arg]
     (entry,) = [e for e in report["engagements"] if e["id"] == engagement]
     keys = ("total", "met", "late", "overdue", "pending", "exempt", "compliance_rate")
@@ -194,20 +207,27 @@ class TestRenderers:
         assert text[1:] == render_csv(report)
 
     def test_spreadsheet_csv_from_the_cli_has_a_byte_order_mark(self, tmp_path: Path) -> None:
-        store = tmp_path / "store.db"
-        with SlaEngine(store=str(store), catalogue=parse_catalogue(CATALOGUE)) as engine:
-            engine.record_many(
-                [
-                    {"event_id": f"{c}{n}", "contact_id": c, "type": t, "occurred_at": w, **f}
-                    for n, (c, t, w, f) in enumerate(EVENTS)
-                ]
-            )
+        store = _sqlite_store(tmp_path)
         out = tmp_path / "bilan.csv"
         args = ["report", "--store", str(store), "--format", "spreadsheet", "-o", str(out)]
         assert main(args) == 0
         data = out.read_bytes()
         assert data.startswith(b"\xef\xbb\xbfengagement;intitul\xc3\xa9;")
         assert b"\r\n" in data
+
+    def test_redirected_output_is_utf8_whatever_the_locale(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # As Windows redirects stdout: cp1252, CRLF line ends.
+        store = _sqlite_store(tmp_path)
+        out = tmp_path / "bilan.csv"
+        args = ["report", "--store", str(store), "--format", "spreadsheet"]
+        assert main([*args, "-o", str(out)]) == 0
+        raw = io.BytesIO()
+        monkeypatch.setattr("sys.stdout", io.TextIOWrapper(raw, encoding="cp1252", newline="\r\n"))
+        assert main(args) == 0
+        assert raw.getvalue() == out.read_bytes()
+        assert b"\r\r\n" not in raw.getvalue()
 
     def test_markdown(self, engine: SlaEngine) -> None:
         text = render_markdown(build_report(engine))

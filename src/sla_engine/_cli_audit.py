@@ -374,12 +374,29 @@ def _report(options: argparse.Namespace) -> int:
         raise SlaEngineError(str(error)) from None
     text = _render(report, options.format)
     if options.output is None:
-        sys.stdout.write(text)
+        _to_stdout(text)
     else:
         # newline="": the CSV's own CRLF, not doubled on Windows.
         options.output.write_text(text, encoding="utf-8", newline="")
         print(f"report written to {options.output}", file=sys.stderr)
     return 0
+
+
+def _to_stdout(text: str) -> None:
+    """The review on standard output: its UTF-8 bytes, as ``-o`` writes them, when redirected.
+
+    Redirected, Python encodes text in the locale's encoding (cp1252 on
+    Windows, which has no byte-order mark nor « \u202f ») and turns the
+    CSV's CRLF into CR CR LF; a terminal gets text.
+    """
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is None or out.isatty():
+        out.write(text)
+        return
+    out.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 def _render(report: dict[str, Any], fmt: str) -> str:
