@@ -59,6 +59,15 @@ class TestParse:
         with pytest.raises(DelayError, match="space between its digits; write it without: '12000"):
             Delay.parse(f"12{space}000 heures")
 
+    @pytest.mark.parametrize("text", ["1.500 jours", "1,000 jours"])
+    def test_a_thousands_separator_or_decimals(self, text: str) -> None:
+        with pytest.raises(DelayError, match="has decimals or a thousands separator"):
+            Delay.parse(text)
+
+    def test_no_years_suggests_no_months(self) -> None:
+        with pytest.raises(DelayError, match=r"the same way\)$"):
+            Delay.parse("0 ans")
+
     def test_thousands_apart_past_the_largest_amount(self) -> None:
         with pytest.raises(DelayError, match=r"'1 000 000' has more than 6 digits; .* 999999$"):
             Delay.parse("1 000 000 jours")

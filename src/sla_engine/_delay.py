@@ -251,6 +251,11 @@ def _amount_error(text: str) -> DelayError | None:
     decimal = _DECIMAL.match(text)
     if decimal is not None:
         why = "has decimals, and a delay's amount must be a whole number"
+        if re.fullmatch(r"[0-9]{1,3}[.,][0-9]{3}", decimal[1]):  # « 1.500 »: thousands too?
+            why = (
+                "has decimals or a thousands separator; a delay's amount is a whole "
+                "number, written without one"
+            )
         return with_redacted(
             DelayError(f"cannot read the delay {text!r}: the amount {decimal[1]!r} {why}"),
             f"cannot read the delay: its amount {why}",
@@ -287,7 +292,7 @@ def _years(text: str, amount: int) -> DelayError:
         "(CPC art. 641 counts both the same way)"
     )
     months = 12 * amount
-    example = f": '{months} mois'" if months <= _MAX_AMOUNT else ""
+    example = f": '{months} mois'" if 1 <= months <= _MAX_AMOUNT else ""
     return with_redacted(
         DelayError(f"cannot read the delay {text!r}: {why}{example}"),
         f"cannot read the delay: {why}",
