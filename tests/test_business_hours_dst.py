@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sla_engine import Calendar, OpeningHours, calendar
+from sla_engine import Calendar, OpeningHours, calendar, deadline
 from sla_engine.strategies import received_instants
 
 P = ZoneInfo("Europe/Paris")
@@ -233,6 +233,21 @@ class TestExamples:
         copy = pickle.loads(pickle.dumps(cal))  # noqa: S301 - our own bytes
         assert copy == cal
         assert copy.add_hours(at(2026, 3, 28), 24).isoformat() == "2026-03-29T13:00:00+02:00"
+
+    def test_explanations_name_the_clock_changes_they_count(self) -> None:
+        change = "le changement d'heure avance l'horloge d'une heure"
+        text = deadline(at(2026, 3, 28), "24 heures ouvrées", self.line).explain("fr")
+        assert f"Le dimanche 29 mars 2026, {change}" in text
+        assert "dimanche 29 mars 2026 à 13:00 (UTC+02:00)" in text
+        plain = deadline(at(2026, 10, 24), "48 heures", self.line).explain("en")
+        assert "On Sunday 25 October 2026, the clock change moves the clock back" in plain
+        # Closed when the clock changes, or received after it: nothing to say.
+        daytime = calendar("fr", opening_hours="lun-dim 09:00-17:00")
+        assert "changement" not in deadline(at(2026, 3, 28), "24 heures ouvrées", daytime).explain()
+        assert (
+            "changement" not in deadline(at(2026, 3, 29), "24 heures ouvrées", self.line).explain()
+        )
+        assert "changement" not in deadline(at(2026, 3, 20), "48 heures", self.line).explain()
 
 
 # -- properties against the oracle ----------------------------------------------------------

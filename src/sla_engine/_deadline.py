@@ -143,6 +143,12 @@ _T = {
         "not_extended": "Le délai n'est pas prorogé s'il expire un jour non ouvré.",
         "hours": "{n} heure(s) de temps écoulé après la réception.",
         "business_hours": "{n} heure(s) ouvrée(s) selon les horaires d'ouverture : {hours}.",
+        "clock_change": (
+            "Le {day}, le changement d'heure {way} l'horloge d'une heure : le délai compte "
+            "le temps réellement écoulé."
+        ),
+        "forward": "avance",
+        "back": "recule",
         "due": (
             "Échéance : {due}, à 24 h. Le délai expire le {expires} ; une réponse est dans les "
             "délais si elle intervient avant cet instant."
@@ -179,6 +185,12 @@ _T = {
         "not_extended": "The delay is not extended when it ends on a non-working day.",
         "hours": "{n} hour(s) of elapsed time after receipt.",
         "business_hours": "{n} business hour(s) within the opening hours: {hours}.",
+        "clock_change": (
+            "On {day}, the clock change moves the clock {way} by one hour: the delay counts "
+            "the time that really elapses."
+        ),
+        "forward": "forward",
+        "back": "back",
         "due": (
             "Due date: {due}, at midnight. The delay expires on {expires}; an answer is on "
             "time if it happens before that instant."
@@ -243,6 +255,8 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
             lines.append(t["hours"].format(n=d.delay.amount))
         else:
             lines.append(t["business_hours"].format(n=d.delay.amount, hours=cal.opening_hours))
+        for changed, way in _clock_changes_counted(d):
+            lines.append(t["clock_change"].format(day=format_day(changed, lang), way=t[way]))
         lines.append(
             _MOVED[lang].format(due=expires) if moved else t["due_hours"].format(expires=expires)
         )
@@ -275,6 +289,32 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
     else:
         lines.append(t["due"].format(due=format_day(d.due_date, lang), expires=expires))
     return lines
+
+
+def _clock_changes_counted(d: Deadline) -> list[tuple[dt.date, str]]:
+    """The clock changes an hour delay runs across, where they change what the clock shows.
+
+    Plain hours: every change between receipt and expiry.  Heures ouvrées:
+    a change inside the opening hours of a day the service works (a change
+    at night, service closed, changes nothing to count).
+    """
+    cal, tz = d.calendar, d.calendar.tz
+    first = d.received_at.astimezone(tz).date().toordinal()
+    last = d.expires_at.astimezone(tz).date().toordinal()
+    found = []
+    for ordinal, stretches in sorted(cal._clock_days().items()):  # found once per calendar
+        if not first <= ordinal <= last:
+            continue
+        day = dt.date.fromordinal(ordinal)
+        if d.delay.unit is Unit.HEURES_OUVREES:
+            hours = cal.opening_hours
+            if hours is None or not cal.is_counted(day, Unit.HEURES_OUVREES):
+                continue
+            if hours.seconds_in(day.weekday(), stretches) == hours.seconds_on(day.weekday()):
+                continue
+        if d.received_at <= stretches[-1].first <= d.expires_at:
+            found.append((day, "forward" if stretches[-1].offset > stretches[0].offset else "back"))
+    return found
 
 
 def _day_by_day(d: Deadline, lang: str, until: dt.date) -> list[str]:
