@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from sla_engine import DataError, SlaEngine, SlaEngineError
 from sla_engine._contact import ContactEvent
 from sla_engine._engine import Rejected
-from sla_engine._privacy import MAX_CODE_LENGTH, looks_like_free_text, pseudonym
+from sla_engine._privacy import (
+    MAX_CODE_LENGTH,
+    key_ref,
+    looks_like_free_text,
+    pseudonym,
+    pseudonyms_to_forget,
+)
 
 from .engine_support import at
 
@@ -49,6 +55,49 @@ class TestPseudonyms:
         assert pseudonym(IDENTITY, KEY) == pseudonym(f" {IDENTITY} ", KEY)
         assert pseudonym(IDENTITY, KEY) != pseudonym(IDENTITY, b"another key")
         assert pseudonym(IDENTITY, KEY) != pseudonym("jean.martin@example.org", KEY)
+
+    @pytest.mark.parametrize(
+        "written",
+        [
+            "Marie.Dupont@Example.org",
+            "MARIE.DUPONT@EXAMPLE.ORG",
+            " marie.dupont@example.org\t",
+        ],
+    )
+    def test_one_person_written_another_way_is_one_person(self, written: str) -> None:
+        assert pseudonym(written, KEY) == pseudonym(IDENTITY, KEY)
+
+    def test_accents_composed_or_not_and_inner_spaces(self) -> None:
+        composed, decomposed = "Élodie Müller", "E\u0301lodie  Mu\u0308ller"
+        assert composed != decomposed
+        assert pseudonym(composed, KEY) == pseudonym(decomposed, KEY)
+        assert pseudonym("élodie müller", KEY) == pseudonym(composed, KEY)
+        assert pseudonym("elodie muller", KEY) != pseudonym(composed, KEY)
+
+    def test_forgetting_covers_every_way_the_person_was_written(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(pseudonym_key=KEY)
+        engine.record_many(
+            [
+                received(requester="Marie.Dupont@Example.org"),
+                received(requester="marie.dupont@example.org")
+                | {"event_id": "F-1", "contact_id": "C-2"},
+            ]
+        )
+        assert engine.forget(IDENTITY.upper()) is True
+        for contact in ("C-1", "C-2"):
+            assert engine.requester_of(engine.history(contact)[0]) is None
+
+    def test_forgetting_finds_a_pseudonym_stored_before_identities_were_folded(
+        self, make_engine
+    ) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine(pseudonym_key=KEY)
+        written = "Marie.Dupont@Example.org"
+        # As an earlier version filed its key: the identity as given, trimmed.
+        legacy = pseudonyms_to_forget(written, KEY)[1]
+        key_id, _ = engine.view.requester_key(key_ref(legacy))
+        assert engine.view.find_requester_key(key_id) is not None
+        assert engine.forget(written) is True
+        assert engine.view.find_requester_key(key_id) is None
 
     def test_no_key_no_requester(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
@@ -93,6 +142,8 @@ class TestFreeText:
             ({"Mme Marie Dupont, victime de harcèlement": ["oui"]}, "attributes"),
             ({("Marie Dupont", "harcèlement"): 1}, "attributes"),
             ({"rings": ["Marie Dupont"]}, "attributes.rings"),
+            # A name that is no prose but no catalogue's name either: an address.
+            ({"marie.dupont@example.org": ["harcèlement"]}, "attributes"),
         ],
     )
     def test_an_attributes_error_names_no_prose(self, attributes: object, field: str) -> None:
@@ -485,6 +536,26 @@ def test_an_attribute_named_in_prose_is_not_stored(tmp_path: Path, columnar: boo
     assert dict(event.attributes) == {"rings": 3}
     engine.close()
     assert b"Dupont" not in (tmp_path / "s.db").read_bytes()
+
+
+def test_an_unknown_field_of_a_mapping_is_counted_not_quoted(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine()
+    with pytest.raises(DataError) as caught:
+        engine.record(received(**{"Marie Dupont": "harcèlement"}))
+    assert "1 unknown field(s); the fields are event_id, contact_id, type" in str(caught.value)
+    assert "Dupont" not in str(caught.value)
+    with pytest.raises(DataError, match=r"missing field\(s\) occurred_at$"):
+        engine.record({"event_id": "E", "contact_id": "C", "type": "received"})
+
+
+def test_an_empty_file_made_beforehand_becomes_its_owners_alone(tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    store.touch(mode=0o644)
+    store.chmod(0o644)  # whatever the umask
+    engine = SlaEngine("qualicirco", "fr+B", store=f"sqlite:///{store}")
+    engine.record(received(channel="courriel"))
+    engine.close()
+    assert store.stat().st_mode & 0o777 == 0o600
 
 
 def test_store_and_rejects_files_are_their_owners_alone(tmp_path: Path) -> None:

@@ -159,7 +159,7 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
                     field=_attribute_field(key),
                 )
         elif item is not None and not isinstance(item, bool):
-            named = not looks_like_free_text(key)
+            named = _nameable(key)
             raise DataError(
                 f"{f'attribute {key!r}' if named else 'an attribute'} must be text, a number, "
                 f"true/false or null, not {type(item).__name__}",
@@ -171,7 +171,16 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
 
 def _attribute_field(key: str) -> str:
     """How an error names an attribute: by its name only when that is a code, not prose."""
-    return "attributes" if looks_like_free_text(key) else f"attributes.{key}"
+    return f"attributes.{key}" if _nameable(key) else "attributes"
+
+
+#: An attribute name an error may quote: the catalogue's kind (letters,
+#: digits, ``_``), never an address or a name a badly mapped export made a key.
+_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+def _nameable(key: str) -> bool:
+    return _NAME.fullmatch(key) is not None
 
 
 def _text_or_none(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:

@@ -9,7 +9,6 @@ a past instant, or under other rules) without writing anything.
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -59,7 +58,7 @@ from ._delay import Delay, Unit
 from ._errors import DataError, SlaEngineError, redacted
 from ._explain import explain_timer
 from ._obligations import is_obligation
-from ._privacy import Privacy, key_ref, pseudonym, unseal
+from ._privacy import Privacy, key_ref, pseudonyms_to_forget, unseal
 from ._rows import RowEvaluator
 from ._rules import RULES_ID, Rules, StoredRules
 from ._site_engine import SiteRecording
@@ -272,8 +271,24 @@ def _as_event(item: ContactEvent | Mapping[str, Any]) -> ContactEvent:
         return item
     try:
         return ContactEvent(**item)
-    except TypeError as error:  # a field missing or unknown: names, never values
-        raise DataError(f"cannot read the event: {error}") from None
+    except TypeError:  # a field missing or unknown: our names, never the given ones
+        raise DataError(f"cannot read the event: {_fields_wrong(item)}") from None
+
+
+def _fields_wrong(item: Mapping[str, Any]) -> str:
+    """What is wrong with a mapping's keys, naming only ContactEvent's own fields.
+
+    A key it does not know may be data (« Mme Dupont »): it is counted, not quoted.
+    """
+    fields = [a.name for a in attrs.fields(ContactEvent) if a.init]
+    required = [a.name for a in attrs.fields(ContactEvent) if a.init and a.default is attrs.NOTHING]
+    unknown = sum(1 for key in item if key not in fields)
+    missing = [name for name in required if name not in item]
+    if unknown:
+        return f"{unknown} unknown field(s); the fields are {', '.join(fields)}"
+    if missing:
+        return f"missing field(s) {', '.join(missing)}"
+    return "its fields do not make an event"  # pragma: no cover - every TypeError is one of these
 
 
 class SlaEngine(SiteRecording, Application[str]):
@@ -1371,7 +1386,11 @@ class SlaEngine(SiteRecording, Application[str]):
         """
         if self.privacy.pseudonym_key is None:
             raise SlaEngineError("the engine has no pseudonymisation key: it stores no requester")
-        return self.view.forget_requester(key_ref(pseudonym(identity, self.privacy.pseudonym_key)))
+        found = False
+        # The pseudonym of this version, and the one earlier versions stored.
+        for ref in pseudonyms_to_forget(identity, self.privacy.pseudonym_key):
+            found |= self.view.forget_requester(key_ref(ref))
+        return found
 
     def last_event_at(self) -> dt.datetime | None:
         """The latest ``occurred_at`` of all recorded events (in the default calendar's zone)."""
@@ -1766,9 +1785,14 @@ def _create_sqlite_file(settings: Mapping[str, str]) -> None:
     if os.path.exists(name) and os.path.getsize(name) > 0:
         return
     # Readable by its owner only (SQLite gives its log files the same mode):
-    # the store holds requests of people, and the requesters' keys.
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    # the store holds requests of people, and the requesters' keys.  An empty
+    # file made beforehand (`touch store.db`) becomes the store: so too.
+    descriptor = os.open(name, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(descriptor).st_size == 0:
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
     connection = sqlite3.connect(name, isolation_level=None)
     try:
         # On an empty file only: a file another process has begun keeps its size.

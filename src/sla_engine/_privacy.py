@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import unicodedata
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -22,13 +23,51 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from ._contact import MAX_CODE_LENGTH, ContactEvent, looks_like_free_text
 from ._errors import DataError, with_redacted
 
-__all__ = ["MAX_CODE_LENGTH", "Privacy", "looks_like_free_text", "pseudonym"]
+__all__ = [
+    "MAX_CODE_LENGTH",
+    "Privacy",
+    "looks_like_free_text",
+    "pseudonym",
+    "pseudonyms_to_forget",
+    "same_person",
+]
 
 
 def pseudonym(identity: str, key: bytes) -> str:
-    """The stored stand-in for a requester: ``p:`` and 32 hex digits of HMAC-SHA256."""
-    digest = hmac.new(key, identity.strip().encode("utf-8"), hashlib.sha256).hexdigest()
-    return "p:" + digest[:32]
+    """The stored stand-in for a requester: ``p:`` and 32 hex digits of HMAC-SHA256.
+
+    Of the identity as :func:`same_person` writes it, so that one person
+    written two ways (« Marie.Dupont@Example.org », « marie.dupont@example.org »,
+    an accent composed or not) gets one pseudonym, and one erasure covers
+    all their requests.
+    """
+    return _hmac(same_person(identity), key)
+
+
+def same_person(identity: str) -> str:
+    """An identity written one way: Unicode NFC, case folded, spaces collapsed.
+
+    Two references that differ only so are taken for one person: erasing
+    one erases both (never the other way round: a request left behind).
+    """
+    folded = unicodedata.normalize("NFC", identity).casefold()
+    return " ".join(unicodedata.normalize("NFC", folded).split())
+
+
+def pseudonyms_to_forget(identity: str, key: bytes) -> tuple[str, ...]:
+    """Every pseudonym ``identity`` may have been stored under.
+
+    Before identities were written one way (:func:`same_person`), the engine
+    hashed them as given, trimmed only: a store written then keeps those
+    pseudonyms, which an erasure must find too.
+    """
+    legacy = _hmac(identity.strip(), key)
+    current = pseudonym(identity, key)
+    return (current,) if legacy == current else (current, legacy)
+
+
+def _hmac(text: str, key: bytes) -> str:
+    return "p:" + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 class RequesterKeys(Protocol):
