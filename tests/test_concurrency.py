@@ -189,3 +189,42 @@ def test_an_event_is_checked_against_the_store_before_it_is_refused(make_engine,
     # A history the store makes impossible is refused all the same.
     with pytest.raises(ContactRuleError, match="'resumed' without a 'suspended'"):
         mail.record({"event_id": "4", "contact_id": "A", "type": "resumed", "occurred_at": at(13)})
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_rebuild_while_another_engine_projects_keeps_every_contact(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """Another engine's catch-up, computed before the view was cleared, lands after it.
+
+    Its batch was projected from where the view stood before the clear; written
+    after it, with its tracking record past the log's end, it left the rebuild
+    nothing to project: the view kept one contact of eleven, silently.
+    """
+    at = lambda day: dt.datetime(2025, 11, day, 10, tzinfo=dt.UTC)  # noqa: E731
+    rebuilder, other = make_engine(), make_engine()
+    rebuilder.record_many(
+        [
+            {"event_id": f"r{n}", "contact_id": f"C{n}", "type": "received",
+             "channel": "email", "occurred_at": at(3)}
+            for n in range(10)
+        ]
+    )  # fmt: skip
+    other.record_many(
+        [{"event_id": "late", "contact_id": "LATE", "type": "received", "channel": "email",
+          "occurred_at": at(4)}],
+        project=False,
+    )  # fmt: skip
+    replace, cleared = other.view.replace, []
+
+    def the_rebuild_clears_first(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if not cleared:  # between the other's reading of the view and its writing
+            cleared.append(True)
+            rebuilder.view.clear()
+        replace(*args, **kwargs)
+
+    other.view.replace = the_rebuild_clears_first  # type: ignore[method-assign]
+    other.project()
+    rebuilder.project()  # the rest of the rebuild: project from where the view is
+    now = at(20)
+    for engine in (rebuilder, other):
+        contacts = {t.contact_id for t in engine.all_timers(now=now)}
+        assert contacts == {f"C{n}" for n in range(10)} | {"LATE"}

@@ -1186,7 +1186,9 @@ class SlaEngine(SiteRecording, Application[str]):
                     latest = last_seen
             batch.sort(key=lambda item: item[0])  # one lock order for every process
             try:
-                self.view.replace(batch, Tracking(self.name, last), latest, new=new)
+                self.view.replace(
+                    batch, Tracking(self.name, last), latest, new=new, expected=position
+                )
             except (IntegrityError, OperationalError) as error:
                 # Another process projected an overlapping batch at the same time
                 # (its tracking won, or its rows, or a deadlock chose us). Go on
@@ -1265,12 +1267,14 @@ class SlaEngine(SiteRecording, Application[str]):
         # or the timers stopped since then would never be alerted.
         checked = self.view.state_value("check_position")
         self.view.clear()
-        self._catch_up()
+        try:
+            self._catch_up()
+        finally:  # the store's, whether or not the projection got to the end
+            if rules_version is not None:
+                self.view.set_rules_version(rules_version)
+            if checked is not None:
+                self.view.set_state_value("check_position", checked)
         # What the view keeps about itself: the same rules, this arithmetic.
-        if rules_version is not None:
-            self.view.set_rules_version(rules_version)
-        if checked is not None:
-            self.view.set_state_value("check_position", checked)
         self.view.set_state_value("evaluation", EVALUATION)
         self.view.set_state_value("calendars", self._calendars_fingerprint())
 

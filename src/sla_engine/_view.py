@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Cipher, Tracking
+from eventsourcing.persistence import Cipher, IntegrityError, Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
 
@@ -149,12 +149,17 @@ class TimerView:
         last_event: int | None = None,
         *,
         new: Collection[str] = (),
+        expected: int | None = None,
     ) -> None:
         """Replace the timers of each contact in ``batch`` and record ``tracking``, atomically.
 
         ``last_event`` (µs since the epoch) raises the view's latest event
         instant, the default ``as_of`` of a report.  ``new`` names contacts
         the view has no timer of yet (nothing to delete before inserting).
+        ``expected``: the view's position the batch was projected from; if
+        the view is elsewhere (another engine moved it, or cleared it for a
+        rebuild), nothing is written and :class:`IntegrityError` is raised,
+        for the caller to start again from where the view is.
         """
         raise NotImplementedError
 
@@ -219,6 +224,15 @@ class TimerView:
         raise NotImplementedError
 
 
+def _check_position(position: int | None, expected: int) -> None:
+    """Refuse a batch projected from another position than the view's (see ``replace``)."""
+    if (position or 0) != expected:
+        raise IntegrityError(
+            f"the view is at notification {position or 0}, not {expected}: another engine "
+            "projected or cleared it meanwhile"
+        )
+
+
 class MemoryTimerView(POPOTrackingRecorder, TimerView):
     """The view in memory, for the in-memory engine.
 
@@ -242,8 +256,11 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         last_event: int | None = None,
         *,
         new: Collection[str] = (),
+        expected: int | None = None,
     ) -> None:
         with self._database_lock:
+            if expected is not None:
+                _check_position(self.max_tracking_id(tracking.application_name), expected)
             self._assert_tracking_uniqueness(tracking)
             for contact_id, timers in batch:
                 self._timers[contact_id] = timers if isinstance(timers, ViewRows) else list(timers)
@@ -377,9 +394,10 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         last_event: int | None = None,
         *,
         new: Collection[str] = (),
+        expected: int | None = None,
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
-            self.write(c, batch, tracking, last_event, new=new)
+            self.write(c, batch, tracking, last_event, new=new, expected=expected)
 
     def write(
         self,
@@ -390,12 +408,19 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         *,
         new: Collection[str] = (),
         added: Sequence[tuple[Any, ...]] = (),
+        expected: int | None = None,
     ) -> None:
         """What :meth:`replace` does, in a transaction already open (the events' own).
 
         ``added``: view rows of contacts the view has no timer of yet.
         """
         self._replace(c, batch, new, added)
+        if expected is not None:  # read under the write lock the statements above took
+            c.execute(
+                "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?",
+                (tracking.application_name,),
+            )
+            _check_position(c.fetchone()[0], expected)
         if last_event is not None:
             c.execute(
                 "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "

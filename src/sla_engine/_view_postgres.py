@@ -15,7 +15,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from ._errors import SlaEngineError
 from ._time import microseconds
 from ._timers import Timer, timer_from_dict
-from ._view import ContactTimers, TimerView
+from ._view import ContactTimers, TimerView, _check_position
 
 __all__ = ["PostgresTimerView", "select_contacts_events"]
 
@@ -83,8 +83,22 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         last_event: int | None = None,
         *,
         new: Collection[str] = (),  # PostgreSQL deletes by contact anyway
+        expected: int | None = None,
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
+            if expected is not None:
+                # Locked until this commits: another engine's batch waits, then sees ours.
+                c.execute(
+                    SQL(
+                        "SELECT notification_id FROM {0}.{1} WHERE application_name = %s "
+                        "ORDER BY notification_id DESC LIMIT 1 FOR UPDATE"
+                    ).format(
+                        Identifier(self.datastore.schema), Identifier(self.tracking_table_name)
+                    ),
+                    (tracking.application_name,),
+                )
+                row = c.fetchone()
+                _check_position(None if row is None else int(row["notification_id"]), expected)
             if last_event is not None:
                 c.execute(
                     SQL(
