@@ -416,7 +416,7 @@ _KILL_BEFORE_REBUILD = """
 import os, signal, sys
 from sla_engine._engine import SlaEngine
 # The instant after the new rules are saved, before the view is cleared: a crash there.
-SlaEngine.rebuild_view = lambda self: os.kill(os.getpid(), signal.SIGKILL)
+SlaEngine._rebuild = lambda self, rules_version: os.kill(os.getpid(), signal.SIGKILL)
 SlaEngine(sys.argv[1], "fr", store=sys.argv[2])
 """
 

@@ -607,6 +607,20 @@ class TestStoredRules:
         assert stored.calendar_spec == "fr-57"
         assert second.repository.get("sla-engine:rules").version == 2
 
+    @pytest.mark.parametrize("backend", PERSISTENT, indirect=True)
+    def test_an_engine_left_with_old_rules_writes_no_timer(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        """Its timers would count as Paris does, in a view rebuilt for Alsace-Moselle."""
+        first = make_engine(calendar_spec="fr")
+        first.record(received(when=at(2025, 12, 24)))
+        second = make_engine(calendar_spec="fr-57")  # new rules: the view is rebuilt
+        with pytest.raises(SlaEngineError, match=r"the store's rules changed \(version 2; .*1\)"):
+            first.record(received(when=at(2025, 12, 24), contact="C2"))
+        # The event is stored; the view counts it under the store's rules.
+        for engine in (second, make_engine(catalogue=None, calendar_spec=None)):
+            for contact in ("C1", "C2"):
+                due = timer(engine, contact, "ack", at(2025, 12, 26)).due_date
+                assert due == dt.date(2025, 12, 30)  # 25 and 26 December are holidays there
+
     def test_no_rules_anywhere(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
         from sla_engine import SlaEngine, SlaEngineError
 

@@ -124,13 +124,13 @@ def test_a_store_opened_with_other_closures_is_counted_again(
 ) -> None:  # type: ignore[no-untyped-def]
     """The store's rules name the calendar « fr » either way: its data tells them apart."""
     rebuilds: list[str] = []
-    rebuild = SlaEngine.rebuild_view
+    rebuild = SlaEngine._rebuild  # rebuild_view's, and an opening's
 
-    def counted(engine: SlaEngine) -> None:
+    def counted(engine: SlaEngine, rules_version: int | None) -> None:
         rebuilds.append(engine.default_calendar.data_version)
-        rebuild(engine)
+        rebuild(engine, rules_version)
 
-    monkeypatch.setattr(SlaEngine, "rebuild_view", counted)
+    monkeypatch.setattr(SlaEngine, "_rebuild", counted)
     first = make_engine(catalogue="marianne-besancon", calendar_spec="fr")
     assert email_due(first) == (dt.date(2025, 12, 29), "fr")
 
@@ -159,10 +159,10 @@ def test_a_store_reopened_without_a_calendar_keeps_its_view(
     service = SlaEngine("marianne-besancon", SERVICE, store=store)
     assert email_due(service) == (dt.date(2026, 1, 8), "fr")
 
-    def refused(engine: SlaEngine) -> None:
+    def refused(engine: SlaEngine, rules_version: int | None) -> None:
         raise AssertionError("the view was projected again")
 
-    monkeypatch.setattr(SlaEngine, "rebuild_view", refused)
+    monkeypatch.setattr(SlaEngine, "_rebuild", refused)
     command = SlaEngine(store=store)
     (timer,) = command.timers("A-1", now=FRIDAY)
     assert timer.due_date == dt.date(2026, 1, 8)

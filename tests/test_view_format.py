@@ -92,13 +92,13 @@ def test_a_view_projected_by_another_arithmetic_is_projected_again(
     log = tmp_path / "log.csv"
     generated(log, contacts=30, seed=4, start=dt.date(2025, 3, 3), end=dt.date(2025, 3, 28))
     rebuilds: list[int] = []
-    rebuild = SlaEngine.rebuild_view
+    rebuild = SlaEngine._rebuild  # rebuild_view's, and an opening's
 
-    def counted(self: SlaEngine) -> None:
+    def counted(self: SlaEngine, rules_version: int | None) -> None:
         rebuilds.append(1)
-        rebuild(self)
+        rebuild(self, rules_version)
 
-    monkeypatch.setattr(SlaEngine, "rebuild_view", counted)
+    monkeypatch.setattr(SlaEngine, "_rebuild", counted)
 
     engine = SlaEngine("marianne-besancon", "fr", store=store, clock=lambda: NOW)
     replay(engine, [log])

@@ -451,10 +451,12 @@ class SlaEngine(SiteRecording, Application[str]):
         # A view from before views kept this number was built under version 1.
         if version is not None and seen != version and not (seen is None and version == 1):
             stale = True
+        changed = version if version is not None and seen != version else None
         if stale:
-            self.rebuild_view()
-        if version is not None and seen != version:
-            self.view.set_rules_version(version)
+            self._rebuild(changed)
+        elif changed is not None:
+            self.view.set_rules_version(changed)
+        self.view.rules_expected = version
         if not stale and evaluated != EVALUATION:
             self.view.set_state_value("evaluation", EVALUATION)
         if not stale and counted_with != calendars and (self._calendar_given or not projected):
@@ -1262,19 +1264,22 @@ class SlaEngine(SiteRecording, Application[str]):
 
     def rebuild_view(self) -> None:
         """Forget the view and project the whole log again."""
-        rules_version = self.view.rules_version()
-        # Where the last check() stopped reading the log: not the view's to forget,
-        # or the timers stopped since then would never be alerted.
-        checked = self.view.state_value("check_position")
-        self.view.clear()
-        try:
-            self._catch_up()
-        finally:  # the store's, whether or not the projection got to the end
-            if rules_version is not None:
-                self.view.set_rules_version(rules_version)
-            if checked is not None:
-                self.view.set_state_value("check_position", checked)
-        # What the view keeps about itself: the same rules, this arithmetic.
+        self._rebuild(None)
+
+    def _rebuild(self, rules_version: int | None) -> None:
+        """:meth:`rebuild_view`, under the store's new rules when ``rules_version`` is given.
+
+        The view is cleared and the new version recorded in one transaction:
+        from then on a batch another engine evaluated under the old rules is
+        refused (``TimerView.rules_expected``), and what it wrote before is
+        gone. Killed before the end, the view lacks its ``evaluation`` mark,
+        and the next engine rebuilds it. The rules version and where the last
+        check() stopped reading the log are the store's: the view keeps them
+        (or the timers stopped since would never be alerted).
+        """
+        self.view.clear(rules_version=rules_version)
+        self._catch_up()
+        # What the view keeps about itself: this arithmetic.
         self.view.set_state_value("evaluation", EVALUATION)
         self.view.set_state_value("calendars", self._calendars_fingerprint())
 

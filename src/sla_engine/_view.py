@@ -120,6 +120,10 @@ class TimerView:
     #: The application's cipher, when events are encrypted: the timers' data
     #: (which repeats the contacts' classification) is encrypted with it too.
     cipher: Cipher | None = None
+    #: The version of the store's rules the engine evaluates under (``None``:
+    #: not checked). Another engine that changes the rules rebuilds the view
+    #: under the new ones: a batch evaluated under these is then refused.
+    rules_expected: int | None = None
 
     def _encode(self, data: str) -> str:
         if self.cipher is None:
@@ -216,12 +220,33 @@ class TimerView:
             text = self.cipher.decrypt(base64.b64decode(text[4:])).decode("utf-8")
         return decode_record(text)
 
-    def clear(self) -> None:
-        """Forget every timer and tracking position (before a rebuild)."""
+    def clear(self, rules_version: int | None = None) -> None:
+        """Forget every timer and tracking position (before a rebuild).
+
+        What the view keeps about the store stays (:data:`STORE_STATE`): the
+        rules version (checked by every write) and where ``check()`` stopped.
+        ``rules_version``: the store's new rules, recorded in the same
+        transaction.
+        """
         raise NotImplementedError
 
     def max_tracking_id(self, application_name: str) -> int | None:
         raise NotImplementedError
+
+
+#: The view's state that is the store's, kept when the view is cleared.
+STORE_STATE = ("rules_version", "check_position")
+
+
+def _check_rules(stored: int | None, expected: int | None) -> None:
+    """Refuse timers evaluated under other rules than the view's (see ``rules_expected``)."""
+    # A view from before views kept this number was built under version 1.
+    if expected is not None and (stored or 1) != expected:
+        raise SlaEngineError(
+            f"the store's rules changed (version {stored}; this engine evaluates under version "
+            f"{expected}): another engine opened it with another catalogue or calendar. "
+            "Open the engine again to evaluate under the store's rules; the events are stored"
+        )
 
 
 def _check_position(position: int | None, expected: int) -> None:
@@ -259,6 +284,7 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
         expected: int | None = None,
     ) -> None:
         with self._database_lock:
+            _check_rules(self._state.get("rules_version"), self.rules_expected)
             if expected is not None:
                 _check_position(self.max_tracking_id(tracking.application_name), expected)
             self._assert_tracking_uniqueness(tracking)
@@ -340,12 +366,15 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
                 for t in timers:
                     yield t.to_dict()
 
-    def clear(self) -> None:
+    def clear(self, rules_version: int | None = None) -> None:
         with self._database_lock:
             self._timers.clear()
             self._max_tracking_ids.clear()
             self._last_event = None
-            self._state.clear()
+            for name in [n for n in self._state if n not in STORE_STATE]:
+                del self._state[name]
+            if rules_version is not None:
+                self._state["rules_version"] = rules_version
 
 
 def _objects(timers: list[Timer] | ViewRows) -> list[Timer]:
@@ -415,7 +444,12 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
         ``added``: view rows of contacts the view has no timer of yet.
         """
         self._replace(c, batch, new, added)
-        if expected is not None:  # read under the write lock the statements above took
+        # Read under the write lock the statements above took.
+        if self.rules_expected is not None:
+            c.execute("SELECT value FROM sla_view_state WHERE name = 'rules_version'")
+            row = c.fetchone()
+            _check_rules(None if row is None else int(row[0]), self.rules_expected)
+        if expected is not None:
             c.execute(
                 "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?",
                 (tracking.application_name,),
@@ -549,10 +583,16 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             while rows := c.sqlite_cursor.fetchmany(_PAGE):
                 yield [row[0] for row in rows]
 
-    def clear(self) -> None:
+    def clear(self, rules_version: int | None = None) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {_SQLITE_TABLE}")
-            c.execute("DELETE FROM sla_view_state")
+            c.execute("DELETE FROM sla_view_state WHERE name NOT IN (?, ?)", STORE_STATE)
+            if rules_version is not None:
+                c.execute(
+                    "INSERT INTO sla_view_state VALUES ('rules_version', ?) ON CONFLICT (name) "
+                    "DO UPDATE SET value = excluded.value",
+                    (rules_version,),
+                )
             c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))
 
 

@@ -15,7 +15,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from ._errors import SlaEngineError
 from ._time import microseconds
 from ._timers import Timer, timer_from_dict
-from ._view import ContactTimers, TimerView, _check_position
+from ._view import STORE_STATE, ContactTimers, TimerView, _check_position, _check_rules
 
 __all__ = ["PostgresTimerView", "select_contacts_events"]
 
@@ -86,6 +86,14 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         expected: int | None = None,
     ) -> None:
         with self.datastore.transaction(commit=True) as c:
+            if self.rules_expected is not None:
+                c.execute(
+                    SQL("SELECT value FROM {0} WHERE name = 'rules_version'").format(
+                        self.state_table
+                    )
+                )
+                row = c.fetchone()
+                _check_rules(None if row is None else int(row["value"]), self.rules_expected)
             if expected is not None:
                 # Locked until this commits: another engine's batch waits, then sees ours.
                 c.execute(
@@ -216,10 +224,21 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
             last = rows[-1]
             after = (last["contact_id"], last["engagement_id"], last["cycle"])
 
-    def clear(self) -> None:
+    def clear(self, rules_version: int | None = None) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(SQL("DELETE FROM {0}").format(self.timers_table))
-            c.execute(SQL("DELETE FROM {0}").format(self.state_table))
+            c.execute(
+                SQL("DELETE FROM {0} WHERE name NOT IN (%s, %s)").format(self.state_table),
+                STORE_STATE,
+            )
+            if rules_version is not None:
+                c.execute(
+                    SQL(
+                        "INSERT INTO {0} VALUES ('rules_version', %s) ON CONFLICT (name) "
+                        "DO UPDATE SET value = excluded.value"
+                    ).format(self.state_table),
+                    (rules_version,),
+                )
 
             c.execute(
                 SQL("DELETE FROM {0}.{1} WHERE application_name != %s").format(
