@@ -155,3 +155,15 @@ def test_an_obligation_period_has_one_key_whatever_the_question() -> None:
     assert from_worklist
     assert all(everything[period] == key for period, key in from_worklist.items())
     assert everything["2026-W37"][2] == 2026001  # the second week of 2026-2027
+
+
+def test_two_checks_at_once_never_move_the_position_back(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """Each check() writes the log's position it read; the later one may write a lower one."""
+    view = make_engine().view
+    view.set_state_value("check_position", 10, higher_only=True)
+    view.set_state_value("check_position", 5, higher_only=True)  # a slower check's
+    assert view.state_value("check_position") == 10
+    view.set_state_value("check_position", 12, higher_only=True)
+    assert view.state_value("check_position") == 12
+    view.set_state_value("check_position", 3)  # a plain write still writes
+    assert view.state_value("check_position") == 3

@@ -1556,7 +1556,7 @@ class SlaEngine(SiteRecording, Application[str]):
         last = self.recorder.max_notification_id()
         position = self.view.state_value("check_position")
         if last is not None and last != position:
-            self.view.set_state_value("check_position", last)
+            self.view.set_state_value("check_position", last, higher_only=True)
         if position is None or last is None or last <= position:
             return []
         contacts: set[str] = set()

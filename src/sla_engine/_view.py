@@ -182,7 +182,12 @@ class TimerView:
         """A number the view keeps about itself (``rules_version``, ``evaluation``)."""
         raise NotImplementedError
 
-    def set_state_value(self, name: str, value: int) -> None:
+    def set_state_value(self, name: str, value: int, *, higher_only: bool = False) -> None:
+        """Keep ``value`` under ``name``; with ``higher_only``, only over a lower one.
+
+        ``higher_only``: engines that write the same position at once (two
+        ``check()`` calls) never move it back.
+        """
         raise NotImplementedError
 
     # Each requester's key, kept beside the view (never in the append-only log)
@@ -300,8 +305,10 @@ class MemoryTimerView(POPOTrackingRecorder, TimerView):
     def state_value(self, name: str) -> int | None:
         return self._state.get(name)
 
-    def set_state_value(self, name: str, value: int) -> None:
-        self._state[name] = value
+    def set_state_value(self, name: str, value: int, *, higher_only: bool = False) -> None:
+        with self._database_lock:
+            held = self._state.get(name)
+            self._state[name] = max(value, held) if higher_only and held is not None else value
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:
         with self._database_lock:
@@ -466,11 +473,12 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     def last_event(self) -> int | None:
         return self.state_value("last_event_us")
 
-    def set_state_value(self, name: str, value: int) -> None:
+    def set_state_value(self, name: str, value: int, *, higher_only: bool = False) -> None:
+        kept = "MAX(value, excluded.value)" if higher_only else "excluded.value"
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 "INSERT INTO sla_view_state VALUES (?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET value = excluded.value",
+                f"DO UPDATE SET value = {kept}",
                 (name, value),
             )
 

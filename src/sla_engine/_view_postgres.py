@@ -128,15 +128,20 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
     def last_event(self) -> int | None:
         return self.state_value("last_event_us")
 
-    def set_state_value(self, name: str, value: int) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                SQL(
-                    "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) "
-                    "DO UPDATE SET value = excluded.value"
-                ).format(self.state_table),
-                (name, value),
+    def set_state_value(self, name: str, value: int, *, higher_only: bool = False) -> None:
+        statement = (
+            SQL(
+                "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) "
+                "DO UPDATE SET value = GREATEST({0}.value, excluded.value)"
             )
+            if higher_only
+            else SQL(
+                "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) "
+                "DO UPDATE SET value = excluded.value"
+            )
+        )
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(statement.format(self.state_table), (name, value))
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:
         with self.datastore.transaction(commit=True) as c:
