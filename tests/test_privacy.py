@@ -99,6 +99,14 @@ class TestPseudonyms:
         assert engine.forget(written) is True
         assert engine.view.find_requester_key(key_id) is None
 
+    def test_a_refused_events_repr_does_not_name_the_person(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()  # no pseudonymisation key: the event is refused as it came
+        result = engine.record_many([received(requester=IDENTITY)], atomic=False)
+        (rejected,) = result.rejected
+        assert IDENTITY not in repr(rejected)
+        assert IDENTITY not in repr(result)
+        assert "requester='…'" in repr(rejected.event)
+
     def test_no_key_no_requester(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()
         with pytest.raises(DataError, match="no pseudonymisation key"):

@@ -169,6 +169,10 @@ def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
     return dict(sorted(clean.items()))
 
 
+def _hidden(value: object) -> str:
+    return "None" if value is None else "'…'"
+
+
 def _attribute_field(key: str) -> str:
     """How an error names an attribute: by its name only when that is a code, not prose."""
     return f"attributes.{key}" if _nameable(key) else "attributes"
@@ -252,7 +256,9 @@ class ContactEvent:
     priority: str | None = attrs.field(default=None, converter=_optional_priority)
     service: str | None = attrs.field(default=None, validator=_text_or_none)
     #: A pseudonymous reference to the requester, never a name or an address.
-    requester: str | None = attrs.field(default=None, validator=_text_or_none)
+    #: Never in a repr: a caller's event, refused before it is pseudonymised,
+    #: may name the person (an application logging what was rejected).
+    requester: str | None = attrs.field(default=None, validator=_text_or_none, repr=_hidden)
     #: On ``acknowledged``: the answer delay announced to the user.
     announced_delay: Delay | None = attrs.field(default=None, converter=_optional_delay)
     #: On ``escalated``: to whom.
