@@ -228,3 +228,48 @@ def test_a_rebuild_while_another_engine_projects_keeps_every_contact(make_engine
     for engine in (rebuilder, other):
         contacts = {t.contact_id for t in engine.all_timers(now=now)}
         assert contacts == {f"C{n}" for n in range(10)} | {"LATE"}
+
+
+OPENER = """
+import os, sys, time
+from sla_engine import SlaEngine
+store, schema, go, spec = sys.argv[1:5]
+while not os.path.exists(go):  # open together, to race
+    time.sleep(0.001)
+try:
+    SlaEngine("marianne-besancon", spec, store=store, env={"POSTGRES_SCHEMA": schema}).close()
+    print("ok")
+except Exception as error:
+    print(type(error).__name__, str(error).splitlines()[0])
+"""
+
+
+def test_processes_opening_a_new_postgresql_store_at_once(
+    postgres_store: str, pg_database: dict[str, str], tmp_path: Path
+) -> None:
+    """They create the same tables and the store's first rules at once.
+
+    PostgreSQL refused all but one (a duplicate in its own catalogue, or in
+    eventsourcing's migration record), and the rules' first version was saved
+    by each: 5 of 30 openings failed in 10 rounds before the retries.
+    """
+    from .postgres_server import connect
+
+    for round_ in range(3):
+        schema = f"opening_{round_}"
+        with connect(pg_database, autocommit=True) as connection:
+            connection.execute(f"CREATE SCHEMA {schema}")
+        go = tmp_path / f"go-{round_}"
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, postgres_store, schema, str(go), spec],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for spec in ("fr", "fr", "fr-57")  # the last one changes the rules
+        ]
+        time.sleep(1.5)  # every interpreter started
+        go.touch()
+        said = [opener.communicate(timeout=120)[0].strip() for opener in openers]
+        assert said == ["ok", "ok", "ok"], said

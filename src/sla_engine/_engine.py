@@ -386,7 +386,7 @@ class SlaEngine(SiteRecording, Application[str]):
         ) = None
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact | Projected] = {}
-        self._check_view_rules(self._remember_rules(rules))
+        self._check_view_rules(self._open_rules(rules))
 
     # -- rules ---------------------------------------------------------------------
 
@@ -400,6 +400,22 @@ class SlaEngine(SiteRecording, Application[str]):
             return typing.cast(Rules, self.repository.get(RULES_ID))
         except AggregateNotFoundError:
             return None
+
+    def _open_rules(self, rules: Rules | None) -> Rules | None:
+        """:meth:`_remember_rules`, read again when another process saved the rules first.
+
+        Processes opening a new store at once each make its rules' first
+        version: one is stored, the others' saves conflict (IntegrityError).
+        """
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                return self._remember_rules(rules)
+            except IntegrityError:
+                if attempt == self.conflict_retries:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 - jitter
+                rules = self._rules()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _remember_rules(self, rules: Rules | None) -> Rules | None:
         """Record the engine's rules in the store when they differ from the last ones.
@@ -1811,16 +1827,30 @@ def _create_sqlite_file(settings: Mapping[str, str]) -> None:
         connection.close()
 
 
+#: What the errors of processes creating the same tables at once say.
+_CONCURRENT_DDL = (
+    "deadlock",
+    "concurrently updated",
+    "pg_type_typname_nsp_index",
+    "pg_class_relname_nsp_index",
+    "pg_namespace_nspname_index",
+    "tracking for __migration__",
+)
+
+
 def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:
     """Run ``action``, again after a short random wait when concurrent DDL collided."""
 
     for attempt in range(attempts):
         try:
             return action()
-        except (OperationalError, InternalError) as error:
+        except (OperationalError, InternalError, IntegrityError) as error:
             # "deadlock detected", or "tuple concurrently updated" when two
-            # processes replace eventsourcing's insert function at once.
-            transient = "deadlock" in str(error) or "concurrently updated" in str(error)
+            # processes replace eventsourcing's insert function at once; two
+            # CREATE ... IF NOT EXISTS of one table or type at once (PostgreSQL
+            # checks its catalogue's unique index only then), or of
+            # eventsourcing's migration record.
+            transient = any(sign in str(error) for sign in _CONCURRENT_DDL)
             if not transient or attempt == attempts - 1:
                 raise
             time.sleep(random.uniform(0.01, 0.1 * 2**attempt))  # noqa: S311 - jitter
