@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
-from sla_engine import ContactRuleError, SlaEngine
+from sla_engine import ContactRuleError, SlaEngine, SlaEngineError
 from sla_engine._generate import generate_log
 from sla_engine._logs import LogRow, read_log
 
@@ -273,3 +274,41 @@ def test_processes_opening_a_new_postgresql_store_at_once(
         go.touch()
         said = [opener.communicate(timeout=120)[0].strip() for opener in openers]
         assert said == ["ok", "ok", "ok"], said
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_catch_up_gives_up_only_when_no_engine_moves_the_view_on(make_engine) -> None:  # type: ignore[no-untyped-def]
+    """A batch refused because another engine projected first is progress, not a failure."""
+    at = lambda day: dt.datetime(2025, 11, day, 10, tzinfo=dt.UTC)  # noqa: E731
+    first, second = make_engine(), make_engine()
+    for engine, contact in ((first, "X"), (second, "Y")):
+        engine.record_many(
+            [{"event_id": contact, "contact_id": contact, "type": "received",
+              "channel": "email", "occurred_at": at(3)}],
+            project=False,
+        )  # fmt: skip
+    first.conflict_retries = 0
+    replace, calls = first.view.replace, []
+
+    def the_other_projects_first(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if not calls:
+            calls.append(True)
+            second.project()  # the view moves on: this batch is refused
+        replace(*args, **kwargs)
+
+    first.view.replace = the_other_projects_first  # type: ignore[method-assign]
+    first.project()
+    assert {t.contact_id for t in first.all_timers(now=at(20))} == {"X", "Y"}
+
+    # A view that stays where it is while every batch is refused: give up, saying why.
+    def refused(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        raise IntegrityError("refused")
+
+    first.record_many(
+        [{"event_id": "Z", "contact_id": "Z", "type": "received", "channel": "email",
+          "occurred_at": at(4)}],
+        project=False,
+    )  # fmt: skip
+    first.view.replace = refused  # type: ignore[method-assign]
+    with pytest.raises(SlaEngineError, match="kept projecting the same events"):
+        first.project()

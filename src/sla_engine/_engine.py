@@ -1214,13 +1214,16 @@ class SlaEngine(SiteRecording, Application[str]):
                 # the contacts only this batch covered would be skipped for good.
                 if isinstance(error, OperationalError) and "deadlock" not in str(error):
                     raise
-                failures += 1
+                moved_to = self.view.max_tracking_id(self.name) or 0
+                # Another engine moving the view on is progress: only a refusal
+                # with the view where it was counts towards giving up.
+                failures = 0 if moved_to > position else failures + 1
                 if failures > self.conflict_retries:
                     raise SlaEngineError(
                         "the timer view could not be brought up to date: other processes "
                         f"kept projecting the same events ({error})"
                     ) from None
-                position = self.view.max_tracking_id(self.name) or 0
+                position = moved_to
                 continue
             position = last
 
