@@ -434,11 +434,8 @@ class Calendar:
                 raise self._coverage_error(u, error.ordinal) from None
         if u is Unit.HEURES_OUVREES:
             # Open time really elapsed that day (none in an hour the clock skips).
-            o, (lo, hi) = day.toordinal(), _PUBLIC_SPAN
-            if not lo <= o <= hi:
-                raise self._coverage_error(Unit.JOURS_OUVRES, o)
-            cum = self._hours_index()
-            return int(cum[o - lo]) > (int(cum[o - lo - 1]) if o > lo else 0)
+            before_day, through_day = self._open_seconds_around(day.toordinal())
+            return through_day > before_day
         return True
 
     def is_working_day(self, day: dt.date) -> bool:
@@ -610,6 +607,14 @@ class Calendar:
             self._memo["hours"] = cached
         return cached
 
+    def _open_seconds_around(self, o: int) -> tuple[int, int]:
+        """Open seconds from the start of the span to the start and to the end of day ``o``."""
+        lo, hi = _PUBLIC_SPAN
+        if not lo <= o <= hi:
+            raise self._coverage_error(Unit.JOURS_OUVRES, o)
+        cum = self._hours_index()
+        return (int(cum[o - lo - 1]) if o > lo else 0), int(cum[o - lo])
+
     def _open_position(self, instant: dt.datetime) -> float:
         """Open seconds from the start of the span to ``instant``."""
         hours = self._require_hours()
@@ -617,12 +622,8 @@ class Calendar:
         local = instant.astimezone(self.tz)
         day = local.date()
         o = day.toordinal()
-        lo, hi = _PUBLIC_SPAN
-        if not lo <= o <= hi:
-            raise self._coverage_error(Unit.JOURS_OUVRES, o)
-        cum = self._hours_index()
-        before_day = int(cum[o - lo - 1]) if o > lo else 0
-        if int(cum[o - lo]) == before_day:  # closed all day
+        before_day, through_day = self._open_seconds_around(o)
+        if through_day == before_day:  # closed all day
             return float(before_day)
         second = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
         stretches = self._clock_days().get(o)
@@ -654,14 +655,15 @@ class Calendar:
         day = dt.date.fromordinal(lo + i)
         before_day = int(cum[i - 1]) if i else 0
         stretches = self._clock_days().get(lo + i)
+        clock: dt.tzinfo = self.tz
         if stretches is None:
             second = hours.instant_after(day.weekday(), target - before_day)
-            local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=second)
-            return fixed_offset(local.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz))
-        offset, second = hours.instant_after_in(day.weekday(), stretches, target - before_day)
+        else:
+            # The stretch's own offset: in a repeated hour the zone alone would pick the first.
+            offset, second = hours.instant_after_in(day.weekday(), stretches, target - before_day)
+            clock = dt.timezone(offset)
         local = dt.datetime.combine(day, dt.time(0)) + dt.timedelta(seconds=second)
-        # The stretch's own offset: in a repeated hour the zone alone would pick the first.
-        return fixed_offset(local.replace(tzinfo=dt.timezone(offset)).astimezone(self.tz))
+        return fixed_offset(local.replace(tzinfo=clock).astimezone(UTC).astimezone(self.tz))
 
     def hours_between(
         self, start: dt.datetime, end: dt.datetime, *, business: bool = True

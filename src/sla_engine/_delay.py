@@ -256,31 +256,27 @@ def _amount_error(text: str) -> DelayError | None:
                 "has decimals or a thousands separator; a delay's amount is a whole "
                 "number, written without one"
             )
-        return with_redacted(
-            DelayError(f"cannot read the delay {text!r}: the amount {decimal[1]!r} {why}"),
-            f"cannot read the delay: its amount {why}",
-        )
+        return _bad_amount(text, decimal[1], why)
     grouped = _GROUPED.match(text)
     if grouped is not None:
         digits = re.sub(r"\D", "", grouped[1])
         if len(digits) > _MAX_DIGITS:
             return _too_long(text, grouped[1])
         why = "is written with a space between its digits; write it without"
-        return with_redacted(
-            DelayError(
-                f"cannot read the delay {text!r}: the amount {grouped[1]!r} {why}: "
-                f"{digits + text[grouped.end() :]!r}"
-            ),
-            f"cannot read the delay: its amount {why}",
-        )
+        return _bad_amount(text, grouped[1], why, f": {digits + text[grouped.end() :]!r}")
     long = _TOO_LONG.match(text)
     return None if long is None else _too_long(text, long[1])
 
 
 def _too_long(text: str, amount: str) -> DelayError:
     why = f"has more than {_MAX_DIGITS} digits; a delay's amount is at most {_MAX_AMOUNT}"
+    return _bad_amount(text, amount, why)
+
+
+def _bad_amount(text: str, amount: str, why: str, instead: str = "") -> DelayError:
+    """The delay ``text`` refused for its ``amount``; the redacted form quotes neither."""
     return with_redacted(
-        DelayError(f"cannot read the delay {text!r}: the amount {amount!r} {why}"),
+        DelayError(f"cannot read the delay {text!r}: the amount {amount!r} {why}{instead}"),
         f"cannot read the delay: its amount {why}",
     )
 

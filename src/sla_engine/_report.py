@@ -435,7 +435,7 @@ def build_report(
             else (str(e.target) if e.target is not None else obligation_target(e, "fr")),
             "target_label": _target_label(e, lang),
             # The calendar it counts in: the review's, unless its catalogue names one.
-            "calendar": calendars(e.calendar or rules.calendar).spec,
+            "calendar": calendars(rules.calendar_for(e)).spec,
         }
         entry.update(_figures(counts))
         entry["delay"] = _delay(tally.elapsed.get(e.id, Counter()), unit, mixed=mixed)
@@ -700,9 +700,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     for spec, ids in own_calendars(report).items():
         named = OWN_CALENDAR["fr" if fr else "en"].format(spec=_md(spec))
         lines.append(f"- {named}{colon} {', '.join(_md(i) for i in ids)}")
-    lines += [
-        f"- {'situation au' if fr else 'as of'}{colon} {_md(report['as_of'])}",
-    ]
+    lines.append(f"- {'situation au' if fr else 'as of'}{colon} {_md(report['as_of'])}")
     if first or last:  # a review of part of the log says which part
         bounds = f"{_md(first) if first else '…'} → {_md(last) if last else '…'}"
         lines.append(f"- {'période' if fr else 'period'}{colon} {bounds}")

@@ -463,24 +463,15 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             )
             _check_position(c.fetchone()[0], expected)
         if last_event is not None:
-            c.execute(
-                "INSERT INTO sla_view_state VALUES ('last_event_us', ?) ON CONFLICT (name) "
-                "DO UPDATE SET value = MAX(value, excluded.value)",
-                (last_event,),
-            )
+            _put_state(c, "last_event_us", last_event, higher_only=True)
         self._insert_tracking(c, tracking)
 
     def last_event(self) -> int | None:
         return self.state_value("last_event_us")
 
     def set_state_value(self, name: str, value: int, *, higher_only: bool = False) -> None:
-        kept = "MAX(value, excluded.value)" if higher_only else "excluded.value"
         with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT INTO sla_view_state VALUES (?, ?) ON CONFLICT (name) "
-                f"DO UPDATE SET value = {kept}",
-                (name, value),
-            )
+            _put_state(c, name, value, higher_only=higher_only)
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:
         with self.datastore.transaction(commit=True) as c:
@@ -596,12 +587,17 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
             c.execute(f"DELETE FROM {_SQLITE_TABLE}")
             c.execute("DELETE FROM sla_view_state WHERE name NOT IN (?, ?)", STORE_STATE)
             if rules_version is not None:
-                c.execute(
-                    "INSERT INTO sla_view_state VALUES ('rules_version', ?) ON CONFLICT (name) "
-                    "DO UPDATE SET value = excluded.value",
-                    (rules_version,),
-                )
+                _put_state(c, "rules_version", rules_version)
             c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))
+
+
+def _put_state(c: SQLiteCursor, name: str, value: int, *, higher_only: bool = False) -> None:
+    """Keep ``value`` in the SQLite view's state, in the transaction of ``c``."""
+    kept = "MAX(value, excluded.value)" if higher_only else "excluded.value"
+    c.execute(
+        f"INSERT INTO sla_view_state VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = {kept}",
+        (name, value),
+    )
 
 
 class StoredRecords:

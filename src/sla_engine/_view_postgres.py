@@ -108,13 +108,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
                 row = c.fetchone()
                 _check_position(None if row is None else int(row["notification_id"]), expected)
             if last_event is not None:
-                c.execute(
-                    SQL(
-                        "INSERT INTO {0} VALUES ('last_event_us', %s) ON CONFLICT (name) "
-                        "DO UPDATE SET value = GREATEST({0}.value, excluded.value)"
-                    ).format(self.state_table),
-                    (last_event,),
-                )
+                self._put_state(c, "last_event_us", last_event, higher_only=True)
             c.executemany(
                 SQL("DELETE FROM {0} WHERE contact_id = %s").format(self.timers_table),
                 [(contact_id,) for contact_id, _ in batch],
@@ -129,19 +123,22 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         return self.state_value("last_event_us")
 
     def set_state_value(self, name: str, value: int, *, higher_only: bool = False) -> None:
-        statement = (
-            SQL(
-                "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) "
-                "DO UPDATE SET value = GREATEST({0}.value, excluded.value)"
-            )
-            if higher_only
-            else SQL(
-                "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) "
-                "DO UPDATE SET value = excluded.value"
-            )
-        )
         with self.datastore.transaction(commit=True) as c:
-            c.execute(statement.format(self.state_table), (name, value))
+            self._put_state(c, name, value, higher_only=higher_only)
+
+    def _put_state(self, c: Any, name: str, value: int, *, higher_only: bool = False) -> None:
+        """Keep ``value`` in the view's state, in the transaction of ``c``."""
+        kept = (
+            SQL("GREATEST({0}.value, excluded.value)").format(self.state_table)
+            if higher_only
+            else SQL("excluded.value")
+        )
+        c.execute(
+            SQL(
+                "INSERT INTO {0} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET value = {1}"
+            ).format(self.state_table, kept),
+            (name, value),
+        )
 
     def requester_key(self, ref: str) -> tuple[str, bytes]:
         with self.datastore.transaction(commit=True) as c:
@@ -237,13 +234,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
                 STORE_STATE,
             )
             if rules_version is not None:
-                c.execute(
-                    SQL(
-                        "INSERT INTO {0} VALUES ('rules_version', %s) ON CONFLICT (name) "
-                        "DO UPDATE SET value = excluded.value"
-                    ).format(self.state_table),
-                    (rules_version,),
-                )
+                self._put_state(c, "rules_version", rules_version)
 
             c.execute(
                 SQL("DELETE FROM {0}.{1} WHERE application_name != %s").format(
