@@ -341,7 +341,11 @@ class SlaEngine(SiteRecording, Application[str]):
         # eventsourcing reads too (for its other settings).
         # Processes starting together all create the tables (IF NOT EXISTS);
         # PostgreSQL may then report a deadlock between them: try again.
-        _retry_deadlocks(lambda: super(SlaEngine, self).__init__(env=settings | dict(env or {})))
+        settings |= dict(env or {})
+        try:
+            _retry_deadlocks(lambda: super(SlaEngine, self).__init__(env=settings))
+        except OperationalError as error:
+            raise _unreachable(settings, error) from error
         self.privacy = Privacy(pseudonym_key, keep_free_text)
         self.clock = clock
         rules = self._rules()
@@ -1858,6 +1862,39 @@ def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:
                 raise
             time.sleep(random.uniform(0.01, 0.1 * 2**attempt))  # noqa: S311 - jitter
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _unreachable(settings: Mapping[str, str], error: OperationalError) -> Exception:
+    """What to raise when eventsourcing could not open a PostgreSQL store: say why, and where.
+
+    eventsourcing's pool only says it "couldn't get a connection after 30.00
+    sec": one connection made directly gives the server's own reason
+    (refused, unknown database, authentication), named with the host, port,
+    database and user — never the password.  Anything else is raised as it came.
+    """
+    if settings.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        return error
+    import psycopg  # only for PostgreSQL stores
+
+    host, port = settings.get("POSTGRES_HOST", ""), settings.get("POSTGRES_PORT", "5432")
+    database, user = settings.get("POSTGRES_DBNAME", ""), settings.get("POSTGRES_USER", "")
+    try:
+        psycopg.connect(
+            host=host,
+            port=port,
+            dbname=database,
+            user=user,
+            password=settings.get("POSTGRES_PASSWORD", ""),
+            connect_timeout=5,
+        ).close()
+    except psycopg.Error as failure:
+        reason = " ".join(str(failure).split())  # psycopg's lines, on one
+    else:
+        return error  # it connects now: the pool's own failure, as it came
+    return SlaEngineError(
+        f"cannot open the PostgreSQL store at {host}:{port}, database {database!r}, "
+        f"user {user!r}: {reason}"
+    )
 
 
 def _originator(event: StoredEvent) -> Any:
