@@ -226,6 +226,16 @@ class TestExamples:
         assert cal.is_counted(dt.date(2026, 4, 12), "heures ouvrées") is True
         assert cal.is_counted(dt.date(2026, 4, 13), "heures ouvrées") is False  # a Monday
 
+    def test_no_hours_after_an_instant_is_that_instant(self) -> None:
+        # Monday 07:00, before opening: not Friday's closing time, which has
+        # the same count of open hours but comes before it.
+        cal = calendar("fr", opening_hours="lun-ven 09:00-12:00 13:30-17:00")
+        monday = at(2026, 3, 2, 7)
+        assert cal.add_hours(monday, 0) == monday
+        assert cal.add_hours(monday, 0.5).isoformat() == "2026-03-02T09:30:00+01:00"
+        # A closing time is where counting ends: 3 hours from 09:00 is 12:00, not 13:30.
+        assert cal.add_hours(at(2026, 3, 2, 9), 3).isoformat() == "2026-03-02T12:00:00+01:00"
+
     def test_a_calendar_that_counted_hours_still_goes_to_another_process(self) -> None:
         # The second process (replay, review) gets the engine's calendars pickled.
         cal = calendar("fr", opening_hours="lun-dim 00:00-24:00")

@@ -638,10 +638,12 @@ class Calendar:
 
         Plain hours are elapsed time (computed in UTC, so a DST change
         neither adds nor removes one); so are open hours, on the days the
-        clock changes too.
+        clock changes too.  Open hours land on the first instant at which
+        ``n`` of them have elapsed (a closing time rather than the next
+        opening); ``n = 0`` is ``instant`` itself, open or not.
         """
         instant = require_aware(instant, "instant")
-        if not business:
+        if not business or n == 0:
             return fixed_offset(
                 (instant.astimezone(UTC) + dt.timedelta(hours=n)).astimezone(self.tz)
             )
