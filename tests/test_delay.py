@@ -68,6 +68,15 @@ class TestParse:
         with pytest.raises(DelayError, match=r"the same way\)$"):
             Delay.parse("0 ans")
 
+    @pytest.mark.parametrize(("text", "amount"), [("05 jours", 5), ("0000005 jours", 5)])
+    def test_leading_zeros_are_no_digits(self, text: str, amount: int) -> None:
+        assert Delay.parse(text) == Delay(amount, Unit.JOURS_CALENDAIRES)
+
+    @pytest.mark.parametrize("text", ["01234567 jours", "000 jours"])
+    def test_leading_zeros_hide_no_amount_out_of_bounds(self, text: str) -> None:
+        with pytest.raises(DelayError, match="more than 6 digits|at least 1"):
+            Delay.parse(text)
+
     def test_thousands_apart_past_the_largest_amount(self) -> None:
         with pytest.raises(DelayError, match=r"'1 000 000' has more than 6 digits; .* 999999$"):
             Delay.parse("1 000 000 jours")

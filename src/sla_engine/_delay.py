@@ -169,11 +169,13 @@ _UNIT_NAMES = _names()
 _QUINZAINE = re.compile(r"^(?:sous |dans |une |1 )?(?:la )?quinzaine$")
 _MAX_DIGITS = 6
 _MAX_AMOUNT = 10**_MAX_DIGITS - 1
-_AMOUNT_UNIT = re.compile(rf"^\s*([0-9]{{1,{_MAX_DIGITS}}})\s*(\D.*)$", re.S)
+# Leading zeros are no digits of the amount: « 05 jours » comes from a
+# spreadsheet's fixed-width column.
+_AMOUNT_UNIT = re.compile(rf"^\s*0*([0-9]{{1,{_MAX_DIGITS}}})\s*(\D.*)$", re.S)
 # What _AMOUNT_UNIT does not read, to say why: « 1,5 heures » (a decimal comma
 # or point), « 1234567 jours » (more than _MAX_DIGITS digits).
 _DECIMAL = re.compile(r"^\s*([0-9]+[.,][0-9]+)", re.S)
-_TOO_LONG = re.compile(rf"^\s*([0-9]{{{_MAX_DIGITS + 1},}})", re.S)
+_TOO_LONG = re.compile(rf"^\s*(0*[1-9][0-9]{{{_MAX_DIGITS},}})", re.S)
 # « 1 500 jours »: thousands set apart by a space, as French writes them
 # (plain, no-break or narrow no-break); read as is, « 500 jours » is no unit.
 _GROUPED = re.compile(r"^\s*([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+)(?![0-9])", re.S)
