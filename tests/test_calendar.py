@@ -379,6 +379,27 @@ class TestCoverage:
         with pytest.raises(CalendarCoverageError, match="2101-03-01"):
             calendar("fr").add_many(days, 1)
 
+    def test_why_a_day_counts_is_not_known_outside_the_data(self) -> None:
+        # « No holiday » would be a guess there: the data says nothing of those days.
+        cal = calendar("fr+A")
+        with pytest.raises(CalendarCoverageError, match="2101-01-01 is outside .* public-holiday"):
+            cal.public_holiday(dt.date(2101, 1, 1))
+        last = cal.coverage().school
+        assert last is not None
+        after = last[1] + dt.timedelta(days=1)
+        with pytest.raises(CalendarCoverageError, match=f"{after} is outside .* school calendar"):
+            cal.school_days_off(after)
+        assert cal.public_holiday(dt.date(2025, 12, 25)) == "Noël"
+        period = cal.school_days_off(dt.date(2025, 12, 25))
+        assert period is not None and period.name == "Vacances de Noël"
+        assert calendar("fr").school_days_off(dt.date(2101, 1, 1)) is None  # no zone: no holidays
+
+    @pytest.mark.parametrize("unit", ["semaines", "mois"])
+    def test_a_delay_past_the_last_date_says_so(self, unit: str) -> None:
+        # Not « outside the public-holiday data »: no calendar holds such a date.
+        with pytest.raises(DelayError, match="run past 9999-12-31"):
+            calendar("fr").add(dt.date(2025, 1, 1), 999_999, unit)
+
     def test_jours_scolaires_need_a_zone(self) -> None:
         with pytest.raises(DelayError, match="has no school zone"):
             calendar("fr").add(dt.date(2025, 1, 6), 3, Unit.JOURS_SCOLAIRES)

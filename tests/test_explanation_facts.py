@@ -111,11 +111,33 @@ def test_a_suspended_month_says_the_moved_due_date_and_its_extension() -> None:
         "prorogée au premier jour ouvré suivant (Code de procédure civile, art. 642), le "
         "lundi 8 décembre 2025." in text
     )
-    assert "le délai expire le mardi 9 décembre 2025 à 00:00" in text
+    # The day the delay ends, not only the instant after it (read as « le 9 »).
+    assert (
+        "Avec les suspensions, l'échéance est le lundi 8 décembre 2025, à 24 h : le délai "
+        "expire le mardi 9 décembre 2025 à 00:00 (UTC+01:00)." in text
+    )
+    english = engine.explain("M", "m", now=_at(12, 5), lang="en")
+    assert (
+        "With the suspensions, the due date is Monday 8 December 2025, at midnight: the delay "
+        "expires on Tuesday 9 December 2025 at 00:00 (UTC+01:00)." in english
+    )
     assert (
         "- suspension du mardi 4 novembre 2025 à 10:00 (UTC+01:00) au vendredi 7 novembre "
         "2025 à 15:00 (UTC+01:00) : 3 jours calendaires" in text
     )
+
+
+def test_suspended_hours_say_the_instant_they_expire() -> None:
+    hours = _catalogue(
+        'id = "h"\ntitle = "8 heures"\nstop = ["answered"]\npause = "suspended"\n'
+        'target = "8 heures"\n'
+    )
+    engine = SlaEngine(hours, "fr", clock=lambda: _at(12, 31))
+    _record(engine, "H", [("received", _at(11, 3, 9)), ("suspended", _at(11, 3, 10)),
+                          ("resumed", _at(11, 3, 12))])  # fmt: skip
+    text = engine.explain("H", "h", now=_at(11, 3, 13))
+    assert "Avec les suspensions, le délai expire le lundi 3 novembre 2025 à 19:00" in text
+    assert "l'échéance est" not in text
 
 
 def test_complex_and_announced_delays_are_named_and_an_acknowledgement_announces() -> None:

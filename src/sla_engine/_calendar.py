@@ -353,6 +353,8 @@ class Calendar:
         try:
             return dt.date.fromordinal(self._add(day.toordinal(), int(n), u, extend))
         except OutOfSpan as error:
+            if error.ordinal > dt.date.max.toordinal():  # not the data's end: the dates'
+                raise _beyond_dates(day, n, u) from None
             covering = Unit.JOURS_SCOLAIRES if u is Unit.JOURS_SCOLAIRES else Unit.JOURS_OUVRES
             raise self._coverage_error(covering, error.ordinal) from None
         except (ValueError, OverflowError) as error:
@@ -680,13 +682,30 @@ class Calendar:
     # -- explanations ------------------------------------------------------------
 
     def public_holiday(self, day: dt.date, lang: str = "fr") -> str | None:
-        """The public holiday's name on ``day`` in this territory, or ``None``."""
+        """The public holiday's name on ``day`` in this territory, or ``None``.
+
+        Raises :class:`CalendarCoverageError` outside the holiday data's
+        years: there no answer means « not known », not « no holiday ».
+        """
+        self._require_covered(day, Unit.JOURS_OUVRES)
         return _public_holidays(self.territory.code, lang).get(day.toordinal())
 
     def school_days_off(self, day: dt.date) -> SchoolDaysOff | None:
-        """The school holiday period containing ``day`` in the calendar's zone, if any."""
+        """The school holiday period containing ``day`` in the calendar's zone, if any.
+
+        ``None`` without a school zone; :class:`CalendarCoverageError` outside
+        the zone's published school years.
+        """
         zone = self.school_zone
-        return None if zone is None else zone.days_off_on(day)
+        if zone is None:
+            return None
+        self._require_covered(day, Unit.JOURS_SCOLAIRES)
+        return zone.days_off_on(day)
+
+    def _require_covered(self, day: dt.date, unit: Unit) -> None:
+        lo, hi = self._span(unit)
+        if not lo <= day.toordinal() <= hi:
+            raise self._coverage_error(unit, day.toordinal())
 
     def reasons_not_counted(
         self, day: dt.date, unit: Unit | str = Unit.JOURS_OUVRES, lang: str = "fr"

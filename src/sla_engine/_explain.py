@@ -59,6 +59,8 @@ _T = {
         "delay_restart_end": "Le délai repart en entier à la fin de la dernière suspension, "
         "le {at}.",
         "suspend_moved": "Avec les suspensions, le délai expire le {expires}.",
+        "suspend_moved_due": "Avec les suspensions, l'échéance est le {due}, à 24 h : le délai "
+        "expire le {expires}.",
         "moved_extended": "Les suspensions portent l'échéance au {shifted}, {why} : elle est "
         "prorogée au premier jour ouvré suivant (Code de procédure civile, art. 642), le {due}.",
         "pause": "- suspension du {start} au {end} : {n} {unit}",
@@ -102,6 +104,8 @@ _T = {
         "delay_restart_end": "The whole delay runs again from the end of the last suspension, "
         "on {at}.",
         "suspend_moved": "With the suspensions, the delay expires on {expires}.",
+        "suspend_moved_due": "With the suspensions, the due date is {due}, at midnight: the "
+        "delay expires on {expires}.",
         "moved_extended": "The suspensions take the due date to {shifted}, {why}: it is "
         "extended to the next working day (French Code of Civil Procedure, art. 642), {due}.",
         "pause": "- suspension from {start} to {end}: {n} {unit}",
@@ -259,7 +263,14 @@ def explain_timer(
                             due=format_day(timer.due_date, lang),
                         )
                     )
-            lines.append(t["suspend_moved"].format(expires=when(timer.expires_at)))
+            if unit.is_hours or timer.due_date is None:
+                lines.append(t["suspend_moved"].format(expires=when(timer.expires_at)))
+            else:  # the day the delay ends, not only the instant after it
+                lines.append(
+                    t["suspend_moved_due"].format(
+                        due=format_day(timer.due_date, lang), expires=when(timer.expires_at)
+                    )
+                )
     lines.append(_verdict(timer, t, when))
     return "\n".join(lines)
 
