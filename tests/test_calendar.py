@@ -382,16 +382,17 @@ class TestCoverage:
     def test_why_a_day_counts_is_not_known_outside_the_data(self) -> None:
         # « No holiday » would be a guess there: the data says nothing of those days.
         cal = calendar("fr+A")
-        with pytest.raises(CalendarCoverageError, match="2101-01-01 is outside .* public-holiday"):
+        with pytest.raises(CalendarCoverageError, match=r"2101-01-01 is outside .* public-holiday"):
             cal.public_holiday(dt.date(2101, 1, 1))
         last = cal.coverage().school
         assert last is not None
         after = last[1] + dt.timedelta(days=1)
-        with pytest.raises(CalendarCoverageError, match=f"{after} is outside .* school calendar"):
+        with pytest.raises(CalendarCoverageError, match=rf"{after} is outside .* school calendar"):
             cal.school_days_off(after)
         assert cal.public_holiday(dt.date(2025, 12, 25)) == "Noël"
         period = cal.school_days_off(dt.date(2025, 12, 25))
-        assert period is not None and period.name == "Vacances de Noël"
+        assert period is not None
+        assert period.name == "Vacances de Noël"
         assert calendar("fr").school_days_off(dt.date(2101, 1, 1)) is None  # no zone: no holidays
 
     @pytest.mark.parametrize("unit", ["semaines", "mois"])

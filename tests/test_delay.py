@@ -74,7 +74,7 @@ class TestParse:
 
     @pytest.mark.parametrize("text", ["01234567 jours", "000 jours"])
     def test_leading_zeros_hide_no_amount_out_of_bounds(self, text: str) -> None:
-        with pytest.raises(DelayError, match="more than 6 digits|at least 1"):
+        with pytest.raises(DelayError, match=r"more than 6 digits|at least 1"):
             Delay.parse(text)
 
     def test_thousands_apart_past_the_largest_amount(self) -> None:

@@ -13,7 +13,7 @@ from .postgres_server import postgres_env, postgres_url
 
 # eventsourcing's pool waits this long for a connection before giving up.
 QUICK = {"POSTGRES_CONNECT_TIMEOUT": "1"}
-WRONG_PASSWORD = "not-the-password-Zq9"
+WRONG_PASSWORD = "not-the-password-Zq9"  # noqa: S105 - never a real one
 
 
 def _open(store: str) -> SlaEngine:
@@ -65,5 +65,7 @@ def test_the_command_line_says_it_in_one_line(
     status = main(["report", "--store", store])
     err = capsys.readouterr().err
     assert status == 2
-    assert err.startswith(f"sla-engine: error: cannot open the PostgreSQL store at 127.0.0.1:{port}")
+    assert err.startswith(
+        f"sla-engine: error: cannot open the PostgreSQL store at 127.0.0.1:{port}"
+    )
     assert WRONG_PASSWORD not in err
