@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -18,7 +17,7 @@ from ._catalogue import load_catalogue
 from ._contact import ContactEvent
 from ._engine import SlaEngine
 from ._errors import SlaEngineError
-from ._logs import load_mapping
+from ._logs import LogMapping, load_mapping
 from ._replay import replay
 from ._report import DIMENSIONS, build_report, render_csv, render_markdown
 from ._text import LANGS, format_instant
@@ -175,12 +174,14 @@ def refuse_overwriting(
     for name, path in inputs:
         if path is None:
             continue
-        with contextlib.suppress(OSError):  # an input that does not exist is reported later
-            if output.samefile(path):
-                raise SlaEngineError(
-                    f"{option} {output} is the {name}: writing there would erase it; "
-                    "name another file"
-                )
+        try:
+            same = output.samefile(path)
+        except OSError:  # one does not exist yet (a new store): compare where they would be
+            same = os.path.realpath(output) == os.path.realpath(path)
+        if same:
+            raise SlaEngineError(
+                f"{option} {output} is the {name}: writing there would erase it; name another file"
+            )
 
 
 def _private_file(path: Path) -> TextIO:
@@ -270,8 +271,22 @@ def _replay(options: argparse.Namespace) -> int:
             ("store", _store_file(options.store)),
         ],
     )
-    engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
     mapping = None if options.mapping is None else load_mapping(options.mapping)
+    file = _store_file(options.store)
+    new_file = None if file in (None, ":memory:") or Path(str(file)).exists() else Path(str(file))
+    engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
+    try:
+        return _replay_into(engine, options, mapping, new_file)
+    finally:
+        engine.close()  # its last writes checkpointed now, not whenever it is collected
+
+
+def _replay_into(
+    engine: SlaEngine,
+    options: argparse.Namespace,
+    mapping: LogMapping | None,
+    new_file: Path | None,
+) -> int:
     progress = _Progress(sys.stderr)
     rejects = None if options.rejects is None else _private_file(options.rejects)
     try:
@@ -288,6 +303,14 @@ def _replay(options: argparse.Namespace) -> int:
             block_lines=options.block,
         )
 
+    except (SlaEngineError, OSError):
+        if new_file is not None and engine.last_event_at() is None:
+            # A first replay refused before it recorded anything (a log that
+            # cannot be read): no empty store is left to be taken for one.
+            engine.close()
+            for leftover in (new_file, *(Path(f"{new_file}{end}") for end in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
     finally:
         progress.done()
         if rejects is not None:

@@ -328,6 +328,12 @@ class SlaEngine(SiteRecording, Application[str]):
         env: Mapping[str, str] | None = None,
     ) -> None:
         settings = store_env(store)
+        # A catalogue or calendar that cannot be read is refused before a new
+        # store's file is made: a mistyped option leaves nothing behind.
+        if catalogue is not None and not isinstance(catalogue, Catalogue):
+            catalogue = load_catalogue(catalogue)
+        if isinstance(calendar_spec, str):
+            calendar(calendar_spec)
         _check_sqlite_folder(settings)
         _create_sqlite_file(settings)
         if cipher_key is not None:

@@ -273,10 +273,16 @@ def _replay(
     flush(sorted(leftovers, key=lambda r: (r.source, r.line)), last_chance=True)
     engine.project()
     if unreadable is not None:
+        done = f"{counts['recorded']} events recorded, {out.count} rows rejected"
+        again = "once the log is repaired, replay it again: nothing is recorded twice"
+        if unreadable.message.endswith("were read"):  # a damaged stream, part read
+            message = f"{unreadable.message} and recorded ({done}); {again}"
+        elif counts["recorded"] or out.count:  # a later log: the earlier ones are in
+            message = f"{unreadable.message} (before it: {done}); {again}"
+        else:
+            message = unreadable.message
         raise DataError(
-            f"{unreadable.message} and recorded ({counts['recorded']} events recorded, "
-            f"{out.count} rows rejected); once the log is repaired, replay it again: "
-            "nothing is recorded twice",
+            message,
             source=unreadable.source,
             line=unreadable.line,
             field=unreadable.field,
