@@ -587,3 +587,23 @@ def test_store_and_rejects_files_are_their_owners_alone(tmp_path: Path) -> None:
     assert lines[1].startswith(f"{log},2,'=HYPERLINK(1),channel,")
     assert lines[2].startswith(f"{log},3,2,type,")
     assert "'B'" not in lines[2]
+
+
+def test_a_rejects_files_reasons_never_repeat_the_ids(tmp_path: Path) -> None:
+    # docs/security.md: the file names the row and its event; the reason says why only.
+    import csv
+
+    from sla_engine.cli import main
+
+    from .conftest import REPO
+
+    sample = REPO / "docs" / "examples" / "district-2025-2026.csv.gz"
+    rejects = tmp_path / "rejects.csv"
+    assert main(["replay", str(sample), "--catalogue", "qualicirco", "--calendar", "fr+B",
+                 "--store", str(tmp_path / "s.db"), "--rejects", str(rejects)]) == 0  # fmt: skip
+    with rejects.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 34
+    assert {r["field"] for r in rows} >= {"channel"}
+    for row in rows:
+        assert not row["event_id"] or row["event_id"] not in row["reason"], row

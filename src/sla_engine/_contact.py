@@ -272,8 +272,11 @@ class ContactEvent:
 
     def __attrs_post_init__(self) -> None:
         if self.type is EventType.RECEIVED and self.channel is None:
-            raise DataError(
-                f"event {self.event_id!r}: a received event needs a channel", field="channel"
+            raise with_redacted(
+                DataError(
+                    f"event {self.event_id!r}: a received event needs a channel", field="channel"
+                ),
+                "a received event needs a channel",  # a rejects file names the event
             )
         object.__setattr__(self, "occurred_us", microseconds(self.occurred_at))
 
