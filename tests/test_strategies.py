@@ -37,6 +37,22 @@ def test_received_instants_are_local_and_aware(data: st.DataObject, cal: Calenda
     )
 
 
+@settings(max_examples=60)
+@given(data=st.data(), spec=st.sampled_from(["fr+A", "fr+B", "fr+Corse", "fr-974+Réunion"]))
+def test_received_instants_stay_where_the_school_data_can_count(
+    data: st.DataObject, spec: str
+) -> None:
+    # The school data ends a few years ahead (Corse: July 2025): instants drawn
+    # by default are days the calendar knows, with a year left for delays.
+    cal = sla_engine.calendar(spec)
+    instant = data.draw(sla.received_instants(cal))
+    school = cal.coverage().school
+    assert school is not None
+    local = instant.astimezone(cal.tz).date()
+    assert school[0] <= local <= school[1] - dt.timedelta(days=366)
+    sla_engine.deadline(instant, "5 jours scolaires", cal)  # raises outside the data
+
+
 @given(sla.contact_histories())
 def test_contact_histories_obey_the_rules(history: list[ContactEvent]) -> None:
     check_history(history, history[0].contact_id, history[-1].event_id)

@@ -130,8 +130,11 @@ def received_instants(
     """Aware instants in the calendar's time zone, DST gaps and folds included.
 
     ``min_value`` and ``max_value``, aware datetimes, bound them (default:
-    1990–2040, well inside the public-holiday data); ``allow_imaginary=False``
-    leaves out wall times that a DST change skips.
+    1990–2040 within the calendar's covered span, which for a calendar with
+    a school zone is its published school years, ending a year before they
+    do: a delay that ends within a year of an instant drawn stays in the
+    calendar's data); ``allow_imaginary=False`` leaves out wall times that
+    a DST change skips.
 
     >>> import datetime as dt
     >>> from hypothesis import find
@@ -151,8 +154,14 @@ def received_instants(
     if any(b is not None and b.utcoffset() is None for b in (min_value, max_value)):
         # A naive bound would be read in the machine's own time zone.
         raise ValueError("min_value and max_value must be aware datetimes")
-    low = (min_value or dt.datetime(1990, 1, 1, tzinfo=tz)).astimezone(tz)
-    high = (max_value or dt.datetime(2040, 12, 31, tzinfo=tz)).astimezone(tz)
+    coverage = cal.coverage()
+    first, last = coverage.public_holidays
+    if coverage.school is not None:
+        # The school data ends a few years ahead: leave a year for delays to run.
+        first, last = coverage.school[0], max(coverage.school[0], coverage.school[1] - _A_YEAR)
+    first, last = max(first, dt.date(1990, 1, 1)), min(last, dt.date(2040, 12, 31))
+    low = (min_value or dt.datetime.combine(first, dt.time(), tzinfo=tz)).astimezone(tz)
+    high = (max_value or dt.datetime.combine(last, dt.time(23, 59), tzinfo=tz)).astimezone(tz)
     return st.datetimes(
         min_value=low.replace(tzinfo=None),
         max_value=high.replace(tzinfo=None),
@@ -161,6 +170,7 @@ def received_instants(
     ).filter(_between(low, high))
 
 
+_A_YEAR = dt.timedelta(days=366)
 #: The default span of receipts: past (the engine refuses events after its
 #: clock) and inside the metropolitan zones' school data (2017-10 to 2028).
 _FIRST_RECEIPT = dt.datetime(2018, 9, 1)
