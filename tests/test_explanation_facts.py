@@ -140,6 +140,28 @@ def test_suspended_hours_say_the_instant_they_expire() -> None:
     assert "l'échéance est" not in text
 
 
+def test_business_hours_name_the_days_they_skip_in_the_readers_language() -> None:
+    cal = sla_engine.calendar("fr+B").with_opening_hours("lun-ven 09:00-12:00 13:30-17:00")
+    computed = sla_engine.deadline(_at(11, 7, 16, 30), "10 heures ouvrées", cal)
+    assert computed.expires_at == _at(11, 12, 12)
+    french = computed.explain("fr").splitlines()
+    assert french[2:6] == [
+        "10 heures ouvrées selon les horaires d'ouverture : lun-ven 09:00-12:00 13:30-17:00.",
+        "- samedi 8 novembre 2025 : non compté (samedi)",
+        "- dimanche 9 novembre 2025 : non compté (dimanche)",
+        "- mardi 11 novembre 2025 : non compté (11 novembre : Armistice)",
+    ]
+    english = computed.explain("en").splitlines()
+    assert (
+        english[2] == "10 business hours within the opening hours: mon-fri 09:00-12:00 13:30-17:00."
+    )
+    assert english[5] == "- Tuesday 11 November 2025: not counted (11 November: Armistice Day)"
+    one = sla_engine.deadline(_at(11, 7, 16, 30), "1 heure ouvrée", cal).explain("fr")
+    assert "1 heure ouvrée selon les horaires" in one
+    assert "non compté" in one  # Friday 17:00 to Monday 09:00: the weekend
+    assert cal.reasons_not_counted(dt.date(2025, 11, 10), "heures ouvrées") == ()
+
+
 def test_complex_and_announced_delays_are_named_and_an_acknowledgement_announces() -> None:
     catalogue = _catalogue(
         'id = "c"\ntitle = "5 jours ouvrés"\nstop = ["answered"]\ntarget = "5 jours ouvrés"\n'

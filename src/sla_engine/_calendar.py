@@ -710,18 +710,25 @@ class Calendar:
     def reasons_not_counted(
         self, day: dt.date, unit: Unit | str = Unit.JOURS_OUVRES, lang: str = "fr"
     ) -> tuple[str, ...]:
-        """Why ``day`` does not count in ``unit``: « samedi », « 1er novembre : Toussaint »…
+        """Why ``day`` does not count in ``unit`` (counted in days, or heures ouvrées).
+
+        « samedi », « 1er novembre : Toussaint », « fermeture du service »…
 
         Empty when the day counts.
         """
         u = Unit.parse(unit)
-        if u not in _DAY_COUNTS or self.is_counted(day, u):
+        counted_in_days = u in _DAY_COUNTS or u is Unit.HEURES_OUVREES
+        if not counted_in_days or self.is_counted(day, u):
             return ()
         reasons: list[str] = []
         weekday = day.weekday()
-        if (u is Unit.JOURS_OUVRABLES and weekday == 6) or (
-            u is not Unit.JOURS_OUVRABLES and weekday not in self.working_week
-        ):
+        if u is Unit.HEURES_OUVREES:
+            closed = self._require_hours().seconds_on(weekday) == 0
+        elif u is Unit.JOURS_OUVRABLES:
+            closed = weekday == 6
+        else:
+            closed = weekday not in self.working_week
+        if closed:
             reasons.append(WEEKDAY_NAMES[lang][weekday])
         holiday = self.public_holiday(day, lang)
         if holiday is not None:
@@ -740,6 +747,12 @@ class Calendar:
                 name = period.name if lang == "fr" else english_name(period.name)
                 name = name[0].lower() + name[1:] if lang == "fr" else name
                 reasons.insert(0, f"{name}, zone {self.zone}")
+        if not reasons:  # heures ouvrées: open only in the hour the clock skips
+            reasons.append(
+                "l'horloge saute les heures d'ouverture"
+                if lang == "fr"
+                else "the clock skips the opening hours"
+            )
         return tuple(reasons)
 
 

@@ -129,7 +129,7 @@ _T = {
             "Jours francs : ni le jour de la réception ni celui de l'échéance ne comptent ; "
             "les {n} jours francs vont du {first} au {last}, le délai court jusqu'au {day}."
         ),
-        "semaines": "{n} semaine(s) après la réception, le même jour de la semaine : {day}.",
+        "semaines": "{delay} après la réception, le même jour de la semaine : {day}.",
         "mois": (
             "Le délai expire le jour du dernier mois qui porte le même quantième que le jour "
             "de la réception, ou le dernier jour de ce mois s'il n'en a pas "
@@ -141,8 +141,8 @@ _T = {
             "civile, art. 642), le {day}."
         ),
         "not_extended": "Le délai n'est pas prorogé s'il expire un jour non ouvré.",
-        "hours": "{n} heure(s) de temps écoulé après la réception.",
-        "business_hours": "{n} heure(s) ouvrée(s) selon les horaires d'ouverture : {hours}.",
+        "hours": "{delay} de temps écoulé après la réception.",
+        "business_hours": "{delay} selon les horaires d'ouverture : {hours}.",
         "clock_change": (
             "Le {day}, le changement d'heure {way} l'horloge d'une heure : le délai compte "
             "le temps réellement écoulé."
@@ -171,7 +171,7 @@ _T = {
             "Clear days: neither the day of receipt nor the expiry day counts; the {n} clear "
             "days run from {first} to {last}, and the delay runs until {day}."
         ),
-        "semaines": "{n} week(s) after receipt, on the same weekday: {day}.",
+        "semaines": "{delay} after receipt, on the same weekday: {day}.",
         "mois": (
             "The delay ends on the day of the last month with the same day-number as the day "
             "of receipt, or on that month's last day if it has none (French Code of Civil "
@@ -183,8 +183,8 @@ _T = {
             "of Civil Procedure, art. 642), {day}."
         ),
         "not_extended": "The delay is not extended when it ends on a non-working day.",
-        "hours": "{n} hour(s) of elapsed time after receipt.",
-        "business_hours": "{n} business hour(s) within the opening hours: {hours}.",
+        "hours": "{delay} of elapsed time after receipt.",
+        "business_hours": "{delay} within the opening hours: {hours}.",
         "clock_change": (
             "On {day}, the clock change moves the clock {way} by one hour: the delay counts "
             "the time that really elapses."
@@ -210,13 +210,13 @@ _FROM = {
             "Jours francs : ni le jour de départ ni celui de l'échéance ne comptent ; "
             "les {n} jours francs vont du {first} au {last}, le délai court jusqu'au {day}."
         ),
-        "semaines": "{n} semaine(s) après ce jour-là, le même jour de la semaine : {day}.",
+        "semaines": "{delay} après ce jour-là, le même jour de la semaine : {day}.",
         "mois": (
             "Le délai expire le jour du dernier mois qui porte le même quantième que le jour "
             "de départ, ou le dernier jour de ce mois s'il n'en a pas "
             "(Code de procédure civile, art. 641) : {day}."
         ),
-        "hours": "{n} heure(s) de temps écoulé après ce moment.",
+        "hours": "{delay} de temps écoulé après ce moment.",
     },
     "en": {
         "received": "The delay runs from {start}, on {at}.",
@@ -226,13 +226,13 @@ _FROM = {
             "Clear days: neither the starting day nor the expiry day counts; the {n} clear "
             "days run from {first} to {last}, and the delay runs until {day}."
         ),
-        "semaines": "{n} week(s) after that day, on the same weekday: {day}.",
+        "semaines": "{delay} after that day, on the same weekday: {day}.",
         "mois": (
             "The delay ends on the day of the last month with the same day-number as the "
             "starting day, or on that month's last day if it has none (French Code of Civil "
             "Procedure, art. 641): {day}."
         ),
-        "hours": "{n} hour(s) of elapsed time after that moment.",
+        "hours": "{delay} of elapsed time after that moment.",
     },
 }
 _MOVED = {
@@ -250,11 +250,15 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
         t["received"].format(at=format_instant(d.received_at.astimezone(tz), lang), start=start),
     ]
     expires = format_instant(d.expires_at, lang)
+    delay = d.delay.label(lang)
     if unit.is_hours:
         if unit is Unit.HEURES:
-            lines.append(t["hours"].format(n=d.delay.amount))
+            lines.append(t["hours"].format(delay=delay))
         else:
-            lines.append(t["business_hours"].format(n=d.delay.amount, hours=cal.opening_hours))
+            hours = cal.opening_hours
+            label = "" if hours is None else hours.label(lang)
+            lines.append(t["business_hours"].format(delay=delay, hours=label))
+            lines.extend(_days_closed(d, lang))
         for changed, way in _clock_changes_counted(d):
             lines.append(t["clock_change"].format(day=format_day(changed, lang), way=t[way]))
         lines.append(
@@ -276,7 +280,7 @@ def _explain(d: Deadline, lang: str, start: str | None = None, moved: bool = Fal
             nth = ("1er" if n == 1 else f"{n}e") if lang == "fr" else str(n)
             lines.append(t["calendaires"].format(nth=nth, day=day))
         elif unit is Unit.SEMAINES:
-            lines.append(t["semaines"].format(n=n, day=day))
+            lines.append(t["semaines"].format(delay=delay, day=day))
         else:
             lines.append(t["mois"].format(day=day))
     if d.unextended_due_date is not None:
@@ -315,6 +319,32 @@ def _clock_changes_counted(d: Deadline) -> list[tuple[dt.date, str]]:
         if d.received_at <= stretches[-1].first <= d.expires_at:
             found.append((day, "forward" if stretches[-1].offset > stretches[0].offset else "back"))
     return found
+
+
+def _days_closed(d: Deadline, lang: str) -> list[str]:
+    """The days from receipt to expiry on which no open hour is counted, and why."""
+    t = _T[lang]
+    cal = d.calendar
+    tz = cal.tz
+    day, last = d.received_at.astimezone(tz).date(), d.expires_at.astimezone(tz).date()
+    runs: list[tuple[tuple[str, ...], list[dt.date]]] = []
+    while day <= last:
+        reasons = cal.reasons_not_counted(day, Unit.HEURES_OUVREES, lang)
+        if reasons:
+            if runs and runs[-1][0] == reasons and runs[-1][1][-1] == day - dt.timedelta(days=1):
+                runs[-1][1].append(day)
+            else:
+                runs.append((reasons, [day]))
+        day += dt.timedelta(days=1)
+    lines = []
+    for reasons, days in runs:
+        why = ", ".join(reasons)
+        first, last_day = format_day(days[0], lang), format_day(days[-1], lang)
+        if len(days) == 1:
+            lines.append(t["skip"].format(day=first, why=why))
+        else:
+            lines.append(t["skip_run"].format(first=first, last=last_day, why=why))
+    return lines
 
 
 def _day_by_day(d: Deadline, lang: str, until: dt.date) -> list[str]:

@@ -134,6 +134,10 @@ class OpeningHours:
         raise ValueError("more open time asked than the day has")  # pragma: no cover
 
     def __str__(self) -> str:
+        return self.label("fr")
+
+    def label(self, lang: str = "fr") -> str:
+        """``lun-ven 09:00-12:00 13:30-17:00`` (French) or ``mon-fri …`` (English)."""
         groups: dict[Intervals, set[int]] = {}
         for weekday, intervals in enumerate(self.week):
             if intervals:
@@ -144,5 +148,5 @@ class OpeningHours:
                 f"{s // 3600:02d}:{s % 3600 // 60:02d}-{e // 3600:02d}:{e % 3600 // 60:02d}"
                 for s, e in intervals
             )
-            parts.append(f"{format_weekdays(frozenset(days))} {hours}")
+            parts.append(f"{format_weekdays(frozenset(days), lang)} {hours}")
         return "; ".join(parts)
