@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,55 @@ def test_the_rejects_file_cannot_be_a_store_not_made_yet(
     assert code == 2
     assert f"--rejects {store} is the store: writing there would erase it" in err
     assert not store.exists()
+
+
+REQUESTER_LOG = (
+    "event_id,contact_id,type,occurred_at,channel,attributes\n"
+    'E1,C1,received,2025-10-01T10:00:00+02:00,email,"{""requester"": ""jean.dupont@example.fr""}"\n'
+    "E2,C1,answered,2025-10-02T10:00:00+02:00,,\n"
+)
+
+
+def test_requesters_need_a_key_and_a_contacts_later_rows_say_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    monkeypatch.delenv("SLA_ENGINE_PSEUDONYM_KEY", raising=False)
+    log, rejects = tmp_path / "log.csv", tmp_path / "rejects.csv"
+    log.write_text(REQUESTER_LOG, encoding="utf-8")
+    code, _ = run(capsys, "replay", log, "--catalogue", "marianne-besancon",
+                  "--store", tmp_path / "s.db", "--rejects", rejects)  # fmt: skip
+    assert code == 0
+    with rejects.open(encoding="utf-8", newline="") as handle:
+        reasons = [row["reason"] for row in csv.DictReader(handle)]
+    assert "SLA_ENGINE_PSEUDONYM_KEY for the command line" in reasons[0]
+    assert reasons[1].startswith(f"its contact's 'received' event was rejected ({log}, line 2): ")
+    assert "dupont" not in rejects.read_text(encoding="utf-8")
+
+
+def test_the_command_line_takes_a_stores_keys_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    log, store = tmp_path / "log.csv", tmp_path / "s.db"
+    log.write_text(REQUESTER_LOG, encoding="utf-8")
+    monkeypatch.setenv("SLA_ENGINE_PSEUDONYM_KEY", base64.b64encode(b"k" * 32).decode())
+    monkeypatch.setenv("SLA_ENGINE_CIPHER_KEY", base64.b64encode(b"c" * 32).decode())
+    assert run(capsys, "replay", log, "--catalogue", "marianne-besancon", "--store", store) == (
+        0,
+        "",
+    )
+    assert b"dupont" not in b"".join(p.read_bytes() for p in tmp_path.glob("s.db*"))
+    assert main(["report", "--store", str(store), "--format", "json"]) == 0
+    review = json.loads(capsys.readouterr().out)
+    figures = {e["id"]: (e["total"], e["met"]) for e in review["engagements"]}
+    assert figures["email-5"] == (1, 1)  # the e-mail answered the next day
+    monkeypatch.delenv("SLA_ENGINE_CIPHER_KEY")
+    code, err = run(capsys, "report", "--store", store)
+    assert code == 2
+    assert "SLA_ENGINE_CIPHER_KEY is not set or not their key" in err
+    monkeypatch.setenv("SLA_ENGINE_PSEUDONYM_KEY", "not base64!")
+    code, err = run(capsys, "report", "--store", store)
+    assert (code, err) == (2, "sla-engine: error: SLA_ENGINE_PSEUDONYM_KEY is not base64 text\n")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import datetime as dt
 import json
 import os
@@ -234,7 +236,34 @@ def _open(
             )
         raise SlaEngineError(f"no store at {store!r}: replay a log into it first")
 
-    return SlaEngine(catalogue, spec, store=store)
+    return SlaEngine(catalogue, spec, store=store, **_keys())
+
+
+#: Where the command line finds a store's keys: the environment, which a
+#: service's secret store fills, never an option (a process list shows those).
+PSEUDONYM_KEY, CIPHER_KEY = "SLA_ENGINE_PSEUDONYM_KEY", "SLA_ENGINE_CIPHER_KEY"
+
+
+def _keys() -> dict[str, Any]:
+    """The engine's keys from the environment: pseudonymisation (base64 bytes) and cipher."""
+    keys: dict[str, Any] = {}
+    cipher = os.environ.get(CIPHER_KEY)
+    if cipher:
+        keys["cipher_key"] = cipher
+    text = os.environ.get(PSEUDONYM_KEY)
+    if text:
+        try:
+            key = base64.b64decode(
+                text.strip(), altchars=b"-_" if "-" in text or "_" in text else None, validate=True
+            )
+        except (binascii.Error, ValueError):
+            raise SlaEngineError(f"{PSEUDONYM_KEY} is not base64 text") from None
+        if len(key) < 16:
+            raise SlaEngineError(
+                f"{PSEUDONYM_KEY} holds {len(key)} bytes: give at least 16 (32 is usual)"
+            )
+        keys["pseudonym_key"] = key
+    return keys
 
 
 class _Progress:

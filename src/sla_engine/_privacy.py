@@ -127,12 +127,14 @@ class Privacy:
                 raise with_redacted(
                     DataError(
                         f"event {event.event_id!r} names a requester, but the engine has no "
-                        "pseudonymisation key: give one (pseudonym_key=…) or leave the "
+                        "pseudonymisation key: give one (pseudonym_key=…, or "
+                        "SLA_ENGINE_PSEUDONYM_KEY for the command line) or leave the "
                         "requester out",
                         field="requester",
                     ),
                     "the event names a requester, but the engine has no pseudonymisation "
-                    "key: give one (pseudonym_key=…) or leave the requester out",
+                    "key: give one (pseudonym_key=…, or SLA_ENGINE_PSEUDONYM_KEY for the "
+                    "command line) or leave the requester out",
                 )
             changes["requester"] = pseudonym(event.requester, self.pseudonym_key)
         if not self.keep_free_text:

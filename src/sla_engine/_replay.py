@@ -190,6 +190,9 @@ def _replay(
     out = _Rejects(rejects)
     counts = {"rows": 0, "recorded": 0, "duplicates": 0}
     waiting: dict[str, list[LogRow]] = {}
+    # Contacts whose 'received' row was refused: their later rows say so, not
+    # only « no such contact has been received ».
+    refused_receipts: dict[str, LogRow] = {}
     batch: list[LogRow] = []
 
     def flush(rows: list[LogRow], *, last_chance: bool = False) -> None:
@@ -210,10 +213,18 @@ def _replay(
                 ):
                     waiting.setdefault(row.event.contact_id, []).append(row)
                     continue
+                reason = redacted(error)
+                receipt = refused_receipts.get(row.event.contact_id)
+                if isinstance(error, ContactRuleError) and error.code == "not_received":
+                    if receipt is not None:
+                        reason = (
+                            f"its contact's 'received' event was rejected ({receipt.source}, "
+                            f"line {receipt.line}): {reason}"
+                        )
+                elif row.event.type is EventType.RECEIVED:
+                    refused_receipts.setdefault(row.event.contact_id, row)
                 out.add(
-                    RejectedRow(
-                        row.source, row.line, _field(error), redacted(error), row.event.event_id
-                    )
+                    RejectedRow(row.source, row.line, _field(error), reason, row.event.event_id)
                 )
             elif outcome.value == "recorded":
                 counts["recorded"] += 1

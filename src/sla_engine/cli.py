@@ -126,8 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MapperDeserialisationError:
         print(
             "sla-engine: error: the store's events cannot be read: they are encrypted or "
-            "compressed (the command line opens plain stores; open this one from Python "
-            "with its cipher_key)",
+            "compressed, and SLA_ENGINE_CIPHER_KEY is not set or not their key (from "
+            "Python: cipher_key=…)",
             file=sys.stderr,
         )
         return 2
