@@ -82,7 +82,7 @@ class TestDeadline:
         ("args", "message"),
         [
             (["--received", "2025-10-17T16:05:00"], "has no UTC offset"),
-            (["--delay", "15 jours fériés"], "unknown unit 'jours feries'"),
+            (["--delay", "15 jours fériés"], "unknown unit 'jours fériés'"),
             (["--calendar", "fr-99"], "unknown French territory '99'"),
             (["--received", "2100-12-20T10:00:00+01:00"], "outside the span covered"),
         ],

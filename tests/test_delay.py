@@ -41,11 +41,13 @@ class TestParse:
     @pytest.mark.parametrize(
         ("text", "message"),
         [
-            ("15 jours fériés", "unknown unit 'jours feries'"),
+            ("15 jours fériés", "unknown unit 'jours fériés'"),  # as written
+            ("5 jours ouvré", r"'jours ouvré' .* \(did you mean 'jours ouvrés'\?\)"),
+            ("5 heurs ouvrées", r"did you mean 'heures ouvrées'\?"),
             ("jours ouvrés", "expected an amount and a unit"),
             ("", "expected an amount and a unit"),
             ("0 jours ouvrés", "at least 1"),
-            ("-3 jours", "expected an amount and a unit"),
+            ("-3 jours", "the amount '-3' is negative; a delay counts forward"),
             ("1.5 jours", r"the amount '1\.5' has decimals"),
             ("15", "expected an amount and a unit"),
         ],

@@ -6,6 +6,7 @@ Units keep their French legal names; English aliases are accepted on input.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import functools
 import re
@@ -175,6 +176,7 @@ _AMOUNT_UNIT = re.compile(rf"^\s*0*([0-9]{{1,{_MAX_DIGITS}}})\s*(\D.*)$", re.S)
 # What _AMOUNT_UNIT does not read, to say why: « 1,5 heures » (a decimal comma
 # or point), « 1234567 jours » (more than _MAX_DIGITS digits).
 _DECIMAL = re.compile(r"^\s*([0-9]+[.,][0-9]+)", re.S)
+_NEGATIVE = re.compile(r"^\s*(-\s*[0-9]+)", re.S)
 _TOO_LONG = re.compile(rf"^\s*(0*[1-9][0-9]{{{_MAX_DIGITS},}})", re.S)
 # « 1 500 jours »: thousands set apart by a space, as French writes them
 # (plain, no-break or narrow no-break); read as is, « 500 jours » is no unit.
@@ -231,11 +233,14 @@ class Delay:
             if unit_name in _YEARS:
                 raise _years(text, int(amount)) from None
             known = ", ".join(u.value for u in Unit)
+            close = difflib.get_close_matches(unit_name, _UNIT_NAMES, n=1, cutoff=0.8)
+            hint = f" (did you mean '{_UNIT_NAMES[close[0]].value}'?)" if close else ""
             raise with_redacted(
                 DelayError(
-                    f"unknown unit {unit_name!r} in the delay {text!r}; known units: {known}"
+                    f"unknown unit {match[2].strip()!r} in the delay {text!r}{hint}; "
+                    f"known units: {known}"
                 ),
-                f"unknown unit in the delay; known units: {known}",
+                f"unknown unit in the delay{hint}; known units: {known}",
             ) from None
         return cls(int(amount), unit)
 
@@ -266,6 +271,10 @@ def _amount_error(text: str) -> DelayError | None:
             return _too_long(text, grouped[1])
         why = "is written with a space between its digits; write it without"
         return _bad_amount(text, grouped[1], why, f": {digits + text[grouped.end() :]!r}")
+    negative = _NEGATIVE.match(text)
+    if negative is not None:
+        why = "is negative; a delay counts forward from its start"
+        return _bad_amount(text, negative[1], why)
     long = _TOO_LONG.match(text)
     return None if long is None else _too_long(text, long[1])
 

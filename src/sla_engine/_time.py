@@ -154,7 +154,8 @@ def parse_instant(text: str, *, assume_tz: str | dt.tzinfo | None = None) -> dt.
         if assume_tz is None:
             advice = (
                 "write it with one (2025-10-17T16:05:00+02:00) "
-                "or name the time zone it was written in"
+                "or name the time zone it was written in (--assume-tz Europe/Paris, "
+                "or assume_tz in a mapping file or in Python)"
             )
             raise with_redacted(
                 NaiveDatetimeError(f"{text!r} has no UTC offset: {advice}"),
