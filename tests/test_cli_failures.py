@@ -161,3 +161,43 @@ def test_the_command_line_takes_a_stores_keys_from_the_environment(
     monkeypatch.setenv("SLA_ENGINE_PSEUDONYM_KEY", "not base64!")
     code, err = run(capsys, "report", "--store", store)
     assert (code, err) == (2, "sla-engine: error: SLA_ENGINE_PSEUDONYM_KEY is not base64 text\n")
+
+
+def test_a_date_not_written_year_month_day_says_how_to_write_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "--from", "01/09/2025"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --from: '01/09/2025' is not a date written year-month-day" in err
+
+
+def test_a_span_that_ends_before_it_starts_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(capsys, "report", "--store", tmp_path / "none.db",
+                    "--from", "2025-09-01", "--to", "2025-08-01")  # fmt: skip
+    assert (code, err) == (
+        2,
+        "sla-engine: error: --from 2025-09-01 is after --to 2025-08-01: "
+        "the span would hold no day\n",
+    )
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_site_not_in_the_register_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from .conftest import REPO
+
+    examples = REPO / "docs" / "examples"
+    store = tmp_path / "d.db"
+    assert run(capsys, "replay", "--catalogue", "qualicirco", "--calendar", "fr+B",
+               "--store", store, "--sites", examples / "district-sites.csv")[0] == 0  # fmt: skip
+    code, err = run(capsys, "explain-obligation", "visit-after-rentree", "--site", "E999",
+                    "--store", store)  # fmt: skip
+    assert code == 2
+    assert err.startswith(
+        "sla-engine: error: site 'E999' is not in the store's register (30 sites: E001, "
+    )

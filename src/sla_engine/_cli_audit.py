@@ -85,10 +85,8 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--store", default=DEFAULT_STORE)
     p.add_argument("--catalogue", help="evaluate under this catalogue instead (what-if)")
     p.add_argument("--calendar", help="evaluate under this calendar instead (what-if)")
-    p.add_argument(
-        "--from", dest="start", type=dt.date.fromisoformat, help="first day (timers started)"
-    )
-    p.add_argument("--to", dest="end", type=dt.date.fromisoformat, help="last day (timers started)")
+    p.add_argument("--from", dest="start", type=_iso_date, help="first day (timers started)")
+    p.add_argument("--to", dest="end", type=_iso_date, help="last day (timers started)")
     p.add_argument("--as-of", help="instant of the review (default: the last event of the log)")
     p.add_argument("--by", default="", help=f"group by: {','.join(DIMENSIONS)}")
     p.add_argument("--format", choices=("json", "csv", "spreadsheet", "md", "html"), default="md")
@@ -109,8 +107,8 @@ def add_parsers(commands: Any) -> None:
     g.add_argument("--contacts", type=int, required=True)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--calendar", default="fr", help="calendar spec: its working days and time zone")
-    g.add_argument("--from", dest="start", type=dt.date.fromisoformat, required=True)
-    g.add_argument("--to", dest="end", type=dt.date.fromisoformat, required=True)
+    g.add_argument("--from", dest="start", type=_iso_date, required=True)
+    g.add_argument("--to", dest="end", type=_iso_date, required=True)
     g.add_argument(
         "--malformed", type=float, default=0.0, help="share of rows to corrupt, for testing readers"
     )
@@ -147,6 +145,23 @@ def add_parsers(commands: Any) -> None:
         "--as-of", help="instant of the explanation (default: the review's, the log's last event)"
     )
     x.add_argument("--lang", choices=LANGS, default="fr")
+
+
+def _iso_date(text: str) -> dt.date:
+    """A day written 2025-09-01 (argparse names the option in its error)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date written year-month-day, such as 2025-09-01"
+        ) from None
+
+
+def _check_span(options: argparse.Namespace) -> None:
+    if options.start is not None and options.end is not None and options.start > options.end:
+        raise SlaEngineError(
+            f"--from {options.start} is after --to {options.end}: the span would hold no day"
+        )
 
 
 def run(options: argparse.Namespace) -> int:
@@ -390,6 +405,7 @@ def _replay_sites(engine: SlaEngine, options: argparse.Namespace, where: str) ->
 
 
 def _report(options: argparse.Namespace) -> int:
+    _check_span(options)
     refuse_overwriting(
         options.output,
         "--output",
@@ -467,6 +483,7 @@ def _render(report: dict[str, Any], fmt: str) -> str:
 def _generate(options: argparse.Namespace) -> int:
     from ._generate import generate_log
 
+    _check_span(options)
     try:
         result = generate_log(
             options.output,
@@ -510,6 +527,12 @@ def _generate_sites(options: argparse.Namespace) -> int:
 def _explain_obligation(options: argparse.Namespace) -> int:
     engine = _open(options.store)
     now = _as_of(options)
+    if options.site is not None and options.site not in (sites := engine.sites()):
+        known = ", ".join(list(sites)[:5]) + (", …" if len(sites) > 5 else "")
+        raise SlaEngineError(
+            f"site {options.site!r} is not in the store's register "
+            f"({len(sites)} sites{': ' + known if sites else ''})"
+        )
     print(
         engine.explain_obligation(
             options.site, options.engagement, options.period, lang=options.lang, now=now
