@@ -1,4 +1,4 @@
-"""A replay refused at its start says why in plain words and leaves nothing behind."""
+"""What a replay or a review refused at its start says, and what it leaves behind."""
 
 from __future__ import annotations
 
@@ -200,4 +200,20 @@ def test_a_site_not_in_the_register_is_named_as_such(
     assert code == 2
     assert err.startswith(
         "sla-engine: error: site 'E999' is not in the store's register (30 sites: E001, "
+    )
+
+
+def test_a_replay_under_another_catalogue_says_the_rules_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log, store = tmp_path / "log.csv", tmp_path / "s.db"
+    log.write_text(HEADER + RECEIVED, encoding="utf-8")
+    replay = ["replay", log, "--store", store]
+    assert run(capsys, *replay, "--catalogue", "marianne-besancon") == (0, "")
+    assert run(capsys, *replay) == (0, "")  # the store's own rules: nothing to say
+    code, err = run(capsys, *replay, "--catalogue", "qualicirco", "--calendar", "fr+B")
+    assert code == 0
+    assert err.startswith(
+        "the store's rules change: catalogue qualicirco 2025-1 (was marianne-besancon 2025-1), "
+        "calendar fr+B (was fr); every timer is counted again"
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._calendar import calendar
-from ._catalogue import load_catalogue
+from ._catalogue import load_catalogue, parse_catalogue
 from ._contact import ContactEvent
 from ._engine import SlaEngine
 from ._errors import SlaEngineError
@@ -320,9 +320,26 @@ def _replay(options: argparse.Namespace) -> int:
     new_file = None if file in (None, ":memory:") or Path(str(file)).exists() else Path(str(file))
     engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
     try:
+        _say_rules_replaced(engine)
         return _replay_into(engine, options, mapping, new_file)
     finally:
         engine.close()  # its last writes checkpointed now, not whenever it is collected
+
+
+def _say_rules_replaced(engine: SlaEngine) -> None:
+    """Say so when --catalogue or --calendar changed the rules a store counts under."""
+    before = engine.replaced_rules
+    if before is None:
+        return
+    was = parse_catalogue(before.catalogue_text, source=before.catalogue_source)
+    now = engine.catalogue
+    print(
+        f"the store's rules change: catalogue {now.id} {now.version} (was {was.id} "
+        f"{was.version}), calendar {engine.default_calendar.spec} (was "
+        f"{before.calendar_spec}); every timer is counted again under them "
+        "(report --catalogue … reviews under other rules without changing the store)",
+        file=sys.stderr,
+    )
 
 
 def _replay_into(

@@ -396,6 +396,8 @@ class SlaEngine(SiteRecording, Application[str]):
         ) = None
         #: Contacts saved but not yet projected into the view (``project=False``).
         self._unprojected: dict[str, Contact | Projected] = {}
+        #: The store's rules this engine replaced on opening (``None``: it kept them).
+        self.replaced_rules: StoredRules | None = None
         self._check_view_rules(self._open_rules(rules))
 
     # -- rules ---------------------------------------------------------------------
@@ -451,6 +453,7 @@ class SlaEngine(SiteRecording, Application[str]):
         else:
             rules.change(self.catalogue.source, text, spec, settings, now)
         self.save(rules)
+        self.replaced_rules = stored
         return rules
 
     def _check_view_rules(self, rules: Rules | None) -> None:
