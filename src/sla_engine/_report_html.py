@@ -25,7 +25,7 @@ from typing import Any
 import pendulum
 
 from ._obligations import OBLIGATION_KINDS
-from ._report import _HEADERS, OWN_CALENDAR, _unit_in, own_calendars, table
+from ._report import _HEADERS, OWN_CALENDAR, SECTION_TITLES, _unit_in, own_calendars, table
 from ._report import format_number as _number
 from ._report import format_percent as _percent
 from ._text import format_day, format_instant
@@ -57,8 +57,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "to": "jusqu’au {end}",
         "as_of": "Situation au",
         "generated_by": "Produit par",
-        "s_engagements": "Résultats par engagement",
-        "s_groups": "Détail par {dims}",
+        "s_engagements": SECTION_TITLES["fr"]["engagements"],
+        "s_groups": SECTION_TITLES["fr"]["groups"],
         "s_compliance": "Taux de respect par engagement",
         "s_trend": "Évolution mensuelle du taux de respect",
         "s_trend_table": "Taux de respect par mois (contacts comptés)",
@@ -107,6 +107,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_unit": "unités de l’engagement",
         "legend": "Légende",
         "count_tip": "{name} : {count}",
+        # French typography: a space before « ; », as before « : ».
+        "list_sep": " ; ",
     },
     "en": {
         "kicker": "Annual review",
@@ -128,8 +130,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "to": "until {end}",
         "as_of": "As of",
         "generated_by": "Produced by",
-        "s_engagements": "Results per engagement",
-        "s_groups": "Breakdown by {dims}",
+        "s_engagements": SECTION_TITLES["en"]["engagements"],
+        "s_groups": SECTION_TITLES["en"]["groups"],
         "s_compliance": "Compliance per engagement",
         "s_trend": "Monthly compliance trend",
         "s_trend_table": "Compliance rate per month (contacts counted)",
@@ -176,6 +178,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_unit": "the engagement's units",
         "legend": "Legend",
         "count_tip": "{name}: {count}",
+        "list_sep": "; ",
     },
 }
 
@@ -701,7 +704,7 @@ def _trend_chart(
                     f'text-anchor="middle" aria-hidden="true">{_e(_percent(rate, lang))}</text>'
                 )
         points.append(point)
-    label = words["trend_alt"].format(id=engagement, values="; ".join(points))
+    label = words["trend_alt"].format(id=engagement, values=words["list_sep"].join(points))
     return (
         f'<figure><figcaption><span class="code">{_e(engagement)}</span>'
         f"{'' if title is None else ' — ' + _e(title)}</figcaption>"
