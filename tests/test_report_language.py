@@ -178,6 +178,26 @@ class TestObligationPeriods:
             text = engine.explain_obligation(site, b["engagement"], b["period"], now=as_of)
             assert f"{b['period']}." in text.splitlines()[1]
 
+    def test_html_shows_periods_not_cycles(
+        self, obligations: tuple[SlaEngine, dt.datetime, dict[str, Any]]
+    ) -> None:
+        report = obligations[2]
+        page = render_html(report)
+        table = page[page.index('<table id="breaches"') :]
+        assert '<th scope="col">cycle ou période</th>' in table
+        for b in report["breaches"]:
+            assert f">{b['cycle']}<" not in table
+            assert f'<span class="code">{b["period"]}</span>' in table
+        english = render_html(build_report(obligations[0], as_of=obligations[1], lang="en"))
+        assert '<th scope="col">cycle or period</th>' in english
+
+    def test_a_contacts_breach_keeps_its_cycle(self) -> None:
+        report = json.loads(SAMPLE.read_text(encoding="utf-8"))
+        page = render_html(report)
+        table = page[page.index('<table id="breaches"') :]
+        assert '<th scope="col" class="num">cycle</th>' in table
+        assert '<td class="num">0</td>' in table
+
 
 @pytest.fixture(scope="module")
 def engine() -> SlaEngine:
@@ -241,6 +261,15 @@ class TestWording:
     @staticmethod
     def _titles(page: str) -> list[str]:
         return re.findall(r'<rect class="hist"[^>]*><title>([^<]*)</title>', page)
+
+    def test_histogram_agrees_in_number(self) -> None:
+        french = self._titles(render_html(self._histogram_report("fr")))
+        assert french[:2] == ["1 jour calendaire : 22 contacts", "2 jours calendaires : 1 contact"]
+        english = self._titles(render_html(self._histogram_report("en")))
+        assert english[:2] == ["1 calendar day: 22 contacts", "2 calendar days: 1 contact"]
+        for page in (render_html(self._histogram_report(lang)) for lang in ("fr", "en")):
+            section = page[page.index('id="delays"') : page.index('id="breaches-section"')]
+            assert "(s)" not in section
 
     def test_french_lists_space_before_semicolons(self) -> None:
         report = json.loads(SAMPLE.read_text(encoding="utf-8"))
