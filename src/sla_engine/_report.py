@@ -36,6 +36,7 @@ from ._replay import _idle_cores, engine_for, reading_process_reason, rules_of
 from ._text import safe_cell
 from ._timers import Timer, TimerState, evaluate_contact
 from ._view import StoredRecords, decode_record
+from ._vocabulary import label
 
 __all__ = ["DIMENSIONS", "build_report", "render_csv", "render_markdown"]
 
@@ -160,7 +161,7 @@ class _Tally:
         self.units: dict[str, set[str]] = defaultdict(set)
         self.groups: dict[tuple[tuple[str, str | None], ...], Counter[str]] = defaultdict(Counter)
         self.trend: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        self.breaches: list[tuple[str, str, int, str, str | None, str | None]] = []
+        self.breaches: list[tuple[str, str, int, str | None, str, str | None, str | None]] = []
 
     def add(self, t: Timer, day: dt.date, school_year: str | None = None) -> None:
         self.add_values(
@@ -173,6 +174,7 @@ class _Tally:
             (
                 t.contact_id,
                 t.cycle,
+                t.period,
                 None if t.due_date is None else t.due_date.isoformat(),
                 None if t.stopped_at is None else t.stopped_at.isoformat(),
             ),
@@ -207,7 +209,13 @@ class _Tally:
             None if target is None else _unit(target),
             (record["channel"], record["category"], record["service"], record.get("site")),
             day,
-            (record["contact_id"], record["cycle"], record["due_date"], record["stopped_at"]),
+            (
+                record["contact_id"],
+                record["cycle"],
+                record.get("period"),  # an obligation's (contacts' timers have none)
+                record["due_date"],
+                record["stopped_at"],
+            ),
             school_year,
         )
 
@@ -219,7 +227,7 @@ class _Tally:
         unit: str | None,
         classification: tuple[str | None, str | None, str | None, str | None],
         day: dt.date,
-        breach: tuple[str, int, str | None, str | None],
+        breach: tuple[str, int, str | None, str | None, str | None],
         school_year: str | None = None,
     ) -> None:
         """Count one timer; ``school_year``: its start day's, when grouped by school year."""
@@ -244,8 +252,10 @@ class _Tally:
             self.groups[tuple((name, values[name]) for name in self.dimensions)][bucket] += 1
         self.trend[(engagement, month)][bucket] += 1
         if state in ("late", "overdue"):
-            contact_id, cycle, due_date, stopped_at = breach
-            self.breaches.append((engagement, contact_id, cycle, state, due_date, stopped_at))
+            contact_id, cycle, period, due_date, stopped_at = breach
+            self.breaches.append(
+                (engagement, contact_id, cycle, period, state, due_date, stopped_at)
+            )
 
     def merge(self, other: _Tally) -> None:
         """Add what ``other`` counted (another process's share of the same review)."""
@@ -455,11 +465,15 @@ def build_report(
             "engagement": engagement,
             "contact_id": contact_id,
             "cycle": cycle,
+            # An obligation's period, as explain-obligation --period takes it (the
+            # day 2025-09-02, the week 2025-W37, the school year 2025-2026); its
+            # cycle is only a number within the school year.  None for a contact.
+            "period": period,
             "state": state,
             "due_date": due_date,
             "stopped_at": stopped_at,
         }
-        for engagement, contact_id, cycle, state, due_date, stopped_at in tally.breaches
+        for engagement, contact_id, cycle, period, state, due_date, stopped_at in tally.breaches
     ]
     return {
         "format": 1,
@@ -535,17 +549,33 @@ _HEADERS = {
 }
 
 
+#: The groupings whose values are codes, said in the review's language for people.
+_WORDED = frozenset({"channel", "category"})
+
+
 def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """The report's main table: per group when grouped, else per engagement."""
-    names = _HEADERS[report.get("lang", "fr")]
+    """The report's main table: per group when grouped, else per engagement.
+
+    Its headers are in the review's language, and so are channels and
+    categories, as ``explain`` says them (« courriel », « demande
+    d'information »); the JSON keeps their codes (``email``, ``information``).
+    """
+    lang = report.get("lang", "fr")
+    names = _HEADERS[lang]
     counts = ["total", "met", "late", "overdue", "pending", "exempt", "compliance_rate"]
     if report["groups"]:
         columns = list(report["by"]) + counts
+
+        def value(dimension: str, code: Any) -> Any:
+            if dimension in _WORDED and isinstance(code, str):
+                return label(code, lang)
+            return code
+
         rows = [
-            [g["by"][d] for d in report["by"]] + [g[c] for c in counts] for g in report["groups"]
+            [value(d, g["by"][d]) for d in report["by"]] + [g[c] for c in counts]
+            for g in report["groups"]
         ]
     else:
-        lang = report.get("lang", "fr")
         columns = ["engagement", "title", "target", *counts, "median", "p90", "unit"]
         rows = [
             [e["id"], e["title"], _shown_target(e, lang)]
@@ -601,9 +631,20 @@ def render_csv(report: dict[str, Any], *, spreadsheet: bool = False) -> str:
     Windows-1252 (« dÃ©lai »), and, for a French review, ``;`` between cells
     and decimal commas, as Excel expects them with French regional settings
     (else each row lands in one cell and ``0.8`` is read as text).
+
+    Both hold the same cells, in the review's language as its headers are
+    (« courriel » where the JSON has ``email``).  A what-if's table starts
+    with a column saying so on every row (:data:`WHAT_IF_COLUMN`): a
+    comment line above the header is no CSV to most readers, and a row
+    copied elsewhere keeps its mark.
     """
+    lang = report.get("lang", "fr")
     header, rows = table(report)
-    french = spreadsheet and report.get("lang", "fr") == "fr"
+    if report.get("what_if"):
+        name, mark = WHAT_IF_COLUMN[lang]
+        header = [name, *header]
+        rows = [[mark, *row] for row in rows]
+    french = spreadsheet and lang == "fr"
     out = io.StringIO()
     if spreadsheet:
         out.write("\ufeff")
@@ -612,6 +653,10 @@ def render_csv(report: dict[str, Any], *, spreadsheet: bool = False) -> str:
     for row in rows:
         writer.writerow([_decimal_comma(v) if french else safe_cell(v) for v in row])
     return out.getvalue()
+
+
+#: A what-if's first CSV column: its name, and its value on every row.
+WHAT_IF_COLUMN = {"fr": ("simulation", "oui"), "en": ("what-if", "yes")}
 
 
 def _decimal_comma(value: Any) -> Any:
@@ -676,10 +721,39 @@ OWN_CALENDAR = {
 }
 
 
+#: The titles of the tables of a grouped review, Markdown's and HTML's.
+SECTION_TITLES = {
+    "fr": {"engagements": "Résultats par engagement", "groups": "Détail par {dims}"},
+    "en": {"engagements": "Results per engagement", "groups": "Breakdown by {dims}"},
+}
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]], lang: str) -> list[str]:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(" --- " for _ in header) + "|",
+    ]
+    for row in rows:
+        cells = []
+        for column, value in zip(header, row, strict=True):
+            if column in (_HEADERS["fr"]["compliance_rate"], _HEADERS["en"]["compliance_rate"]):
+                cells.append(format_percent(value, lang))  # as the HTML review writes it
+            elif isinstance(value, float) or (isinstance(value, int) and value >= 1000):
+                cells.append(format_number(value, lang))  # 1 458, as the HTML writes it
+            else:
+                cells.append(_md(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def render_markdown(report: dict[str, Any]) -> str:
+    """The review in Markdown: its rules, then the table per engagement.
+
+    Grouped (``--by``), the table per group follows it, each under its
+    title, as in the HTML review.
+    """
     lang = report.get("lang", "fr")
     fr = lang == "fr"
-    header, rows = table(report)
     title = "Bilan des engagements de service" if fr else "Service engagements review"
     colon = " :" if fr else ":"
     rules = report["catalogue"]
@@ -710,19 +784,15 @@ def render_markdown(report: dict[str, Any]) -> str:
             if fr
             else "- **What-if: other rules than the replay's**"
         )
-    lines += [
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(" --- " for _ in header) + "|",
-    ]
-    for row in rows:
-        cells = []
-        for column, value in zip(header, row, strict=True):
-            if column in (_HEADERS["fr"]["compliance_rate"], _HEADERS["en"]["compliance_rate"]):
-                cells.append(format_percent(value, lang))  # as the HTML review writes it
-            elif isinstance(value, float) or (isinstance(value, int) and value >= 1000):
-                cells.append(format_number(value, lang))  # 1 458, as the HTML writes it
-            else:
-                cells.append(_md(value))
-        lines.append("| " + " | ".join(cells) + " |")
+    header, rows = table({**report, "groups": []})
+    if not report["groups"]:
+        lines += ["", *_md_table(header, rows, lang)]
+        return "\n".join(lines) + "\n"
+    titles = SECTION_TITLES["fr" if fr else "en"]
+    names = _HEADERS["fr" if fr else "en"]
+    dims = ", ".join(names.get(d, d) for d in report["by"])
+    lines += ["", f"## {titles['engagements']}", "", *_md_table(header, rows, lang)]
+    header, rows = table(report)
+    lines += ["", f"## {_md(titles['groups'].format(dims=dims))}", ""]
+    lines += _md_table(header, rows, lang)
     return "\n".join(lines) + "\n"

@@ -24,8 +24,10 @@ from typing import Any
 
 import pendulum
 
+from ._delay import Unit
+from ._errors import DelayError
 from ._obligations import OBLIGATION_KINDS
-from ._report import _HEADERS, OWN_CALENDAR, _unit_in, own_calendars, table
+from ._report import _HEADERS, OWN_CALENDAR, SECTION_TITLES, _unit_in, own_calendars, table
 from ._report import format_number as _number
 from ._report import format_percent as _percent
 from ._text import format_day, format_instant
@@ -57,8 +59,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "to": "jusqu’au {end}",
         "as_of": "Situation au",
         "generated_by": "Produit par",
-        "s_engagements": "Résultats par engagement",
-        "s_groups": "Détail par {dims}",
+        "s_engagements": SECTION_TITLES["fr"]["engagements"],
+        "s_groups": SECTION_TITLES["fr"]["groups"],
         "s_compliance": "Taux de respect par engagement",
         "s_trend": "Évolution mensuelle du taux de respect",
         "s_trend_table": "Taux de respect par mois (contacts comptés)",
@@ -89,6 +91,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "contact_id": "identifiant du contact",
         "subject_id": "contact, site ou service",
         "cycle": "cycle",
+        "cycle_or_period": "cycle ou période",
         "state": "état",
         "due_date": "échéance",
         "stopped_at": "arrêté le",
@@ -103,10 +106,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "trend_point": "{month} : {rate} ({met} tenu(s) sur {judged} jugé(s), {total} au total)",
         "trend_none": "{month} : aucun délai jugé ({total} au total)",
         "hist_alt": "{id}, délais en {unit} : {values} ; médiane {median}, p90 {p90}",
-        "hist_bar": "{value} : {count} contact(s)",
+        "hist_bar": "{value} : {count}",
+        "contact": "contact",
         "no_unit": "unités de l’engagement",
         "legend": "Légende",
         "count_tip": "{name} : {count}",
+        # French typography: a space before « ; », as before « : ».
+        "list_sep": " ; ",
     },
     "en": {
         "kicker": "Annual review",
@@ -128,8 +134,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "to": "until {end}",
         "as_of": "As of",
         "generated_by": "Produced by",
-        "s_engagements": "Results per engagement",
-        "s_groups": "Breakdown by {dims}",
+        "s_engagements": SECTION_TITLES["en"]["engagements"],
+        "s_groups": SECTION_TITLES["en"]["groups"],
         "s_compliance": "Compliance per engagement",
         "s_trend": "Monthly compliance trend",
         "s_trend_table": "Compliance rate per month (contacts counted)",
@@ -159,6 +165,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "contact_id": "contact id",
         "subject_id": "contact, site or service",
         "cycle": "cycle",
+        "cycle_or_period": "cycle or period",
         "state": "state",
         "due_date": "due date",
         "stopped_at": "stopped at",
@@ -172,10 +179,12 @@ _LABELS: dict[str, dict[str, str]] = {
         "trend_point": "{month}: {rate} ({met} met of {judged} judged, {total} in all)",
         "trend_none": "{month}: nothing judged ({total} in all)",
         "hist_alt": "{id}, delays in {unit}: {values}; median {median}, p90 {p90}",
-        "hist_bar": "{value}: {count} contact(s)",
+        "hist_bar": "{value}: {count}",
+        "contact": "contact",
         "no_unit": "the engagement's units",
         "legend": "Legend",
         "count_tip": "{name}: {count}",
+        "list_sep": "; ",
     },
 }
 
@@ -701,7 +710,7 @@ def _trend_chart(
                     f'text-anchor="middle" aria-hidden="true">{_e(_percent(rate, lang))}</text>'
                 )
         points.append(point)
-    label = words["trend_alt"].format(id=engagement, values="; ".join(points))
+    label = words["trend_alt"].format(id=engagement, values=words["list_sep"].join(points))
     return (
         f'<figure><figcaption><span class="code">{_e(engagement)}</span>'
         f"{'' if title is None else ' — ' + _e(title)}</figcaption>"
@@ -768,6 +777,21 @@ def _trend(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     return title + "".join(charts) + pivot + "</section>"
 
 
+def _unit_of(unit: Any, amount: float, lang: str, shown: str) -> str:
+    """The unit agreeing with ``amount`` (« 1 jour calendaire », « 2 jours… »); else ``shown``."""
+    if not isinstance(unit, str):
+        return shown
+    try:
+        return Unit.parse(unit).label(1 if amount == 1 else 2, lang)
+    except DelayError:  # none, or several (an engagement's units), or not a unit at all
+        return shown
+
+
+def _contacts(count: int, lang: str, words: dict[str, str]) -> str:
+    """``1 contact``, ``22 contacts``: a count with its noun agreeing, no « (s) »."""
+    return f"{_number(count, lang)} {words['contact'] if count == 1 else words['contacts']}"
+
+
 def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     delay = engagement["delay"]
     bins = [(float(b["value"]), int(b["count"])) for b in delay["histogram"]]
@@ -804,7 +828,8 @@ def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> 
     for value, count in bins:
         h = plot_h * count / top_count
         tip = words["hist_bar"].format(
-            value=f"{_number(value, lang)} {unit}", count=_number(count, lang)
+            value=f"{_number(value, lang)} {_unit_of(delay.get('unit'), value, lang, unit)}",
+            count=_contacts(count, lang, words),
         )
         body.append(
             f'<rect class="hist" x="{_fmt(sx(value) + 0.75)}" y="{_fmt(base - h)}" '
@@ -849,7 +874,8 @@ def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> 
         if previous is None:
             previous = x
     values = ", ".join(
-        words["hist_bar"].format(value=_number(v, lang), count=_number(c, lang)) for v, c in bins
+        words["hist_bar"].format(value=_number(v, lang), count=_contacts(c, lang, words))
+        for v, c in bins
     )
     label = words["hist_alt"].format(
         id=engagement["id"],
@@ -911,13 +937,14 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
                 )
             )
     parts.append(f'<p class="note">{" ".join(summaries)} {words["breaches_privacy"]}</p>')
-    subject = (
-        "subject_id" if any(b.get("engagement") in obligations for b in breaches) else "contact_id"
-    )
+    any_obligation = any(b.get("engagement") in obligations for b in breaches)
+    subject = "subject_id" if any_obligation else "contact_id"
     columns = [
         (names["engagement"], False),
         (words[subject], False),
-        (words["cycle"], True),
+        # An obligation's breach names its period (2025-09-02, 2025-W37, 2025-2026), as
+        # explain-obligation --period takes it: its cycle is an internal number.
+        (words["cycle_or_period" if any_obligation else "cycle"], not any_obligation),
         (words["state"], False),
         (words["due_date"], False),
         (words["stopped_at"], False),
@@ -933,11 +960,17 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             if stopped is None
             else f'<time datetime="{_e(stopped)}">{_e(_short_instant(stopped))}</time>'
         )
+        period = b.get("period")
+        when = (
+            # A number, not a quantity: as it is; aligned as the column's other cells.
+            f'<td class="{"nowrap" if any_obligation else "num"}">{_e(b.get("cycle"))}</td>'
+            if period is None
+            else f'<td class="nowrap"><span class="code">{_e(period)}</span></td>'
+        )
         rows.append(
             f'<tr><td><span class="code">{_e(b.get("engagement"))}</span></td>'
             f'<td><span class="code">{_e(b.get("contact_id"))}</span></td>'
-            # A number, not a quantity (an obligation's is 2025001): no separators.
-            f'<td class="num">{_e(b.get("cycle"))}</td>'
+            f"{when}"
             f'<td class="nowrap">{_e(state_text)}</td>'
             f'<td class="nowrap">{_e(b.get("due_date"))}</td>'
             f'<td class="nowrap">{stopped_cell}</td></tr>'
