@@ -1,0 +1,149 @@
+"""Site registers and site logs as files: every line counted, no event that counts for nothing.
+
+A register's or a site log's fields (ids, names, types, instants, ``what``
+words) are one line each, so a quote left open on a line is that line's
+error and cannot swallow the lines after it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sla_engine._engine import SlaEngine
+from sla_engine._errors import DataError
+from sla_engine._site_replay import replay_sites
+from sla_engine._sites import (
+    RejectedSiteRow,
+    SiteLogRow,
+    load_site_register,
+    parse_site_register,
+    read_site_log,
+)
+from sla_engine.cli import main
+
+PARIS = ZoneInfo("Europe/Paris")
+HEADER = "event_id,site,type,occurred_at,what\n"
+UNCLOSED = "a quoted field is not closed on its line"
+
+
+def _at(month: int, day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2025, month, day, hour, tzinfo=PARIS)
+
+
+def _engine() -> SlaEngine:
+    engine = SlaEngine("qualicirco", "fr+B", clock=lambda: _at(11, 30, 12))
+    engine.register_sites([("E001", "École A"), ("E002", "École B"), ("E003", "École C")])
+    return engine
+
+
+def _replay(engine: SlaEngine, log: Path, rejects: Path) -> tuple[int, int, list[list[str]]]:
+    with rejects.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["source", "line", "event_id", "field", "reason"])  # as the CLI does
+        summary = replay_sites(engine, None, [log], rejects=writer)
+    with rejects.open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    return summary.recorded, summary.rejected, rows
+
+
+class TestRegister:
+    """A quote left open in the register is its line's error, like every other."""
+
+    def test_an_unclosed_quote_is_reported_with_its_line(self, tmp_path: Path) -> None:
+        register = tmp_path / "reg.csv"
+        register.write_text(
+            'id,name\nE1,École A\nE5,"unterminated\nE6,École F\nE7,École G\n', encoding="utf-8"
+        )
+        with pytest.raises(DataError) as caught:
+            load_site_register(register)
+        message = str(caught.value)
+        assert f"{register}:3: {UNCLOSED}" in message
+        assert "1 error(s)" in message
+
+    def test_every_bad_line_is_listed_and_nothing_is_registered(self, tmp_path: Path) -> None:
+        text = 'id,name\nE1,"A\nE2,B\nE2,C\nE4,"D"x\nE5,\n'
+        with pytest.raises(DataError) as caught:
+            parse_site_register(text, source="reg.csv")
+        lines = str(caught.value).splitlines()[1:]
+        assert [line.split(":")[1] for line in lines] == ["2", "4", "5", "6"]
+        assert UNCLOSED in lines[0]
+        assert "already on line 3" in lines[1]
+        assert "not valid CSV" in lines[2]
+
+        store = tmp_path / "s.db"
+        register = tmp_path / "reg.csv"
+        register.write_text(text, encoding="utf-8")
+        command = ["replay", "--catalogue", "qualicirco", "--calendar", "fr+B"]
+        assert main([*command, "--store", str(store), "--sites", str(register)]) == 2
+        assert SlaEngine(store=str(store)).sites() == {}
+
+    def test_a_closed_quote_on_its_line_is_read(self) -> None:
+        register = parse_site_register('id,name\nE1,"École A, annexe"\nE2,B\n')
+        assert register.sites == (("E1", "École A, annexe"), ("E2", "B"))
+
+
+class TestSiteLogLines:
+    """A site log's row is one line: reported with that line, and never the end of another."""
+
+    def test_an_unclosed_quote_does_not_swallow_the_rows_after_it(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(
+            HEADER
+            + 'S1,E001,visited,2025-09-05T10:00:00+02:00,"IEN\n'
+            + "S2,E002,visited,2025-09-05T10:00:00+02:00,passage\n"
+            + "S3,E003,visited,2025-09-05T10:00:00+02:00,passage\n",
+            encoding="utf-8",
+        )
+        rows = list(read_site_log(log))
+        assert [(type(r), r.line) for r in rows] == [
+            (RejectedSiteRow, 2),
+            (SiteLogRow, 3),
+            (SiteLogRow, 4),
+        ]
+        assert isinstance(rows[0], RejectedSiteRow)
+        assert rows[0].reason.startswith(UNCLOSED)
+        recorded, rejected, listed = _replay(_engine(), log, tmp_path / "rejects.csv")
+        assert (recorded, rejected) == (2, 1)
+        assert [r[1] for r in listed[1:]] == ["2"]
+
+    def test_a_quote_closed_on_a_later_line_is_rejected_where_it_starts(
+        self, tmp_path: Path
+    ) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(
+            HEADER
+            + 'S1,E001,visited,2025-09-05T10:00:00+02:00,"IEN\n'
+            + 'x"\n'
+            + "S2,E002,visited,2025-09-05T10:00:00+02:00,passage\n",
+            encoding="utf-8",
+        )
+        rows = list(read_site_log(log))
+        assert [(type(r), r.line) for r in rows] == [
+            (RejectedSiteRow, 2),
+            (RejectedSiteRow, 3),
+            (SiteLogRow, 4),
+        ]
+
+    def test_every_line_is_counted_once(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        lines = [
+            'S1,E001,visited,"2025-09-05T10:00:00+02:00\n',
+            "S2,E002,visited,2025-09-05T10:00:00+02:00,passage\n",
+            '"S3,E003,visited,2025-09-05T10:00:00+02:00,passage\n',
+            "\n",
+            "S4,E003,visited,2025-09-05T10:00:00+02:00,IEN\n",
+        ]
+        log.write_text(HEADER + "".join(lines), encoding="utf-8")
+        seen = [(r.line, isinstance(r, SiteLogRow)) for r in read_site_log(log)]
+        assert seen == [(2, False), (3, True), (4, False), (6, True)]
+
+    def test_a_header_with_an_unclosed_quote_is_refused(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text('event_id,site,type,occurred_at,"what\nS1,E001,visited,x,y\n')
+        with pytest.raises(DataError, match=f"log.csv:1: cannot read the header: {UNCLOSED}"):
+            list(read_site_log(log))
