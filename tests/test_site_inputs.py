@@ -147,3 +147,53 @@ class TestSiteLogLines:
         log.write_text('event_id,site,type,occurred_at,"what\nS1,E001,visited,x,y\n')
         with pytest.raises(DataError, match=f"log.csv:1: cannot read the header: {UNCLOSED}"):
             list(read_site_log(log))
+
+
+class TestMissingWhat:
+    """An event whose type counts only with a ``what`` word is refused without one."""
+
+    def test_an_empty_what_is_rejected_naming_the_words(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(
+            HEADER
+            + "S1,E001,visited,2025-09-05T10:00:00+02:00,\n"
+            + "S2,,surveyed,2025-09-05T10:00:00+02:00,\n"
+            + "S3,,opened,2025-09-05T08:00:00+02:00,\n",
+            encoding="utf-8",
+        )
+        engine = _engine()
+        recorded, rejected, listed = _replay(engine, log, tmp_path / "rejects.csv")
+        # qualicirco counts a survey whatever it says; visits and the line's
+        # openings only with one of its words.
+        assert (recorded, rejected) == (1, 2)
+        assert [r[1:4] for r in listed[1:]] == [["2", "S1", "what"], ["4", "S3", "what"]]
+        assert listed[1][4] == (
+            "'what' is empty; the catalogue's obligations count 'visited' events "
+            "only with one of: ien, passage"
+        )
+        assert listed[2][4].endswith("count 'opened' events only with one of: telephone")
+        assert engine.site_history("E001") == []
+
+    def test_a_log_without_a_what_column(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(
+            "event_id,site,type,occurred_at\nS1,E001,visited,2025-09-05T10:00:00+02:00\n",
+            encoding="utf-8",
+        )
+        recorded, rejected, listed = _replay(_engine(), log, tmp_path / "rejects.csv")
+        assert (recorded, rejected) == (0, 1)
+        assert listed[1][3] == "what"
+
+    def test_the_school_is_not_breached_by_a_silent_event(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(
+            HEADER
+            + "S1,E001,visited,2025-09-05T10:00:00+02:00,\n"
+            + "S2,E001,visited,2025-09-05T10:00:00+02:00,passage\n",
+            encoding="utf-8",
+        )
+        engine = _engine()
+        recorded, rejected, _ = _replay(engine, log, tmp_path / "rejects.csv")
+        assert (recorded, rejected) == (1, 1)
+        explanation = engine.explain_obligation("E001", "visit-after-rentree", now=_at(11, 30))
+        assert "Aucun événement pris en compte" not in explanation
