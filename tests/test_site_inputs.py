@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sla_engine._engine import SlaEngine
-from sla_engine._errors import DataError
+from sla_engine._errors import DataError, redacted
 from sla_engine._site_replay import replay_sites
 from sla_engine._sites import (
     RejectedSiteRow,
+    SiteEvent,
     SiteLogRow,
+    SiteRuleError,
     load_site_register,
     parse_site_register,
     read_site_log,
@@ -197,3 +199,32 @@ class TestMissingWhat:
         assert (recorded, rejected) == (1, 1)
         explanation = engine.explain_obligation("E001", "visit-after-rentree", now=_at(11, 30))
         assert "Aucun événement pris en compte" not in explanation
+
+
+class TestRejectReasons:
+    """Site rejects say the rule; the event id has its own column (docs/security.md)."""
+
+    def test_a_rule_refusal_does_not_repeat_the_ids(self, tmp_path: Path) -> None:
+        log = tmp_path / "log.csv"
+        log.write_text(
+            HEADER
+            + "S4,E009,visited,2025-09-05T10:00:00+02:00,passage\n"
+            + "S5,E001,visited,2025-09-05T10:00:00+02:00,inspection\n",
+            encoding="utf-8",
+        )
+        _, rejected, listed = _replay(_engine(), log, tmp_path / "rejects.csv")
+        assert rejected == 2
+        assert [r[2:4] for r in listed[1:]] == [["S4", "site"], ["S5", "what"]]
+        for row in listed[1:]:
+            assert "E00" not in row[4]
+            assert "S4" not in row[4]
+            assert "S5" not in row[4]
+        assert listed[1][4] == "this site is not in the register (register it first)"
+
+    def test_the_error_itself_still_names_the_site_and_event(self) -> None:
+        with pytest.raises(SiteRuleError) as caught:
+            _engine().record_site_event(
+                SiteEvent("S4", "visited", _at(9, 5), site="E009", what="passage")
+            )
+        assert str(caught.value).startswith("site 'E009', event 'S4': ")
+        assert redacted(caught.value) == caught.value.rule

@@ -137,6 +137,9 @@ class SiteRuleError(SlaEngineError, ValueError):
     already used for another event), ``in_future`` (happened after it was
     recorded), ``outside_calendar`` (outside the school calendar's data),
     ``unknown_what`` (a ``what`` the catalogue's obligations do not declare).
+
+    Its message names the site and the event; its :attr:`redacted` text,
+    what a rejects file says, is the rule alone.
     """
 
     def __init__(self, site: str, event_id: str, rule: str, code: str) -> None:
@@ -145,6 +148,9 @@ class SiteRuleError(SlaEngineError, ValueError):
         self.rule = rule
         self.code = code
         super().__init__(f"site {site!r}, event {event_id!r}: {rule}")
+        # A rejects file already names the row and its event: the rule alone
+        # (docs/security.md), as for a contact's rule.
+        self.redacted = rule
 
 
 def check_site_id(value: str | None) -> str | None:
