@@ -466,6 +466,23 @@ def declared_whats(catalogue: Catalogue) -> dict[SiteEventType, DeclaredWhats]:
     return found
 
 
+def missing_what(event: SiteEvent, allowed: dict[SiteEventType, DeclaredWhats]) -> str | None:
+    """Why ``event`` counts for nothing without a ``what``, or ``None``.
+
+    When the obligations that count a type of event count it only with one
+    of their words (« passage », « IEN », the line « téléphone »), an event
+    of that type without a ``what`` is counted by none: the school or the
+    line would seem in breach although the event was recorded.
+    """
+    declared = allowed.get(event.type)
+    if event.what is not None or declared is None or declared.counts_any:
+        return None
+    return (
+        f"'what' is empty; the catalogue's obligations count '{event.type.value}' events "
+        f"only with one of: {', '.join(sorted(declared.words))}"
+    )
+
+
 def _kept_what(event: SiteEvent, allowed: dict[SiteEventType, DeclaredWhats]) -> SiteEvent:
     """``event`` with a ``what`` only when it is a word the catalogue's obligations count.
 

@@ -10,7 +10,14 @@ import attrs
 
 from ._engine import SlaEngine
 from ._errors import redacted
-from ._sites import RejectedSiteRow, SiteLogRow, load_site_register, read_site_log
+from ._site_engine import DeclaredWhats, declared_whats, missing_what
+from ._sites import (
+    RejectedSiteRow,
+    SiteEventType,
+    SiteLogRow,
+    load_site_register,
+    read_site_log,
+)
 from ._text import safe_cell
 
 __all__ = ["SiteReplaySummary", "replay_sites"]
@@ -45,11 +52,14 @@ def replay_sites(
 
     ``rejects`` is a :func:`csv.writer` (or ``None``) receiving one row per
     rejected line: source, line, event id, field, reason (never the row's
-    content).  Recording again records nothing twice.
+    content).  A row with no ``what`` whose type the catalogue's obligations
+    count only with one of their words is rejected: recorded, it would count
+    for nothing.  Recording again records nothing twice.
     """
     sites = 0
     if register is not None:
         sites = engine.register_sites(load_site_register(register))
+    allowed = declared_whats(engine.catalogue)
     counts = {"rows": 0, "recorded": 0, "duplicates": 0, "rejected": 0}
 
     def reject(row: RejectedSiteRow) -> None:
@@ -75,8 +85,9 @@ def replay_sites(
 
     for path in logs:
         batch: list[SiteLogRow] = []
-        for row in read_site_log(path, assume_tz=assume_tz):
+        for read in read_site_log(path, assume_tz=assume_tz):
             counts["rows"] += 1
+            row = read if isinstance(read, RejectedSiteRow) else _with_what(read, allowed)
             if isinstance(row, RejectedSiteRow):
                 reject(row)
                 continue
@@ -87,3 +98,13 @@ def replay_sites(
         if batch:
             flush(batch)
     return SiteReplaySummary(sites=sites, **counts)
+
+
+def _with_what(
+    row: SiteLogRow, allowed: dict[SiteEventType, DeclaredWhats]
+) -> SiteLogRow | RejectedSiteRow:
+    """``row``, or its rejection when its event needs a ``what`` and has none."""
+    reason = missing_what(row.event, allowed)
+    if reason is None:
+        return row
+    return RejectedSiteRow(row.source, row.line, "what", reason, row.event.event_id)

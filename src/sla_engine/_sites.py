@@ -23,8 +23,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
-import io
-import itertools
 import os
 import re
 import unicodedata
@@ -44,7 +42,7 @@ from eventsourcing.utils import get_topic
 from ._contact import CLOCK_TOLERANCE
 from ._delay import normalise_words
 from ._errors import DataError, SlaEngineError, redacted, unquoted, with_redacted
-from ._logs import sniff_delimiter, utf8_lines
+from ._logs import _ends_in_quotes, sniff_delimiter, utf8_lines
 from ._time import fixed_offset_if_aware, parse_instant, require_aware_field
 
 __all__ = [
@@ -139,6 +137,9 @@ class SiteRuleError(SlaEngineError, ValueError):
     already used for another event), ``in_future`` (happened after it was
     recorded), ``outside_calendar`` (outside the school calendar's data),
     ``unknown_what`` (a ``what`` the catalogue's obligations do not declare).
+
+    Its message names the site and the event; its :attr:`redacted` text,
+    what a rejects file says, is the rule alone.
     """
 
     def __init__(self, site: str, event_id: str, rule: str, code: str) -> None:
@@ -147,6 +148,9 @@ class SiteRuleError(SlaEngineError, ValueError):
         self.rule = rule
         self.code = code
         super().__init__(f"site {site!r}, event {event_id!r}: {rule}")
+        # A rejects file already names the row and its event: the rule alone
+        # (docs/security.md), as for a contact's rule.
+        self.redacted = rule
 
 
 def check_site_id(value: str | None) -> str | None:
@@ -384,6 +388,31 @@ _SITE_CLASSES: Final[tuple[type[Site.Event], ...]] = (
 SITE_TOPICS: Final[tuple[str, ...]] = tuple(sorted(get_topic(cls) for cls in _SITE_CLASSES))
 
 
+# -- one line of CSV ---------------------------------------------------------------
+
+
+def _csv_line(text: str, delimiter: str) -> list[str]:
+    """The cells of one line of a register or a site log, whose fields never span lines.
+
+    Ids, names, types, instants and ``what`` words are one line each, so a
+    quoted field is closed on its own line or the line is an error: an
+    unclosed quote cannot swallow the lines after it.  The error names what
+    is wrong, never the line's content.
+    """
+    try:
+        return next(csv.reader((text,), delimiter=delimiter, strict=True), [])
+    except csv.Error as error:
+        if _ends_in_quotes(text, delimiter, False):
+            reason = (
+                "a quoted field is not closed on its line (a field cannot go on to the next line)"
+            )
+        elif "new-line" in str(error):
+            reason = "a carriage return inside the line (is the file's line end a lone CR?)"
+        else:
+            reason = f"not valid CSV: {error}"
+        raise DataError(reason) from None
+
+
 # -- the register -----------------------------------------------------------------
 
 
@@ -423,11 +452,19 @@ def load_site_register(path: str | os.PathLike[str]) -> SiteRegister:
 
 
 def parse_site_register(text: str, *, source: str = "<register>") -> SiteRegister:
-    """The register in ``text`` (see :func:`load_site_register`)."""
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first_line))
-    header = next(reader, None)
-    if header is None:
+    """The register in ``text`` (see :func:`load_site_register`).
+
+    A site's id and name are one line each: a quoted field not closed on its
+    line is that line's error, and the lines after it are read as lines of
+    their own.
+    """
+    lines = text.split("\n")
+    delimiter = sniff_delimiter(lines[0])
+    try:
+        header = _csv_line(lines[0], delimiter)
+    except DataError as error:
+        raise DataError(f"cannot read the header: {error.message}", source=source, line=1) from None
+    if not header:
         raise DataError("the site register is empty: it needs a header id,name", source=source)
     columns = [h.strip().lower() for h in header]
     missing = [c for c in ("id", "name") if c not in columns]
@@ -441,7 +478,12 @@ def parse_site_register(text: str, *, source: str = "<register>") -> SiteRegiste
     errors: list[str] = []
     sites: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, line_text in enumerate(lines[1:], start=2):
+        try:
+            row = _csv_line(line_text, delimiter)
+        except DataError as error:
+            errors.append(f"{source}:{line}: {error.message}")
+            continue
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(columns):
@@ -502,9 +544,10 @@ def read_site_log(
 
     Columns separated by ``,`` or ``;`` (whichever the header uses more, as
     French exports do).  An instant without an offset is refused unless
-    ``assume_tz`` names its zone.  A line that is not UTF-8 text is rejected
-    alone, with its number; a header without the needed columns raises
-    :class:`DataError`.
+    ``assume_tz`` names its zone.  A row is one line: a line that is not
+    UTF-8 text, or whose quoted field is not closed on it, is rejected alone,
+    with its number, and the lines after it are read; a header without the
+    needed columns raises :class:`DataError`.
     """
     source = str(path)
     unreadable: set[int] = set()
@@ -513,8 +556,14 @@ def read_site_log(
         first = next(decoded, "")
         if 1 in unreadable:
             raise DataError("the header is not UTF-8 text", source=source, line=1)
-        reader = csv.reader(itertools.chain([first], decoded), delimiter=sniff_delimiter(first))
-        header = [h.strip().lower() for h in next(reader, [])]
+        delimiter = sniff_delimiter(first)
+        try:
+            cells = _csv_line(first, delimiter)
+        except DataError as error:
+            raise DataError(
+                f"cannot read the header: {error.message}", source=source, line=1
+            ) from None
+        header = [h.strip().lower() for h in cells]
         missing = [f for f in ("event_id", "type", "occurred_at") if f not in header]
         if missing:
             raise DataError(
@@ -523,10 +572,16 @@ def read_site_log(
                 source=source,
                 line=1,
             )
-        for row in reader:
-            line = reader.line_num
+        # One row a line: a row is reported with the line it is on, and a
+        # bad line (an unclosed quote…) is rejected alone.
+        for line, text in enumerate(decoded, start=2):
             if line in unreadable:
                 yield RejectedSiteRow(source, line, None, "not valid UTF-8 text")
+                continue
+            try:
+                row = _csv_line(text, delimiter)
+            except DataError as error:
+                yield RejectedSiteRow(source, line, None, error.message)
                 continue
             if not any(c.strip() for c in row):
                 continue
