@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from sla_engine._delay import Unit
 from sla_engine._report import table
 from sla_engine._report_html import COLOURS, render_html
 
@@ -463,8 +464,11 @@ class TestFigures:
             bars = [r for r in svg.iter("rect") if r.has_class("hist")]
             assert len(bars) == len(delay["histogram"])
             tips = [b.find("title").all_text() for b in bars]
+            # The unit and the noun agree with their numbers: « 1 jour ouvré : 2 contacts ».
+            unit = Unit.parse(delay["unit"])
             assert tips == [
-                f"{count(h['value'], 'fr')} {delay['unit']} : {h['count']} contact(s)"
+                f"{count(h['value'], 'fr')} {unit.label(h['value'], 'fr')} : "
+                f"{h['count']} contact{'' if h['count'] == 1 else 's'}"
                 for h in delay["histogram"]
             ]
             label = svg.attrs["aria-label"]

@@ -155,7 +155,10 @@ def test_the_review_documents_read_right(tmp_path: Path) -> None:
     obligations.register_sites([("E1", "École A")])
     obligations.record_site_events([SiteEvent("v", "visited", _at(2025, 10, 8), "E1", "IEN")])
     page = render_html(build_report(obligations, as_of=_at(2025, 11, 1)))
-    assert ">2025000</td>" in page or ">2025001</td>" in page
+    # Its breaches name their periods (a day, a school year), not their cycle numbers.
+    assert '<span class="code">2025-09-01</span></td>' in page
+    assert '<span class="code">2025-2026</span></td>' in page
+    assert ">2025000</td>" not in page
     store = tmp_path / "s.db"
     log = tmp_path / "log.csv"
     log.write_text(
