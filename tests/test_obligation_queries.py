@@ -19,6 +19,7 @@ import pytest
 from sla_engine._catalogue import parse_catalogue
 from sla_engine._contact import ContactEvent
 from sla_engine._engine import Alert, EscalationPolicy, SlaEngine
+from sla_engine._errors import SlaEngineError
 from sla_engine._sites import SiteEvent
 from sla_engine._timers import TimerState
 
@@ -331,3 +332,20 @@ def test_a_worklist_reads_back_only_the_sites_with_new_events(
     reads.clear()
     engine.worklist(at(2025, 11, 27), now=at(2025, 11, 20, 9), limit=None)
     assert [r for r in reads if "site" in r] == ["sla-engine:site:E015"]
+
+
+def test_the_services_own_obligations_explain_before_it_has_any_event() -> None:
+    # The review lists the service's breaches from the start; explaining one
+    # said « no site None has been registered ».
+    engine = SlaEngine("qualicirco", "fr+B")
+    engine.register_sites([("E1", "École A")])
+    visit = dt.datetime(2025, 10, 8, 10, tzinfo=PARIS)
+    engine.record_site_events([SiteEvent("v", "visited", visit, "E1", "IEN")])  # a school's
+    as_of = dt.datetime(2025, 11, 1, tzinfo=PARIS)
+    service = [t for t in engine.obligation_timers(as_of) if t.contact_id == "service"]
+    assert service
+    assert engine.site_history(None) == []
+    text = engine.explain_obligation(None, service[0].engagement_id, now=as_of)
+    assert "Le service, période" in text
+    with pytest.raises(SlaEngineError, match="no site 'E9' has been registered"):
+        engine.site_history("E9")

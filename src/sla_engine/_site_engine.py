@@ -257,9 +257,14 @@ class SiteRecording:
         return {s.subject: list(s.history) for s in SiteRecording._site_aggregates(self)}
 
     def site_history(self: _Engine, site: str | None) -> list[SiteEvent]:
-        """One site's events (``None``: the service's) in the order they happened."""
+        """One site's events (``None``: the service's) in the order they happened.
+
+        The service is always there: with no event of its own, its history is empty.
+        """
         found = self._get_site(site or SERVICE)
         if found is None:
+            if site is None:
+                return []
             raise SlaEngineError(f"no site {site!r} has been registered")
         return list(found.history)
 
