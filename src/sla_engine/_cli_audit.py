@@ -82,15 +82,22 @@ def add_parsers(commands: Any) -> None:
         description="Figures per engagement (and per group). Another --catalogue or "
         "--calendar than the store's is a what-if: nothing is written.",
     )
-    p.add_argument("--store", default=DEFAULT_STORE)
+    p.add_argument("--store", default=DEFAULT_STORE, help=f"store URL (default: {DEFAULT_STORE})")
     p.add_argument("--catalogue", help="evaluate under this catalogue instead (what-if)")
     p.add_argument("--calendar", help="evaluate under this calendar instead (what-if)")
     p.add_argument("--from", dest="start", type=_iso_date, help="first day (timers started)")
     p.add_argument("--to", dest="end", type=_iso_date, help="last day (timers started)")
     p.add_argument("--as-of", help="instant of the review (default: the last event of the log)")
     p.add_argument("--by", default="", help=f"group by: {','.join(DIMENSIONS)}")
-    p.add_argument("--format", choices=("json", "csv", "spreadsheet", "md", "html"), default="md")
-    p.add_argument("--lang", choices=LANGS, default="fr")
+    p.add_argument(
+        "--format",
+        choices=("json", "csv", "spreadsheet", "md", "html"),
+        default="md",
+        help="md (default), html, json, csv, or spreadsheet (a CSV that Excel opens as it is)",
+    )
+    p.add_argument(
+        "--lang", choices=LANGS, default="fr", help="the review's language (default: fr)"
+    )
     p.add_argument(
         "--jobs",
         type=int,
@@ -131,20 +138,20 @@ def add_parsers(commands: Any) -> None:
     o.add_argument("engagement")
     o.add_argument("--site", help="the site (default: the service itself)")
     o.add_argument("--period", help="2025-2026, 2025-W37, 2025-09-01… (default: the last one)")
-    o.add_argument("--store", default=DEFAULT_STORE)
+    o.add_argument("--store", default=DEFAULT_STORE, help=f"store URL (default: {DEFAULT_STORE})")
     o.add_argument(
         "--as-of", help="instant of the explanation (default: the review's, the log's last event)"
     )
-    o.add_argument("--lang", choices=LANGS, default="fr")
+    o.add_argument("--lang", choices=LANGS, default="fr", help="language (default: fr)")
 
     x = commands.add_parser("explain", help="how a contact's timers were reached")
     x.add_argument("contact")
     x.add_argument("engagement", nargs="?")
-    x.add_argument("--store", default=DEFAULT_STORE)
+    x.add_argument("--store", default=DEFAULT_STORE, help=f"store URL (default: {DEFAULT_STORE})")
     x.add_argument(
         "--as-of", help="instant of the explanation (default: the review's, the log's last event)"
     )
-    x.add_argument("--lang", choices=LANGS, default="fr")
+    x.add_argument("--lang", choices=LANGS, default="fr", help="language (default: fr)")
 
 
 def _iso_date(text: str) -> dt.date:
