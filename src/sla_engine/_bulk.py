@@ -216,7 +216,7 @@ class BulkReader:
         self.source = str(path)  # as read_log names it, in the rejects
         self.mapping = mapping or LogMapping()
         # As read_log: the option, else the mapping's (an empty one is none).
-        self.rows = _Rows(self.source, self.mapping, assume_tz or self.mapping.assume_tz)
+        self.rows = _Rows(self.source, mapping, assume_tz or self.mapping.assume_tz)
         #: Contacts stored (or sent to the row path) by this replay: later rows go there too.
         self.seen = seen
         self.clock = clock
@@ -249,6 +249,8 @@ class BulkReader:
                 return
             self.delimiter = self.mapping.delimiter or sniff_delimiter(header_text)
             self.header = [h.strip() for h in header_text.rstrip("\r\n").split(self.delimiter)]
+            # As the ordinary reader: refused before anything of the log is stored.
+            self.rows.check_header(self.header, 1)
             self.columns = {
                 name: self.mapping.column(name)
                 for name in FIELDS

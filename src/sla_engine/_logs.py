@@ -19,12 +19,14 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import difflib
 import gzip
 import json
 import os
 import tomllib
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -113,6 +115,8 @@ class LogMapping:
         delimiter = ";"                     # default: detected (, or ;)
 
     Columns not named keep their own name; values not listed pass through.
+    Columns of the export that are not the log format's are ignored (a log
+    read without a mapping has only the format's own columns).
     """
 
     columns: Mapping[str, str] = attrs.field(factory=dict)
@@ -264,8 +268,7 @@ def read_log(
     assume_tz: str | None = None,
 ) -> Iterator[LogRow | RejectedRow]:
     """Every row of a log, as an event or a rejection, in the file's order."""
-    mapping = mapping or LogMapping()
-    tz_name = assume_tz or mapping.assume_tz
+    tz_name = assume_tz or (mapping.assume_tz if mapping else None)
     source = str(path)
     file = Path(path)
     try:
@@ -286,9 +289,12 @@ def read_log(
 
 
 class _Rows:
-    def __init__(self, source: str, mapping: LogMapping, tz_name: str | None) -> None:
+    def __init__(self, source: str, mapping: LogMapping | None, tz_name: str | None) -> None:
         self.source = source
-        self.mapping = mapping
+        # Without a mapping the log is in the format itself: a column it does
+        # not know is a misspelt one, whose values would be dropped unseen.
+        self.native = mapping is None
+        self.mapping = mapping = mapping or LogMapping()
         self.tz = None if tz_name is None else time_zone(tz_name)
         # Resolved once: (our field, the export's column, its value map or None).
         self.fields = [(name, mapping.column(name), mapping.values.get(name)) for name in FIELDS]
@@ -356,6 +362,10 @@ class _Rows:
             if not isinstance(record, dict):
                 yield RejectedRow(self.source, number, None, "not a JSON object")
                 continue
+            unknown = [k for k in record if k not in FIELDS] if self.native else []
+            if unknown:
+                yield RejectedRow(self.source, number, None, unknown_names_reason(unknown, "key"))
+                continue
             yield self._row(number, {k: v for k, v in record.items() if isinstance(k, str)})
 
     def csv_rows(self, stream: BinaryIO) -> Iterator[LogRow | RejectedRow]:
@@ -377,6 +387,15 @@ class _Rows:
                 line=number,
             ) from None
         header = [h.strip() for h in header]
+        self.check_header(header, number)
+        for record in csv_records(lines, delimiter, self.source, len(header)):
+            if isinstance(record, RejectedRow):
+                yield record
+            elif record[1].strip():
+                yield self.parse_line(*record, header, delimiter)
+
+    def check_header(self, header: list[str], line: int) -> None:
+        """Refuse a header missing a required column, or (without a mapping) with an unknown one."""
         missing = [f for f in _REQUIRED if self.mapping.column(f) not in header]
         if missing:
             names = ", ".join(repr(self.mapping.column(f)) for f in missing)
@@ -384,36 +403,12 @@ class _Rows:
                 f"the header has no column {names} (columns: {', '.join(header)}); "
                 "a mapping file can rename them",
                 source=self.source,
-                line=number,
+                line=line,
             )
-        pending: list[str] = []
-        start = length = 0
-        inside = False  # within a quoted field that goes on to the next line
-        for number, text, reason in lines:
-            if text is None:
-                pending.clear()
-                length, inside = 0, False
-                yield RejectedRow(self.source, number, None, reason)
-                continue
-            if not pending:
-                start = number
-            pending.append(text)
-            length += len(text)
-            inside = _ends_in_quotes(text, delimiter, inside)
-            if inside:
-                if length > MAX_ROW_BYTES:
-                    pending.clear()
-                    length, inside = 0, False
-                    yield RejectedRow(self.source, start, None, "unterminated quoted field")
-                continue
-            joined = "".join(pending)
-            pending.clear()
-            length = 0
-            if not joined.strip():
-                continue
-            yield self.parse_line(start, joined, header, delimiter)
-        if pending:
-            yield RejectedRow(self.source, start, None, "unterminated quoted field at end of file")
+        # A column without a name (a trailing separator) cannot be a misspelt field.
+        unknown = [h for h in header if h and h not in FIELDS] if self.native else []
+        if unknown:
+            raise DataError(unknown_names_reason(unknown, "column"), source=self.source, line=line)
 
     # -- one record ----------------------------------------------------------------
 
@@ -569,6 +564,116 @@ def _not_unicode(values: Mapping[str, Any], attributes: Mapping[str, Any]) -> st
             except UnicodeEncodeError:
                 return name
     return None
+
+
+def unknown_names_reason(unknown: list[str], kind: str) -> str:
+    """Why a log's ``kind`` (column or key) names are refused: each one's closest known name."""
+    described = []
+    for name in unknown:
+        shown = repr(name if len(name) <= 40 else name[:40] + "…")
+        if name in _PROMOTED:
+            described.append(f"{shown} (it goes in attributes)")
+            continue
+        close = difflib.get_close_matches(name.lower(), FIELDS, n=1)
+        described.append(f"{shown} (did you mean {close[0]!r}?)" if close else shown)
+    plural = "s" if len(unknown) > 1 else ""
+    return (
+        f"unknown {kind}{plural} {', '.join(described)}: the log format's {kind}s are "
+        f"{', '.join(FIELDS)}; an export with names of its own needs a mapping file "
+        "(--mapping), which renames its columns and ignores those it does not use"
+    )
+
+
+#: What a line holds for :func:`csv_records`: its number, its text (``None``
+#: if it cannot be read) and why it cannot.
+Line = tuple[int, str | None, str]
+
+
+def csv_records(
+    lines: Iterable[Line], delimiter: str, source: str, columns: int
+) -> Iterator[tuple[int, str] | RejectedRow]:
+    """Each CSV record as (its first line, its text with quoted line ends), or its rejection.
+
+    A quoted field may go on over several lines.  One that runs past
+    ``MAX_ROW_BYTES``, into a line that cannot be read or to the end of the
+    file is an unterminated quote: its record is rejected alone, at the line
+    where the quote opened, and the lines after that one are read again as
+    records of their own, so that one stray quote costs no other row.  So
+    is one that closes on a later line (at the next stray quote) but makes a
+    record of other than ``columns`` fields; there the lines are read again
+    once, not for a second such record (which the caller rejects whole), so
+    that reading stays linear: each line is scanned at most twice.
+    """
+    held: deque[tuple[int, str]] = deque()  # a record whose quoted field goes on
+    length = 0  # of the held lines' text
+    for number, text, reason in lines:
+        if text is None:
+            why = f"unterminated quoted field: line {number} cannot be read"
+            while held:
+                yield from _reject_first(held, delimiter, source, why)
+            length = 0
+            yield RejectedRow(source, number, None, reason)
+            continue
+        if not held:
+            if not _ends_in_quotes(text, delimiter, False):
+                yield number, text
+                continue
+        elif not _ends_in_quotes(text, delimiter, True):
+            held.append((number, text))
+            joined = "".join(t for _, t in held)
+            wrong = _wrong_width(joined, delimiter, columns)
+            if wrong is None:
+                yield held[0][0], joined
+                held.clear()
+                length = 0
+                continue
+            why = f"unterminated quoted field: read on to line {number}, {wrong}"
+            yield from _reject_first(held, delimiter, source, why)
+            if len(held) > 1:  # a quote opened again, and closes on the same line
+                yield held[0][0], "".join(t for _, t in held)
+                held.clear()
+            length = sum(len(t) for _, t in held)  # the last line may open a quote anew
+            continue
+        held.append((number, text))
+        length += len(text)
+        if length > MAX_ROW_BYTES:
+            why = "unterminated quoted field"
+            while held and length > MAX_ROW_BYTES:
+                length -= yield from _reject_first(held, delimiter, source, why)
+    why = "unterminated quoted field at end of file"
+    while held:
+        yield from _reject_first(held, delimiter, source, why)
+
+
+def _wrong_width(text: str, delimiter: str, columns: int) -> str | None:
+    """What is wrong with a record over several lines that is not ``columns`` fields wide."""
+    try:
+        cells = next(csv.reader((text,), delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        return f"not valid CSV: {error}"
+    if len(cells) != columns:
+        return f"a row of {len(cells)} columns where the header has {columns}"
+    return None
+
+
+def _reject_first(
+    held: deque[tuple[int, str]], delimiter: str, source: str, reason: str
+) -> Generator[tuple[int, str] | RejectedRow, None, int]:
+    """Reject the held record's first line, and read the lines after it again as records.
+
+    Every held line but the first ends inside a quoted field when entered
+    inside one: so a line that opens a quoted field anew keeps the rest of
+    the held lines as its record, and only the lines before it are scanned
+    again.  Returns the length of the text taken from ``held``.
+    """
+    number, text = held.popleft()
+    taken = len(text)
+    yield RejectedRow(source, number, None, reason)
+    while held and not _ends_in_quotes(held[0][1], delimiter, False):
+        number, text = held.popleft()
+        taken += len(text)
+        yield number, text
+    return taken
 
 
 def _ends_in_quotes(line: str, delimiter: str, inside: bool) -> bool:

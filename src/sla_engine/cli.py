@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import itertools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,7 +24,7 @@ from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
 from ._errors import SlaEngineError, redacted
-from ._logs import sniff_delimiter, utf8_lines
+from ._logs import Line, RejectedRow, csv_records, sniff_delimiter
 from ._school import school_zones
 from ._territories import territories
 from ._text import LANGS, format_day
@@ -176,31 +175,27 @@ def _extend(options: argparse.Namespace) -> bool | None:
 def _deadline_bulk(options: argparse.Namespace) -> int:
     source: Path = options.input
     _cli_audit.refuse_overwriting(options.output, "--output", [("--input file", source)])
-    unreadable: set[int] = set()  # lines that are not UTF-8: each rejected alone
     with source.open("rb") as stream:
-        lines = utf8_lines(stream, unreadable)
-        header = next(lines, "")
-        if unreadable:
+        lines = _numbered_lines(stream)
+        _, header, _ = next(lines, (1, "", ""))
+        if header is None:
             print(f"sla-engine: error: {source}:1: the header is not UTF-8 text", file=sys.stderr)
             return 2
         delimiter = sniff_delimiter(header)
-        records = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
-        fields = next(records, [])
-        for needed in ("received_at", "delay"):
-            if needed not in fields:
-                print(
-                    f"sla-engine: error: {source}: the header has no {needed!r} column "
-                    f"(columns: {', '.join(fields) or 'none'})",
-                    file=sys.stderr,
-                )
-                return 2
-        if "calendar" not in fields and options.calendar is None:
+        fields = _case_fields(source, header, delimiter)
+        if fields is None:
+            return 2
+        # Matched as replay matches a log's header: spaces around, any case.
+        position: dict[str, int] = {}
+        for index, name in enumerate(fields):
+            position.setdefault(name.lower(), index)
+        if "calendar" not in position and options.calendar is None:
             print(
                 f"sla-engine: error: {source}: no 'calendar' column and no --calendar",
                 file=sys.stderr,
             )
             return 2
-        out_fields = [f for f in fields if f not in ("due_date", "expires_at")]
+        out_fields = [f for f in fields if f.lower() not in ("due_date", "expires_at")]
         out_fields += ["due_date", "expires_at"]
         output: TextIO
         output = sys.stdout if options.output is None else options.output.open("w", newline="")
@@ -210,18 +205,23 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
                 output, fieldnames=out_fields, delimiter=delimiter, extrasaction="ignore"
             )
             writer.writeheader()
-            start = records.line_num + 1  # the line a record begins on
-            for values in records:
-                line, start = start, records.line_num + 1
-                if line in unreadable:
+            for record in csv_records(lines, delimiter, str(source), len(fields)):
+                if isinstance(record, RejectedRow):  # an unterminated quote, a line not UTF-8
                     rejected += 1
-                    print(f"{source}:{line}: not UTF-8 text", file=sys.stderr)
+                    print(f"{source}:{record.line}: {record.reason}", file=sys.stderr)
                     continue
-                if not values:
+                line, text = record
+                if not text.strip():
                     continue  # a blank line
+                values = next(csv.reader([text], delimiter=delimiter))
                 row = dict(zip(fields, values, strict=False))
+                known = {
+                    name: values[index]
+                    for name, index in position.items()
+                    if name in ("received_at", "delay", "calendar") and index < len(values)
+                }
                 try:
-                    row.update(_bulk_row(row, options))
+                    row.update(_bulk_row(known, options))
                 except _RowError as error:
                     rejected += 1
                     print(f"{source}:{line}: {error.field}: {error}", file=sys.stderr)
@@ -234,6 +234,47 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
         print(f"sla-engine: {rejected} row(s) rejected; the others were written", file=sys.stderr)
         return 1
     return 0
+
+
+def _numbered_lines(stream: Iterable[bytes]) -> Iterator[Line]:
+    """Each line of the cases with its number, or ``None`` for a line that is not UTF-8."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None, "not UTF-8 text"
+            continue
+        yield number, text.removeprefix("\ufeff") if number == 1 else text, ""
+
+
+def _case_fields(source: Path, header: str, delimiter: str) -> list[str] | None:
+    """The header's column names (spaces around them dropped); ``None`` once its error is shown."""
+    separators = "columns are separated by a comma or a semicolon (not a tab or another character)"
+    try:
+        fields = [
+            name.strip()
+            for name in next(csv.reader([header], delimiter=delimiter, strict=True), [])
+        ]
+    except csv.Error as error:
+        print(
+            f"sla-engine: error: {source}:1: cannot read the header ({error}); {separators}",
+            file=sys.stderr,
+        )
+        return None
+    names = {name.lower() for name in fields}
+    for needed in ("received_at", "delay"):
+        if needed not in names:
+            found = (
+                f": it has one column, {fields[0]!r}; {separators}"
+                if len(fields) == 1
+                else f" (columns: {', '.join(fields) or 'none'})"
+            )
+            print(
+                f"sla-engine: error: {source}: the header has no {needed!r} column{found}",
+                file=sys.stderr,
+            )
+            return None
+    return fields
 
 
 class _RowError(Exception):
