@@ -1851,6 +1851,7 @@ _CONCURRENT_DDL = (
     "pg_class_relname_nsp_index",
     "pg_namespace_nspname_index",
     "tracking for __migration__",
+    "already exists",  # CREATE … IF NOT EXISTS of one type by two processes at once
 )
 
 
