@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     extension.add_argument(
         "--no-extend",
         action="store_true",
-        help="do not extend calendar-day, week and month delays ending on a non-working day",
+        help="do not extend calendar-day, jours francs, week and month delays ending on a "
+        "non-working day",
     )
     extension.add_argument(
         "--extend",
