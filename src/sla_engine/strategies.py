@@ -261,7 +261,7 @@ def contact_histories(
     ...     contact_histories(contact_id="D-1", start=monday, channels=["letter"],
     ...                       event_types=["suspended", "resumed", "answered"],
     ...                       max_gap=dt.timedelta(days=2)),
-    ...     lambda h: [e.type.value for e in h][-1:] == ["resumed"])
+    ...     lambda h: h[-1].type.value == "resumed")
     >>> [e.type.value for e in history], {e.occurred_at for e in history} == {monday}
     (['received', 'suspended', 'resumed'], True)
     >>> received = find(
