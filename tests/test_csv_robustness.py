@@ -84,7 +84,9 @@ class TestUnterminatedQuote:
         # again after line 2, line 3 opens a field that line 4 closes.
         assert read == [3, 5]
         assert [line for line, _ in rejected] == [2]
-        assert rejected[0][1].startswith("unterminated quoted field: read on to line 3, not valid")
+        assert rejected[0][1].startswith(
+            "unterminated quoted field: read on over 2 lines, not valid"
+        )
 
     def test_a_line_that_cannot_be_read_ends_the_quote(self, tmp_path: Path) -> None:
         path = tmp_path / "log.csv"

@@ -627,7 +627,9 @@ def csv_records(
                 held.clear()
                 length = 0
                 continue
-            why = f"unterminated quoted field: read on to line {number}, {wrong}"
+            # A count of lines, not a line number: a columnar replay hands the
+            # reader a part of the log, numbered from the part's first line.
+            why = f"unterminated quoted field: read on over {len(held)} lines, {wrong}"
             yield from _reject_first(held, delimiter, source, why)
             if len(held) > 1:  # a quote opened again, and closes on the same line
                 yield held[0][0], "".join(t for _, t in held)
