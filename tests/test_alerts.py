@@ -6,8 +6,13 @@
   any engine) are reported for what they crossed while open.
 - An escalation refused by the contact's rules, or asked ahead of the
   clock, was dropped without a word; a closed contact is not escalated, a
-  check ahead of the clock records its escalations at their instants, and
-  any other refusal raises.
+  check ahead of the clock foresees (its escalations wait for the clock),
+  and any other refusal raises.
+- From an audit of the embedded API: an escalation the engine recorded made
+  the service's own closure, recorded late, impossible; a contact recorded
+  when already overdue was never alerted; alerts were lost when on_alert
+  raised, repeated after a restart, and repeated after a check asked at an
+  earlier instant.
 - An obligation period's cycle depended on the school years a question
   evaluated: the worklist and status_as_of gave one week two keys.
 """
@@ -105,11 +110,18 @@ def test_escalations_are_recorded_or_refused_aloud(tmp_path: Path) -> None:
     engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
     engine.record(_event("1", "received", _at(2025, 11, 3, 10), contact="B"))
     engine.record(_event("2", "closed", _at(2025, 11, 3, 12), contact="B"))
-    # Asked ahead of the clock: the escalation is recorded at its instant.
+    # Asked ahead of the clock: foreseen, not escalated (it has not happened yet).
     alerts = engine.check(_at(2025, 11, 12, 12))
     assert ("breach", "A", "2025-11-11T00:00:00+01:00") in _alerts(alerts)
     assert ("breach", "B", "2025-11-11T00:00:00+01:00") in _alerts(alerts)
-    assert [e.type.value for e in engine.history("A")] == ["received", "escalated"]
+    assert [e.type.value for e in engine.history("A")] == ["received"]
+    # Once the clock is there, the breach is reported again and escalated, at its instant.
+    clock = _at(2025, 11, 12, 12)
+    assert ("breach", "A", "2025-11-11T00:00:00+01:00") in _alerts(engine.check())
+    escalation = engine.history("A")[-1]
+    assert escalation.type.value == "escalated"
+    assert escalation.occurred_at == _at(2025, 11, 11, 0)
+    assert escalation.recorded_at == clock
     # A closed contact is not escalated (only a reopening may follow a closure).
     assert [e.type.value for e in engine.history("B")] == ["received", "closed"]
 
@@ -167,3 +179,76 @@ def test_two_checks_at_once_never_move_the_position_back(make_engine) -> None:  
     assert view.state_value("check_position") == 12
     view.set_state_value("check_position", 3)  # a plain write still writes
     assert view.state_value("check_position") == 3
+
+
+def test_a_closure_recorded_late_is_not_refused_for_an_escalation(tmp_path: Path) -> None:
+    clock = [_at(2025, 11, 12, 9)]
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"),
+                       clock=lambda: clock[0], escalation=EscalationPolicy(to="N+1"))  # fmt: skip
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    engine.check()  # the breach of 11 November: escalated
+    assert [e.type.value for e in engine.history("A")][-1] == "escalated"
+    # The service had closed it on the 10th; the closure reaches the engine now.
+    clock[0] = _at(2025, 11, 13, 9)
+    assert engine.record(_event("2", "closed", _at(2025, 11, 10, 11))).value == "recorded"
+    assert [e.type.value for e in engine.history("A")] == ["received", "closed", "escalated"]
+    # An escalation of a contact already closed is still not recorded.
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10), contact="B"))
+    engine.record(_event("2", "closed", _at(2025, 11, 3, 12), contact="B"))
+    clock[0] = _at(2025, 11, 20, 9)
+    engine.check()
+    assert [e.type.value for e in engine.history("B")] == ["received", "closed"]
+
+
+def test_a_contact_recorded_when_already_overdue_is_alerted_once() -> None:
+    clock = [_at(2025, 11, 14, 9)]
+    got: list = []  # type: ignore[type-arg]
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: clock[0], on_alert=got.append)
+    engine.check()
+    clock[0] = _at(2025, 11, 14, 10)
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))  # a receipt scanned late
+    assert _alerts(engine.check()) == EXPECTED
+    clock[0] = _at(2025, 11, 15, 10)
+    assert engine.check() == []
+    assert _alerts(got) == EXPECTED
+
+
+def test_alerts_that_on_alert_could_not_take_come_again() -> None:
+    failing = [True]
+    got: list = []  # type: ignore[type-arg]
+
+    def deliver(alert: object) -> None:
+        if failing[0]:
+            raise ConnectionError("the mail server is down")
+        got.append(alert)
+
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: _at(2025, 11, 12, 9),
+                       on_alert=deliver, escalation=EscalationPolicy(to="N+1"))  # fmt: skip
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    with pytest.raises(ConnectionError):
+        engine.check()
+    assert [e.type.value for e in engine.history("A")][-1] == "escalated"  # before delivery
+    failing[0] = False
+    assert _alerts(engine.check()) == EXPECTED
+    assert _alerts(got) == EXPECTED
+
+
+def test_a_restarted_process_does_not_alert_again(tmp_path: Path) -> None:
+    store = str(tmp_path / "s.db")
+    got: list = []  # type: ignore[type-arg]
+    first = SlaEngine("marianne-besancon", "fr", store=store,
+                      clock=lambda: _at(2025, 11, 12, 9), on_alert=got.append)  # fmt: skip
+    first.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    assert _alerts(first.check()) == EXPECTED
+    first.close()
+    again = SlaEngine(store=store, clock=lambda: _at(2025, 11, 13, 9), on_alert=got.append)
+    assert again.check() == []
+    assert len(got) == 3
+
+
+def test_a_check_at_an_earlier_instant_does_not_bring_alerts_back() -> None:
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: _at(2025, 11, 14, 9))
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    assert _alerts(engine.check(_at(2025, 11, 12))) == EXPECTED
+    assert engine.check(_at(2025, 11, 10)) == []
+    assert engine.check(_at(2025, 11, 13)) == []

@@ -625,6 +625,10 @@ YEARS_US = (
 )
 
 
+#: The ids of the events the engine records itself (escalations by check()).
+ENGINE_EVENT_PREFIX = "sla-engine:"
+
+
 def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
     """Refuse an event said to happen after it is recorded, or outside the calendars' years."""
     # A difference, not a sum: a recording instant near year 9999 must not overflow.
@@ -696,7 +700,11 @@ def check_ordered(ordered: Sequence[ContactEvent], contact_id: str, event_id: st
     suspended = closed = False
     answered = False
     for e in ordered[1:]:
-        if closed and e.type is not EventType.REOPENED:
+        # An escalation the engine recorded stays when the service's closure,
+        # recorded late, turns out to come before it: the closure must not be
+        # refused for what the engine did without knowing of it.
+        engine_made = e.event_id.startswith(ENGINE_EVENT_PREFIX) and e.event_id != event_id
+        if closed and e.type is not EventType.REOPENED and not engine_made:
             fail(
                 f"{e.type.value!r} after the contact was closed (only 'reopened' may follow)",
                 "after_closed",

@@ -47,6 +47,7 @@ from ._collector import collector_paused
 from ._contact import (
     CLOCK_TOLERANCE_US,
     CONTACT_TOPICS,
+    ENGINE_EVENT_PREFIX,
     Contact,
     ContactEvent,
     ContactRuleError,
@@ -1549,49 +1550,73 @@ class SlaEngine(SiteRecording, Application[str]):
     ) -> list[Alert]:
         """Alerts for thresholds crossed and expiries in ``(since, now]``.
 
-        ``since`` defaults to the previous check's ``now`` (the first check
-        reports everything up to ``now``).  Open timers are reported, and so
-        are timers stopped since the store's previous check (by any engine)
-        that crossed a threshold in ``(since, now]`` while they were still
-        open: an answer recorded late, between two checks.  Each alert goes
-        to ``on_alert``, and the escalation policy, if any, records an
-        ``escalated`` event for an open timer (with an id derived from the
-        timer, so a repeated check records it once).
+        ``since`` defaults to the store's previous check (by any engine, kept
+        in the store: a restarted process does not alert again; the first
+        check reports everything up to ``now``).  Open timers are reported;
+        so are timers stopped since the store's previous check that crossed
+        a threshold in ``(since, now]`` while they were still open (an
+        answer recorded late, between two checks), and every crossing up to
+        ``now`` of a contact first recorded since then (a request recorded
+        late, already at risk or overdue).  The escalation policy, if any,
+        records an ``escalated`` event for each open timer's alert (with an
+        id derived from the timer, so a repeated check records it once);
+        then each alert goes to ``on_alert``.  Only then does the check
+        count as done: if ``on_alert`` raises, the next check reports the
+        same alerts again.  A check asked ahead of the clock (``now`` later
+        than it) previews: it reports what will be crossed by ``now``, and
+        the checks after it report again what it saw ahead of the clock.
         """
         now = self._now(now)
-        since = require_aware(since, "since") if since is not None else self._last_check
+        if since is not None:
+            since = require_aware(since, "since")
+        else:
+            since = self._last_check
+            stored = self.view.state_value("check_at")
+            if stored is not None:
+                at = _EPOCH + dt.timedelta(microseconds=stored)
+                since = at if since is None else max(since, at)
         alerts: list[Alert] = []
         for timer in self.worklist(now, now=now, limit=None):
             alerts += _crossings(timer, since, now)
-        for timer in self._stopped_since_last_check():
+        stopped, new = self._changed_since_last_check()
+        for timer in stopped:
             alerts += _crossings(timer, since, now)
+        if since is not None:
+            for timer in new:  # recorded late: what it crossed before `since` too
+                alerts += [a for a in _crossings(timer, None, now) if a.at <= since]
         for timer in self.obligation_breaches(since, now):
             assert timer.expires_at is not None  # noqa: S101 - selected on it
             alerts.append(Alert("breach", timer.expires_at, timer))
         alerts.sort(key=lambda a: (a.at, a.timer.key, a.kind))
-        self._last_check = now
+        if self.escalation is not None:
+            self._escalate(alerts)
         for alert in alerts:
             if self.on_alert is not None:
                 self.on_alert(alert)
-        if self.escalation is not None:
-            self._escalate(alerts)
+        # Done: the next check starts here (never further back, nor past the clock).
+        done = min(now, require_aware(self.clock(), "clock"))
+        self._last_check = done if self._last_check is None else max(self._last_check, done)
+        self.view.set_state_value("check_at", microseconds(done), higher_only=True)
         return alerts
 
-    def _stopped_since_last_check(self) -> list[Timer]:
-        """The stopped timers of the contacts with events recorded since the store's last check.
+    def _changed_since_last_check(self) -> tuple[list[Timer], list[Timer]]:
+        """Timers of the contacts with events recorded since the store's last check.
 
+        The stopped timers of every such contact; and the open timers of
+        those first recorded since (their version 1 is among the events).
         The position of the store's last event at each check is kept in the
-        view's state: a timer stopped between two checks is found among the
-        contacts of the events recorded since (by this engine or another),
-        without reading any other.  The first check of a store finds none.
+        view's state: they are found among the events recorded since (by
+        this engine or another), without reading any other.  The first
+        check of a store finds none.
         """
         last = self.recorder.max_notification_id()
         position = self.view.state_value("check_position")
         if last is not None and last != position:
             self.view.set_state_value("check_position", last, higher_only=True)
         if position is None or last is None or last <= position:
-            return []
+            return [], []
         contacts: set[str] = set()
+        new: set[str] = set()
         start = position + 1
         while start <= last:
             found = self.recorder.select_notifications(
@@ -1599,30 +1624,39 @@ class SlaEngine(SiteRecording, Application[str]):
             )
             if not found:
                 break
-            contacts.update(str(n.originator_id) for n in found)
+            for n in found:
+                contacts.add(str(n.originator_id))
+                if n.originator_version == 1:
+                    new.add(str(n.originator_id))
             start = found[-1].id + 1
-        return [  # the view is current: the worklist has just caught it up
-            t
-            for contact_id in sorted(contacts)
-            for t in self.view.contact_timers(contact_id)
-            if not t.is_open
-        ]
+        stopped: list[Timer] = []
+        opened: list[Timer] = []
+        for contact_id in sorted(contacts):  # the view is current: the worklist caught it up
+            for t in self.view.contact_timers(contact_id):
+                if not t.is_open:
+                    stopped.append(t)
+                elif contact_id in new:
+                    opened.append(t)
+        return stopped, opened
 
     def _escalate(self, alerts: Sequence[Alert]) -> None:
         policy = self.escalation
         if policy is None:
             return
         events = []
+        clock = require_aware(self.clock(), "clock")
         for alert in alerts:
             if alert.kind not in policy.on or is_obligation(alert.timer):
                 continue  # an obligation has no contact to record an escalation on
+            if alert.at > clock:
+                continue  # foreseen by a check ahead of the clock: not happened yet
             if not alert.timer.is_open:
                 continue  # answered or closed since: too late to hand it on
             t = alert.timer
             suffix = "breach" if alert.kind == "breach" else f"warning{alert.threshold}"
             events.append(
                 ContactEvent(
-                    event_id=f"sla-engine:{t.engagement_id}:{t.cycle}:{suffix}",
+                    event_id=f"{ENGINE_EVENT_PREFIX}{t.engagement_id}:{t.cycle}:{suffix}",
                     contact_id=t.contact_id,
                     type=EventType.ESCALATED,
                     occurred_at=alert.at,
@@ -1632,9 +1666,7 @@ class SlaEngine(SiteRecording, Application[str]):
             )
         if not events:
             return
-        # Recorded when it happens, however far ahead of the clock a check is asked.
-        clock = require_aware(self.clock(), "clock")
-        events = [attrs.evolve(e, recorded_at=max(clock, e.occurred_at)) for e in events]
+        events = [attrs.evolve(e, recorded_at=clock) for e in events]
         refused = [
             outcome
             for outcome in self.record_many(events, atomic=False).outcomes

@@ -240,7 +240,7 @@ class TimerView:
 
 
 #: The view's state that is the store's, kept when the view is cleared.
-STORE_STATE = ("rules_version", "check_position")
+STORE_STATE = ("rules_version", "check_position", "check_at")
 
 
 def _check_rules(stored: int | None, expected: int | None) -> None:
@@ -585,7 +585,7 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     def clear(self, rules_version: int | None = None) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {_SQLITE_TABLE}")
-            c.execute("DELETE FROM sla_view_state WHERE name NOT IN (?, ?)", STORE_STATE)
+            c.execute("DELETE FROM sla_view_state WHERE name NOT IN (?, ?, ?)", STORE_STATE)
             if rules_version is not None:
                 _put_state(c, "rules_version", rules_version)
             c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))

@@ -230,7 +230,7 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
         with self.datastore.transaction(commit=True) as c:
             c.execute(SQL("DELETE FROM {0}").format(self.timers_table))
             c.execute(
-                SQL("DELETE FROM {0} WHERE name NOT IN (%s, %s)").format(self.state_table),
+                SQL("DELETE FROM {0} WHERE name NOT IN (%s, %s, %s)").format(self.state_table),
                 STORE_STATE,
             )
             if rules_version is not None:
