@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -106,6 +107,35 @@ class TestPseudonyms:
         assert IDENTITY not in repr(rejected)
         assert IDENTITY not in repr(result)
         assert "requester='…'" in repr(rejected.event)
+
+    def test_a_refused_mappings_repr_shows_field_names_not_what_they_hold(
+        self, make_engine
+    ) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        given = {
+            "event_id": "E1",
+            "contact_id": "C1",
+            "type": "received",
+            "occurred_at": dt.datetime(2025, 11, 3, 10),  # naive: refused as it came
+            "channel": "email",
+            "requester": IDENTITY,
+            "attributes": {"note": "appel de Mme Dupont, victime de violences"},
+        }
+        (rejected,) = engine.record_many([given], atomic=False).rejected
+        shown = repr(rejected)
+        assert IDENTITY not in shown
+        assert "Dupont" not in shown
+        assert "'event_id': 'E1', 'contact_id': 'C1', 'type': 'received'" in shown
+        assert "'requester': …" in shown
+        (odd,) = engine.record_many([given | {"Mme Dupont": 1}], atomic=False).rejected
+        assert "Dupont" not in repr(odd)
+        assert "… 1 other key(s)" in repr(odd)
+
+    def test_a_value_of_the_wrong_type_is_named_with_its_field(self, make_engine) -> None:  # type: ignore[no-untyped-def]
+        engine = make_engine()
+        given = received() | {"occurred_at": "2025-11-05T10:00:00+01:00"}
+        with pytest.raises(DataError, match="occurred_at must be a datetime, not str"):
+            engine.record(given)
 
     def test_no_key_no_requester(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()

@@ -133,6 +133,19 @@ def store_env(store: str | None) -> dict[str, str]:
     )
 
 
+def _event_repr(event: ContactEvent | Mapping[str, Any]) -> str:
+    """A refused event as a log may show it: ids and type, the other fields by name only."""
+    if isinstance(event, ContactEvent):
+        return repr(event)  # its own repr hides the requester
+    fields = {a.name for a in attrs.fields(ContactEvent) if a.init}
+    shown = ("event_id", "contact_id", "type")
+    parts = [f"{k!r}: {event[k]!r}" if k in shown else f"{k!r}: …" for k in event if k in fields]
+    others = sum(1 for k in event if k not in fields)  # a key may be data: counted only
+    if others:
+        parts.append(f"… {others} other key(s)")
+    return "{" + ", ".join(parts) + "}"
+
+
 @attrs.frozen
 class Rejected:
     """An event that was not recorded, and why.
@@ -141,7 +154,9 @@ class Rejected:
     :class:`ContactEvent` (a field missing, a naive time, an unknown channel).
     """
 
-    event: ContactEvent | Mapping[str, Any]
+    #: Never in a repr as given: a mapping refused before it was cleaned may
+    #: name the requester or hold prose (an application logging what was rejected).
+    event: ContactEvent | Mapping[str, Any] = attrs.field(repr=_event_repr)
     error: SlaEngineError
 
 
@@ -272,11 +287,14 @@ def _as_event(item: ContactEvent | Mapping[str, Any]) -> ContactEvent:
         return item
     try:
         return ContactEvent(**item)
-    except TypeError:  # a field missing or unknown: our names, never the given ones
-        raise DataError(f"cannot read the event: {_fields_wrong(item)}") from None
+    except TypeError as error:
+        # A field missing or unknown: our names, never the given ones; else a
+        # value of the wrong type, which our validators name with its type only.
+        wrong = _fields_wrong(item)
+        raise DataError(f"cannot read the event: {wrong or error}") from None
 
 
-def _fields_wrong(item: Mapping[str, Any]) -> str:
+def _fields_wrong(item: Mapping[str, Any]) -> str | None:
     """What is wrong with a mapping's keys, naming only ContactEvent's own fields.
 
     A key it does not know may be data (« Mme Dupont »): it is counted, not quoted.
@@ -289,7 +307,7 @@ def _fields_wrong(item: Mapping[str, Any]) -> str:
         return f"{unknown} unknown field(s); the fields are {', '.join(fields)}"
     if missing:
         return f"missing field(s) {', '.join(missing)}"
-    return "its fields do not make an event"  # pragma: no cover - every TypeError is one of these
+    return None
 
 
 class SlaEngine(SiteRecording, Application[str]):
