@@ -157,7 +157,7 @@ def test_the_command_line_takes_a_stores_keys_from_the_environment(
     monkeypatch.delenv("SLA_ENGINE_CIPHER_KEY")
     code, err = run(capsys, "report", "--store", store)
     assert code == 2
-    assert "SLA_ENGINE_CIPHER_KEY is not set or not their key" in err
+    assert "its key is not given or not theirs (cipher_key=…; SLA_ENGINE_CIPHER_KEY" in err
     monkeypatch.setenv("SLA_ENGINE_PSEUDONYM_KEY", "not base64!")
     code, err = run(capsys, "report", "--store", store)
     assert (code, err) == (2, "sla-engine: error: SLA_ENGINE_PSEUDONYM_KEY is not base64 text\n")

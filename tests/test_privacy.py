@@ -637,3 +637,14 @@ def test_a_rejects_files_reasons_never_repeat_the_ids(tmp_path: Path) -> None:
     assert {r["field"] for r in rows} >= {"channel"}
     for row in rows:
         assert not row["event_id"] or row["event_id"] not in row["reason"], row
+
+
+def test_an_encrypted_store_opened_without_its_key_says_so(tmp_path: Path) -> None:
+    import base64 as b64
+
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    key = b64.b64encode(os.urandom(32)).decode()
+    SlaEngine("marianne-besancon", "fr", store=store, cipher_key=key).close()
+    for wrong in (None, b64.b64encode(os.urandom(32)).decode()):
+        with pytest.raises(SlaEngineError, match="encrypted or compressed, and its key is not"):
+            SlaEngine(store=store, cipher_key=wrong)

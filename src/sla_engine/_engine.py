@@ -29,6 +29,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     IntegrityError,
     InternalError,
+    MapperDeserialisationError,
     OperationalError,
     StoredEvent,
     Tracking,
@@ -431,6 +432,13 @@ class SlaEngine(SiteRecording, Application[str]):
             return typing.cast(Rules, self.repository.get(RULES_ID))
         except AggregateNotFoundError:
             return None
+        except MapperDeserialisationError:
+            # The first thing an engine reads: say it in the engine's terms.
+            raise SlaEngineError(
+                "the store's events cannot be read: they are encrypted or compressed, and "
+                "its key is not given or not theirs (cipher_key=…; SLA_ENGINE_CIPHER_KEY for "
+                "the command line)"
+            ) from None
 
     def _open_rules(self, rules: Rules | None) -> Rules | None:
         """:meth:`_remember_rules`, read again when another process saved the rules first.
