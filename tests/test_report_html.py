@@ -441,8 +441,9 @@ class TestFigures:
         by_row = {cells(tr)[0]: cells(tr)[1:] for tr in trs[1:]}
         for r in report["trend"]:
             column = ["2025-11", "2025-12"].index(r["month"])
+            judged = r["met"] + r["late"] + r["overdue"]  # the rate's denominator
             assert by_row[r["engagement"]][column] == (
-                f"{percent(r['compliance_rate'], 'fr')} n = {r['total']}"
+                f"{percent(r['compliance_rate'], 'fr')} n = {judged}"
             )
         assert by_row["rings"][0] == "·"  # no contact in November
         ack = next(s for s in charts if s.attrs["aria-label"].startswith("ack,"))

@@ -282,3 +282,12 @@ class TestWording:
         assert " ; déc. 2025 : " in " ".join(labels)
         english = render_html({**report, "lang": "en"})
         assert "in all); Dec 2025: " in english
+
+
+def test_a_rate_on_a_half_is_rounded_up_as_a_spreadsheet_rounds_it() -> None:
+    from sla_engine._report import _md, format_percent
+
+    assert format_percent(13 / 16, "fr") == "81,3\u00a0%"  # 81.25: was 81,2 (half to even)
+    assert format_percent(7 / 16, "en") == "43.8%"
+    assert format_percent(2 / 3, "en") == "66.7%"
+    assert _md(13 / 16) == "81.3%"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import functools
 import io
 import math
@@ -687,15 +688,24 @@ def format_percent(rate: Any, lang: str) -> str:
     """A compliance rate (0..1) as a percentage with one decimal: ``33,3 %`` / ``33.3%``."""
     if rate is None:
         return "—"
-    text = f"{float(rate) * 100:.1f}"
+    text = _tenth_of_a_point(rate)
     return text.replace(".", ",") + "\u00a0%" if lang == "fr" else text + "%"
+
+
+def _tenth_of_a_point(rate: Any) -> str:
+    """``rate`` × 100 to one decimal, a half rounded up (13/16: 81.3, as a spreadsheet's ROUND).
+
+    ``f"{x:.1f}"`` rounds the binary value half to even: 81.25 gave 81.2.
+    """
+    exact = decimal.Decimal(repr(float(rate))) * 100
+    return str(exact.quantize(decimal.Decimal("0.1"), rounding=decimal.ROUND_HALF_UP))
 
 
 def _md(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.1%}" if value <= 1 else f"{value:g}"
+        return f"{_tenth_of_a_point(value)}%" if value <= 1 else f"{value:g}"
     text = str(value).replace("|", "\\|").replace("\n", " ")
     return text.replace("<", "&lt;").replace(">", "&gt;")
 

@@ -63,7 +63,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "s_groups": SECTION_TITLES["fr"]["groups"],
         "s_compliance": "Taux de respect par engagement",
         "s_trend": "Évolution mensuelle du taux de respect",
-        "s_trend_table": "Taux de respect par mois (contacts comptés)",
+        "s_trend_table": "Taux de respect par mois (n : cas jugés, tenus, en retard ou dépassés)",
         "s_delays": "Répartition des délais",
         "s_breaches": "Retards et dépassements",
         "definitions": (
@@ -138,7 +138,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "s_groups": SECTION_TITLES["en"]["groups"],
         "s_compliance": "Compliance per engagement",
         "s_trend": "Monthly compliance trend",
-        "s_trend_table": "Compliance rate per month (contacts counted)",
+        "s_trend_table": "Compliance rate per month (n: cases judged, met, late or overdue)",
         "s_delays": "Delay distribution",
         "s_breaches": "Late and overdue",
         "definitions": (
@@ -739,9 +739,11 @@ def _trend_table(
                 cells.append('<td class="num none">·</td>')
                 continue
             rate = row.get("compliance_rate")
+            # The rate's own denominator: pending and exempt timers are not judged.
+            judged = sum(int(row.get(s) or 0) for s in ("met", "late", "overdue"))
             cells.append(
                 f'<td class="num{" none" if rate is None else ""}">{_e(_percent(rate, lang))}'
-                f" <small>n = {_e(_number(row.get('total'), lang))}</small></td>"
+                f" <small>n = {_e(_number(judged, lang))}</small></td>"
             )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
