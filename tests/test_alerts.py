@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sla_engine import (
+    ContactRuleError,
     EscalationPolicy,
     NaiveDatetimeError,
     SiteEvent,
@@ -192,6 +193,13 @@ def test_a_closure_recorded_late_is_not_refused_for_an_escalation(tmp_path: Path
     clock[0] = _at(2025, 11, 13, 9)
     assert engine.record(_event("2", "closed", _at(2025, 11, 10, 11))).value == "recorded"
     assert [e.type.value for e in engine.history("A")] == ["received", "closed", "escalated"]
+    # The same log copied in time order is accepted too: it is the history, not the order.
+    copy = SlaEngine("marianne-besancon", "fr", clock=lambda: clock[0])
+    assert copy.record_many(engine.history("A"), atomic=False).rejected == ()
+    # The exemption is the engine's escalations' only: not any event with such an id.
+    answered = _event("x", "answered", _at(2025, 11, 12, 10)) | {"event_id": "sla-engine:x"}
+    with pytest.raises(ContactRuleError, match="after the contact was closed"):
+        engine.record(answered)
     # An escalation of a contact already closed is still not recorded.
     engine.record(_event("1", "received", _at(2025, 11, 3, 10), contact="B"))
     engine.record(_event("2", "closed", _at(2025, 11, 3, 12), contact="B"))
@@ -252,3 +260,29 @@ def test_a_check_at_an_earlier_instant_does_not_bring_alerts_back() -> None:
     assert _alerts(engine.check(_at(2025, 11, 12))) == EXPECTED
     assert engine.check(_at(2025, 11, 10)) == []
     assert engine.check(_at(2025, 11, 13)) == []
+
+
+def test_a_check_that_fails_leaves_the_changed_contacts_to_the_next() -> None:
+    # An answer recorded late between two checks: its timer's crossings come
+    # from the contacts changed since the last check, which a failed check
+    # must not use up.
+    clock = [_at(2025, 11, 6, 9)]
+    failing = [False]
+    got: list = []  # type: ignore[type-arg]
+
+    def deliver(alert: object) -> None:
+        if failing[0]:
+            raise ConnectionError("the mail server is down")
+        got.append(alert)
+
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: clock[0], on_alert=deliver)
+    engine.record(_event("1", "received", _at(2025, 11, 3, 10)))
+    engine.check()
+    clock[0] = _at(2025, 11, 12, 9)
+    engine.record(_event("2", "answered", _at(2025, 11, 11, 8)))  # after the breach
+    failing[0] = True
+    with pytest.raises(ConnectionError):
+        engine.check()
+    failing[0] = False
+    assert _alerts(engine.check()) == EXPECTED
+    assert _alerts(got) == EXPECTED

@@ -217,3 +217,23 @@ def test_a_replay_under_another_catalogue_says_the_rules_change(
         "the store's rules change: catalogue qualicirco 2025-1 (was marianne-besancon 2025-1), "
         "calendar fr+B (was fr); every timer is counted again"
     )
+    code, err = run(capsys, *replay, "--calendar", "fr+A")
+    assert err.startswith("the store's rules change: calendar fr+A (was fr+B); every timer")
+
+
+@pytest.mark.parametrize("case", ["rejects in no folder", "a bad site register"])
+def test_a_first_replay_refused_later_on_leaves_no_store_either(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    (tmp_path / "good.csv").write_text(HEADER + RECEIVED, encoding="utf-8")
+    (tmp_path / "register.csv").write_text('id,name\nE1,"École A\n', encoding="utf-8")
+    store = tmp_path / "new.db"
+    if case == "rejects in no folder":
+        args = ["--catalogue", "marianne-besancon", "--rejects", tmp_path / "none" / "r.csv",
+                tmp_path / "good.csv"]  # fmt: skip
+    else:
+        args = ["--catalogue", "qualicirco", "--calendar", "fr+B",
+                "--sites", tmp_path / "register.csv"]  # fmt: skip
+    code, _ = run(capsys, "replay", "--store", store, *args)
+    assert code == 2
+    assert not any(p.name.startswith("new.db") for p in tmp_path.iterdir())

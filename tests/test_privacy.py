@@ -136,6 +136,9 @@ class TestPseudonyms:
         given = received() | {"occurred_at": "2025-11-05T10:00:00+01:00"}
         with pytest.raises(DataError, match="occurred_at must be a datetime, not str"):
             engine.record(given)
+        for field in ("type", "channel", "priority", "category"):
+            with pytest.raises(DataError, match=f"^{field}: must be text, not list$"):
+                engine.record(received() | {field: ["Mme Dupont"]})
 
     def test_no_key_no_requester(self, make_engine) -> None:  # type: ignore[no-untyped-def]
         engine = make_engine()

@@ -465,10 +465,11 @@ class TestFigures:
             bars = [r for r in svg.iter("rect") if r.has_class("hist")]
             assert len(bars) == len(delay["histogram"])
             tips = [b.find("title").all_text() for b in bars]
-            # The unit and the noun agree with their numbers: « 1 jour ouvré : 2 contacts ».
+            # The unit and the noun agree with their numbers: « 1 jour ouvré : 2 contacts »,
+            # in the singular below two in French (« 0 jour », « 1,5 jour »).
             unit = Unit.parse(delay["unit"])
             assert tips == [
-                f"{count(h['value'], 'fr')} {unit.label(h['value'], 'fr')} : "
+                f"{count(h['value'], 'fr')} {unit.label(1 if h['value'] < 2 else 2, 'fr')} : "
                 f"{h['count']} contact{'' if h['count'] == 1 else 's'}"
                 for h in delay["histogram"]
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +52,17 @@ def test_received_instants_stay_where_the_school_data_can_count(
     local = instant.astimezone(cal.tz).date()
     assert school[0] <= local <= school[1] - dt.timedelta(days=366)
     sla_engine.deadline(instant, "5 jours scolaires", cal)  # raises outside the data
+
+
+def test_received_instants_from_a_lower_bound_past_the_default_span() -> None:
+    from hypothesis import find
+
+    corse = sla_engine.calendar("fr+Corse")  # school data to July 2025
+    start = dt.datetime(2025, 1, 1, tzinfo=corse.tz)
+    drawn = find(sla.received_instants(corse, min_value=start), lambda t: True)
+    assert start <= drawn <= dt.datetime(2025, 7, 6, tzinfo=corse.tz)
+    with pytest.raises(ValueError, match=r"after the end of the calendar's data \(2025-07-05\)"):
+        sla.received_instants(corse, min_value=dt.datetime(2026, 1, 1, tzinfo=corse.tz))
 
 
 @given(sla.contact_histories())

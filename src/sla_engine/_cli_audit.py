@@ -328,9 +328,27 @@ def _replay(options: argparse.Namespace) -> int:
     engine = _open(options.store, options.catalogue, options.calendar, replaying=True)
     try:
         _say_rules_replaced(engine)
-        return _replay_into(engine, options, mapping, new_file)
+        return _replay_into(engine, options, mapping)
+    except (SlaEngineError, OSError):
+        if new_file is not None and _holds_nothing(engine):
+            # A first replay refused before it recorded anything (a log that
+            # cannot be read, a bad register): no empty store is left to be
+            # taken for one.
+            engine.close()
+            for leftover in (new_file, *(Path(f"{new_file}{end}") for end in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
     finally:
         engine.close()  # its last writes checkpointed now, not whenever it is collected
+
+
+def _holds_nothing(engine: SlaEngine) -> bool:
+    """Whether a store holds no event of a contact or a site, and no site."""
+    return (
+        engine.last_event_at() is None
+        and engine.last_site_event_at() is None
+        and not engine.sites()
+    )
 
 
 def _say_rules_replaced(engine: SlaEngine) -> None:
@@ -339,22 +357,22 @@ def _say_rules_replaced(engine: SlaEngine) -> None:
     if before is None:
         return
     was = parse_catalogue(before.catalogue_text, source=before.catalogue_source)
-    now = engine.catalogue
+    now, spec = engine.catalogue, engine.default_calendar.spec
+    changes = []
+    if now.text != before.catalogue_text:
+        changes.append(f"catalogue {now.id} {now.version} (was {was.id} {was.version})")
+    if spec != before.calendar_spec:
+        changes.append(f"calendar {spec} (was {before.calendar_spec})")
+    if not changes:  # the same spec with other settings (closures, hours…)
+        changes.append(f"the settings of calendar {spec}")
     print(
-        f"the store's rules change: catalogue {now.id} {now.version} (was {was.id} "
-        f"{was.version}), calendar {engine.default_calendar.spec} (was "
-        f"{before.calendar_spec}); every timer is counted again under them "
-        "(report --catalogue … reviews under other rules without changing the store)",
+        f"the store's rules change: {', '.join(changes)}; every timer is counted again "
+        "under them (report --catalogue … reviews under other rules without changing the store)",
         file=sys.stderr,
     )
 
 
-def _replay_into(
-    engine: SlaEngine,
-    options: argparse.Namespace,
-    mapping: LogMapping | None,
-    new_file: Path | None,
-) -> int:
+def _replay_into(engine: SlaEngine, options: argparse.Namespace, mapping: LogMapping | None) -> int:
     progress = _Progress(sys.stderr)
     rejects = None if options.rejects is None else _private_file(options.rejects)
     try:
@@ -370,15 +388,6 @@ def _replay_into(
             columnar=False if options.row_by_row else None,
             block_lines=options.block,
         )
-
-    except (SlaEngineError, OSError):
-        if new_file is not None and engine.last_event_at() is None:
-            # A first replay refused before it recorded anything (a log that
-            # cannot be read): no empty store is left to be taken for one.
-            engine.close()
-            for leftover in (new_file, *(Path(f"{new_file}{end}") for end in ("-wal", "-shm"))):
-                leftover.unlink(missing_ok=True)
-        raise
     finally:
         progress.done()
         if rejects is not None:

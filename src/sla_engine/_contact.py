@@ -93,17 +93,30 @@ class Outcomes(Generic[R]):
         return tuple(o for o in self.outcomes if not isinstance(o, RecordOutcome))
 
 
+def _word(value: object, field: str) -> None:
+    """Refuse a value of a vocabulary's field that is not text (a list is no channel)."""
+    if not isinstance(value, str | enum.Enum):
+        raise DataError(f"must be text, not {type(value).__name__}", field=field)
+
+
 def _optional_channel(value: str | None) -> str | None:
-    return None if value is None else str(unquoted(Channel.parse, value, "channel"))
+    if value is None:
+        return None
+    _word(value, "channel")
+    return str(unquoted(Channel.parse, value, "channel"))
 
 
 def _optional_priority(value: str | None) -> str | None:
-    return None if value is None else str(unquoted(Priority.parse, value, "priority"))
+    if value is None:
+        return None
+    _word(value, "priority")
+    return str(unquoted(Priority.parse, value, "priority"))
 
 
 def _optional_category(value: str | None) -> str | None:
     if value is None:
         return None
+    _word(value, "category")
     if isinstance(value, str):
         _storable_text(value, "category")
     return canonical_category(value)
@@ -114,6 +127,7 @@ def _optional_delay(value: Delay | str | None) -> Delay | None:
 
 
 def _event_type(value: EventType | str) -> EventType:
+    _word(value, "type")
     return unquoted(EventType.parse, value, "type")  # type: ignore[return-value]
 
 
@@ -629,6 +643,11 @@ YEARS_US = (
 ENGINE_EVENT_PREFIX = "sla-engine:"
 
 
+def engine_escalation(event: ContactEvent) -> bool:
+    """Whether ``event`` is an escalation recorded by the engine's ``check()``."""
+    return event.type is EventType.ESCALATED and event.event_id.startswith(ENGINE_EVENT_PREFIX)
+
+
 def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
     """Refuse an event said to happen after it is recorded, or outside the calendars' years."""
     # A difference, not a sum: a recording instant near year 9999 must not overflow.
@@ -702,9 +721,9 @@ def check_ordered(ordered: Sequence[ContactEvent], contact_id: str, event_id: st
     for e in ordered[1:]:
         # An escalation the engine recorded stays when the service's closure,
         # recorded late, turns out to come before it: the closure must not be
-        # refused for what the engine did without knowing of it.
-        engine_made = e.event_id.startswith(ENGINE_EVENT_PREFIX) and e.event_id != event_id
-        if closed and e.type is not EventType.REOPENED and not engine_made:
+        # refused for what the engine did without knowing of it (whichever of
+        # the two is recorded first: a copy of the log in time order too).
+        if closed and e.type is not EventType.REOPENED and not engine_escalation(e):
             fail(
                 f"{e.type.value!r} after the contact was closed (only 'reopened' may follow)",
                 "after_closed",

@@ -209,7 +209,9 @@ class Delay:
         if isinstance(text, Delay):
             return text
         if not isinstance(text, str):
-            raise DelayError(f"a delay must be text such as '15 jours ouvrés', not {text!r}")
+            raise DelayError(
+                f"a delay must be text such as '15 jours ouvrés', not {type(text).__name__}"
+            )
         words = normalise_words(text)
         if _QUINZAINE.match(words):
             return cls(15, Unit.JOURS_CALENDAIRES)

@@ -136,10 +136,11 @@ def store_env(store: str | None) -> dict[str, str]:
 
 def _event_repr(event: ContactEvent | Mapping[str, Any]) -> str:
     """A refused event as a log may show it: ids and type, the other fields by name only."""
-    if isinstance(event, ContactEvent):
-        return repr(event)  # its own repr hides the requester
-    fields = {a.name for a in attrs.fields(ContactEvent) if a.init}
     shown = ("event_id", "contact_id", "type")
+    if isinstance(event, ContactEvent):  # refused before it was cleaned: prose too
+        ids = ", ".join(f"{k}={getattr(event, k)!r}" for k in shown)
+        return f"ContactEvent({ids}, …)"
+    fields = {a.name for a in attrs.fields(ContactEvent) if a.init}
     parts = [f"{k!r}: {event[k]!r}" if k in shown else f"{k!r}: …" for k in event if k in fields]
     others = sum(1 for k in event if k not in fields)  # a key may be data: counted only
     if others:
@@ -1604,7 +1605,7 @@ class SlaEngine(SiteRecording, Application[str]):
         alerts: list[Alert] = []
         for timer in self.worklist(now, now=now, limit=None):
             alerts += _crossings(timer, since, now)
-        stopped, new = self._changed_since_last_check()
+        stopped, new, position = self._changed_since_last_check()
         for timer in stopped:
             alerts += _crossings(timer, since, now)
         if since is not None:
@@ -1619,13 +1620,17 @@ class SlaEngine(SiteRecording, Application[str]):
         for alert in alerts:
             if self.on_alert is not None:
                 self.on_alert(alert)
-        # Done: the next check starts here (never further back, nor past the clock).
+        # Done: the next check starts here (never further back, nor past the clock),
+        # and from the log's position read above (never before every alert is taken:
+        # a check that fails finds the same contacts again).
         done = min(now, require_aware(self.clock(), "clock"))
         self._last_check = done if self._last_check is None else max(self._last_check, done)
+        if position is not None:
+            self.view.set_state_value("check_position", position, higher_only=True)
         self.view.set_state_value("check_at", microseconds(done), higher_only=True)
         return alerts
 
-    def _changed_since_last_check(self) -> tuple[list[Timer], list[Timer]]:
+    def _changed_since_last_check(self) -> tuple[list[Timer], list[Timer], int | None]:
         """Timers of the contacts with events recorded since the store's last check.
 
         The stopped timers of every such contact; and the open timers of
@@ -1633,14 +1638,13 @@ class SlaEngine(SiteRecording, Application[str]):
         The position of the store's last event at each check is kept in the
         view's state: they are found among the events recorded since (by
         this engine or another), without reading any other.  The first
-        check of a store finds none.
+        check of a store finds none.  Also the log's position now, which
+        :meth:`check` keeps once its alerts are delivered.
         """
         last = self.recorder.max_notification_id()
         position = self.view.state_value("check_position")
-        if last is not None and last != position:
-            self.view.set_state_value("check_position", last, higher_only=True)
         if position is None or last is None or last <= position:
-            return [], []
+            return [], [], last
         contacts: set[str] = set()
         new: set[str] = set()
         start = position + 1
@@ -1663,7 +1667,7 @@ class SlaEngine(SiteRecording, Application[str]):
                     stopped.append(t)
                 elif contact_id in new:
                     opened.append(t)
-        return stopped, opened
+        return stopped, opened, last
 
     def _escalate(self, alerts: Sequence[Alert]) -> None:
         policy = self.escalation
@@ -1676,8 +1680,8 @@ class SlaEngine(SiteRecording, Application[str]):
                 continue  # an obligation has no contact to record an escalation on
             if alert.at > clock:
                 continue  # foreseen by a check ahead of the clock: not happened yet
-            if not alert.timer.is_open:
-                continue  # answered or closed since: too late to hand it on
+            if not alert.timer.is_open or self._closed(alert.timer.contact_id):
+                continue  # answered or closed: too late to hand it on
             t = alert.timer
             suffix = "breach" if alert.kind == "breach" else f"warning{alert.threshold}"
             events.append(
@@ -1708,6 +1712,19 @@ class SlaEngine(SiteRecording, Application[str]):
                 f"{len(refused)} escalation(s) could not be recorded; the first, for contact "
                 f"{first.event.contact_id!r}: {redacted(first.error)}"  # type: ignore[union-attr]
             )
+
+    def _closed(self, contact_id: str) -> bool:
+        """Whether the contact is closed (its last closure not followed by a reopening).
+
+        A closed contact's timer may stay open (a catalogue that does not
+        stop on closures); the engine does not escalate it.
+        """
+        for event in reversed(self.history(contact_id)):
+            if event.type is EventType.CLOSED:
+                return True
+            if event.type is EventType.REOPENED:
+                return False
+        return False
 
     def _now(self, now: dt.datetime | None) -> dt.datetime:
         return require_aware(now if now is not None else self.clock(), "now")

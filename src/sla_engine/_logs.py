@@ -34,6 +34,7 @@ import attrs
 
 from ._contact import (
     ContactEvent,
+    _nameable,
     _optional_category,
     _optional_channel,
     _optional_delay,
@@ -569,13 +570,19 @@ def _not_unicode(values: Mapping[str, Any], attributes: Mapping[str, Any]) -> st
 def unknown_names_reason(unknown: list[str], kind: str) -> str:
     """Why a log's ``kind`` (column or key) names are refused: each one's closest known name."""
     described = []
+    hidden = 0
     for name in unknown:
-        shown = repr(name if len(name) <= 40 else name[:40] + "…")
+        if not _nameable(name):  # a name may be data (« Mme Dupont »): counted, not quoted
+            hidden += 1
+            continue
+        shown = repr(name)
         if name in _PROMOTED:
             described.append(f"{shown} (it goes in attributes)")
             continue
         close = difflib.get_close_matches(name.lower(), FIELDS, n=1)
         described.append(f"{shown} (did you mean {close[0]!r}?)" if close else shown)
+    if hidden:
+        described.append(f"{hidden} more not written as a name (not quoted: it may be data)")
     plural = "s" if len(unknown) > 1 else ""
     return (
         f"unknown {kind}{plural} {', '.join(described)}: the log format's {kind}s are "

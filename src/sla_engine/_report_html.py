@@ -784,7 +784,9 @@ def _unit_of(unit: Any, amount: float, lang: str, shown: str) -> str:
     if not isinstance(unit, str):
         return shown
     try:
-        return Unit.parse(unit).label(1 if amount == 1 else 2, lang)
+        # French puts a noun in the singular below two (« 0 jour », « 1,5 jour »).
+        singular = abs(amount) < 2 if lang == "fr" else amount == 1
+        return Unit.parse(unit).label(1 if singular else 2, lang)
     except DelayError:  # none, or several (an engagement's units), or not a unit at all
         return shown
 

@@ -186,7 +186,7 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
         fields = _case_fields(source, header, delimiter)
         if fields is None:
             return 2
-        # Matched as replay matches a log's header: spaces around, any case.
+        # Spaces around and any case (a case file is written by hand).
         position: dict[str, int] = {}
         for index, name in enumerate(fields):
             position.setdefault(name.lower(), index)

@@ -162,6 +162,12 @@ def received_instants(
     first, last = max(first, dt.date(1990, 1, 1)), min(last, dt.date(2040, 12, 31))
     low = (min_value or dt.datetime.combine(first, dt.time(), tzinfo=tz)).astimezone(tz)
     high = (max_value or dt.datetime.combine(last, dt.time(23, 59), tzinfo=tz)).astimezone(tz)
+    if max_value is None and high < low:
+        # A lower bound past the default span: up to the data's own end, not 2040.
+        end = coverage.school[1] if coverage.school is not None else coverage.public_holidays[1]
+        high = dt.datetime.combine(end, dt.time(23, 59), tzinfo=tz)
+        if high < low:
+            raise ValueError(f"min_value is after the end of the calendar's data ({end})")
     return st.datetimes(
         min_value=low.replace(tzinfo=None),
         max_value=high.replace(tzinfo=None),
