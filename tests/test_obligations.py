@@ -273,6 +273,37 @@ class TestAvailability:
         timer = self.day_timer(events, dt.date(2025, 9, 2), at(2025, 9, 3))
         assert (timer.state, timer.measured) == (TimerState.MET, 9.5)
 
+    def test_a_line_left_open_counts_to_midnight_and_not_the_days_after(self) -> None:
+        # Found by an audit: one « opened » never closed made every later
+        # school day met at 24 hours, days without any event included.
+        events = self.phone(at(2025, 9, 2, 8), None)
+        as_of = at(2025, 9, 5, 12)
+        opened_day = self.day_timer(events, dt.date(2025, 9, 2), as_of)
+        assert (opened_day.state, opened_day.measured) == (TimerState.MET, 16.0)
+        next_day = self.day_timer(events, dt.date(2025, 9, 3), as_of)
+        assert (next_day.state, next_day.reason, next_day.measured) == (
+            TimerState.LATE,
+            "short_amplitude",
+            0.0,
+        )
+
+    def test_a_day_counts_from_its_own_first_opening(self) -> None:
+        # Open overnight from Tuesday, closed at 02:00, then 10:00-12:00 on Wednesday.
+        events = [
+            *self.phone(at(2025, 9, 2, 8), at(2025, 9, 3, 2), 1),
+            *self.phone(at(2025, 9, 3, 10), at(2025, 9, 3, 12), 2),
+        ]
+        timer = self.day_timer(events, dt.date(2025, 9, 3), at(2025, 9, 4))
+        assert (timer.state, timer.measured) == (TimerState.LATE, 2.0)
+
+    def test_the_last_closing_of_the_day_counts_even_twice_closed(self) -> None:
+        events = [
+            *self.phone(at(2025, 9, 2, 8), at(2025, 9, 2, 12)),
+            ev("c-again", "closed", at(2025, 9, 2, 17, 30), what="téléphone"),
+        ]
+        timer = self.day_timer(events, dt.date(2025, 9, 2), at(2025, 9, 3))
+        assert (timer.state, timer.measured) == (TimerState.MET, 9.5)
+
     def test_the_day_in_progress_is_pending(self) -> None:
         events = self.phone(at(2025, 9, 2, 8), None)
         timer = self.day_timer(events, dt.date(2025, 9, 2), at(2025, 9, 2, 12))

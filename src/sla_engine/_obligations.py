@@ -292,22 +292,12 @@ def _availability(
     else:
         first, last = school_year_days(cal, year)
     promised = obligation.amplitude or 0.0
-    # Open intervals of the line, from its opened/closed events.
-    intervals: list[tuple[dt.datetime, dt.datetime | None]] = []
+    # The line's opened/closed events, by the local day they happen on: a
+    # day's amplitude is measured from that day's own events only.
+    by_day: dict[dt.date, list[SiteEvent]] = defaultdict(list)
     for e in events:
-        if e.what != obligation.line:
-            continue
-        if e.type is SiteEventType.OPENED and (not intervals or intervals[-1][1] is not None):
-            intervals.append((e.occurred_at, None))
-        elif e.type is SiteEventType.CLOSED and intervals and intervals[-1][1] is None:
-            intervals[-1] = (intervals[-1][0], e.occurred_at)
-    by_day: dict[dt.date, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
-    for start, end in intervals:
-        day = start.astimezone(tz).date()
-        stop_day = (end or as_of).astimezone(tz).date()
-        while day <= stop_day:
-            by_day[day].append((start, end))
-            day += _DAY
+        if e.what == obligation.line and e.type in (SiteEventType.OPENED, SiteEventType.CLOSED):
+            by_day[e.occurred_at.astimezone(tz).date()].append(e)
     found = []
     day = first
     while day <= last:
@@ -316,17 +306,8 @@ def _availability(
             break
         if cal.is_counted(day, obligation.days):
             ends = first_instant_of(day + _DAY, tz)
-            spans = []
-            for start, end in by_day.get(day, ()):
-                lo = max(start, begins)
-                hi = min(end if end is not None else as_of, ends, as_of)
-                if hi > lo:
-                    spans.append((lo, hi))
-            hours = 0.0
-            if spans:
-                opened = min(lo for lo, _ in spans)
-                closed = max(hi for _, hi in spans)
-                hours = round((closed - opened).total_seconds() / 3600, 4)
+            span = _day_span(by_day.get(day, ()), min(ends, as_of))
+            hours = 0.0 if span is None else round((span[1] - span[0]).total_seconds() / 3600, 4)
             fields: dict[str, Any] = {
                 "period": day.isoformat(),
                 "started_at": begins,
@@ -336,13 +317,38 @@ def _availability(
             }
             if as_of < ends and hours < promised - 1e-9:
                 found.append(fields | {"state": TimerState.RUNNING})
-            elif hours >= promised - 1e-9:
-                closed_at = max(hi for _, hi in spans)
-                found.append(fields | {"state": TimerState.MET, "stopped_at": closed_at})
+            elif span is not None and hours >= promised - 1e-9:
+                found.append(fields | {"state": TimerState.MET, "stopped_at": span[1]})
             else:
                 found.append(fields | {"state": TimerState.LATE, "reason": "short_amplitude"})
         day += _DAY
     return found
+
+
+def _day_span(
+    events: Sequence[SiteEvent], day_end: dt.datetime
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """From the day's first opening to its last closing (``None``: the line never opened).
+
+    A line still open when the day ends (or at ``day_end``, the instant
+    asked, if earlier) counts to then; it is not open the next day unless it
+    is opened again then: a line left open by mistake does not make every
+    later day met.  A closing with none before it since the last opening
+    (« closed » twice) is the later closing: the last one counts.
+    """
+    ordered = sorted(events, key=lambda e: e.occurred_at)
+    opened = next((e.occurred_at for e in ordered if e.type is SiteEventType.OPENED), None)
+    if opened is None or opened >= day_end:
+        return None
+    is_open, last_closed = False, opened
+    for e in ordered:
+        if e.occurred_at < opened or e.occurred_at > day_end:
+            continue
+        if e.type is SiteEventType.OPENED:
+            is_open = True
+        else:
+            is_open, last_closed = False, e.occurred_at
+    return opened, (day_end if is_open else last_closed)
 
 
 # -- explanations ---------------------------------------------------------------------
