@@ -448,8 +448,7 @@ class TestFigures:
         assert by_row["rings"][0] == "·"  # no contact in November
         ack = next(s for s in charts if s.attrs["aria-label"].startswith("ack,"))
         assert (
-            "nov. 2025 : 33,3\u00a0% (2 tenu(s) sur 6 jugé(s), 6 au total)"
-            in ack.attrs["aria-label"]
+            "nov. 2025 : 33,3\u00a0% (2 tenus sur 6 jugés, 6 au total)" in ack.attrs["aria-label"]
         )
         bars = [r for r in ack.iter("rect") if r.has_class("col")]
         assert [float(r.attrs["height"]) for r in bars] == pytest.approx([0.3333 * 88] * 2, 0.01)
@@ -500,7 +499,7 @@ class TestFigures:
             ]
         assert len(trs) == len(report["breaches"]) + 1
         summary = tree.root.find("section", id="breaches-section").all_text()
-        assert "13 contact(s) : 7 en dépassement, 6 en retard." in summary
+        assert "13 contacts : 7 en dépassement, 6 en retard." in summary
 
     def test_breaches_show_ids_only(self) -> None:
         report = sample()

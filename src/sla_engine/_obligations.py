@@ -414,11 +414,11 @@ _T = {
         "met": "Verdict : {nth} événement le {stop}, avant l'expiration : engagement tenu.",
         "late": "Verdict : {nth} événement le {stop}, à ou après l'expiration : engagement "
         "non tenu.",
-        "missed": "Verdict : période close le {end} avec {got} événement(s) sur {n} : "
+        "missed": "Verdict : période close le {end} avec {got} {events} sur {n} : "
         "engagement non tenu.",
-        "overdue": "Verdict : au {now}, {got} événement(s) sur {n} et l'échéance est passée : "
+        "overdue": "Verdict : au {now}, {got} {events} sur {n} et l'échéance est passée : "
         "engagement non tenu.",
-        "running": "Situation au {now} : {got} événement(s) sur {n} ; l'échéance est le {due}.",
+        "running": "Situation au {now} : {got} {events} sur {n} ; l'échéance est le {due}.",
         "day": "Jour {day} : amplitude promise {promised} h, de la première ouverture à la "
         "dernière fermeture de « {line} ».",
         "amplitude_met": "Verdict : amplitude de {hours} h : engagement tenu.",
@@ -443,11 +443,11 @@ _T = {
         "met": "Verdict: event number {nth} on {stop}, before the expiry: engagement kept.",
         "late": "Verdict: event number {nth} on {stop}, at or after the expiry: engagement "
         "not kept.",
-        "missed": "Verdict: period closed on {end} with {got} event(s) out of {n}: "
+        "missed": "Verdict: period closed on {end} with {got} {events} out of {n}: "
         "engagement not kept.",
-        "overdue": "Verdict: on {now}, {got} event(s) out of {n} and the due day has passed: "
+        "overdue": "Verdict: on {now}, {got} {events} out of {n} and the due day has passed: "
         "engagement not kept.",
-        "running": "Status on {now}: {got} event(s) out of {n}; due on {due}.",
+        "running": "Status on {now}: {got} {events} out of {n}; due on {due}.",
         "day": "Day {day}: promised amplitude {promised} h, from the first opening to the last "
         "closing of “{line}”.",
         "amplitude_met": "Verdict: amplitude of {hours} h: engagement kept.",
@@ -570,18 +570,28 @@ def explain_obligation(
     ]
     lines += _event_lines(shown, t, lang, when, obligation)
     got = f"{timer.measured or 0:g}"
+    count = timer.measured or 0
+    # « 0 événement sur 1 », « 2 événements sur 3 »: French singular below two.
+    singular = count < 2 if lang == "fr" else count == 1
+    noun = (
+        ("événement" if singular else "événements")
+        if lang == "fr"
+        else ("event" if singular else "events")
+    )
     n = obligation.count
     nth = str(n) if lang == "en" else ("1er" if n == 1 else f"{n}e")
     if timer.state is TimerState.MET:
         lines.append(t["met"].format(nth=nth, stop=when(timer.stopped_at)))
     elif timer.state is TimerState.LATE and timer.reason == "missed":
-        lines.append(t["missed"].format(end=day(last_day), got=got, n=n))
+        lines.append(t["missed"].format(end=day(last_day), got=got, n=n, events=noun))
     elif timer.state is TimerState.LATE:
         lines.append(t["late"].format(nth=nth, stop=when(timer.stopped_at)))
     elif timer.state is TimerState.OVERDUE:
-        lines.append(t["overdue"].format(now=now, got=got, n=n))
+        lines.append(t["overdue"].format(now=now, got=got, n=n, events=noun))
     else:
-        lines.append(t["running"].format(now=now, got=got, n=n, due=day(timer.due_date)))
+        lines.append(
+            t["running"].format(now=now, got=got, n=n, events=noun, due=day(timer.due_date))
+        )
     return "\n".join(lines)
 
 

@@ -82,9 +82,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_delays": "Aucun délai mesuré sur la période.",
         "without_delays": "Sans délai mesuré : {ids}.",
         "no_breaches": "Aucun retard ni dépassement.",
-        "breach_summary": "{total} contact(s) : {overdue} en dépassement, {late} en retard.",
+        "breach_summary": "{total} {contacts} : {overdue} en dépassement, {late} en retard.",
         "obligation_summary": (
-            "{total} obligation(s) d’un site ou du service (une période chacune) : "
+            "{total} {obligations} d’un site ou du service (une période chacune) : "
             "{overdue} en dépassement, {late} en retard."
         ),
         "breaches_privacy": "Identifiants seuls : aucune autre donnée sur les personnes.",
@@ -103,7 +103,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "bar_alt": "{id} : {counts} ; {rate}",
         "trend_alt": "{id}, taux de respect par mois : {values}",
         # « au total »: a month counts contacts, and an obligation's periods too.
-        "trend_point": "{month} : {rate} ({met} tenu(s) sur {judged} jugé(s), {total} au total)",
+        "trend_point": (
+            "{month} : {rate} ({met} {kept} sur {judged} {judged_word}, {total} au total)"
+        ),
         "trend_none": "{month} : aucun délai jugé ({total} au total)",
         "hist_alt": "{id}, délais en {unit} : {values} ; médiane {median}, p90 {p90}",
         "hist_bar": "{value} : {count}",
@@ -156,9 +158,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_delays": "No delay measured in the period.",
         "without_delays": "No delay measured: {ids}.",
         "no_breaches": "Nothing late or overdue.",
-        "breach_summary": "{total} contact(s): {overdue} overdue, {late} late.",
+        "breach_summary": "{total} {contacts}: {overdue} overdue, {late} late.",
         "obligation_summary": (
-            "{total} obligation(s) of a site or the service (one period each): "
+            "{total} {obligations} of a site or the service (one period each): "
             "{overdue} overdue, {late} late."
         ),
         "breaches_privacy": "Ids only: nothing else about the people.",
@@ -695,7 +697,9 @@ def _trend_chart(
                 month=month_text,
                 rate=_percent(rate, lang),
                 met=_number(row.get("met"), lang),
+                kept=_noun(int(row.get("met") or 0), lang, "tenu", "tenus"),
                 judged=_number(judged, lang),
+                judged_word=_noun(judged, lang, "jugé", "jugés"),
                 total=_number(row.get("total"), lang),
             )
             # A measured 0 % still shows: a stub, unlike a month with nothing judged.
@@ -789,6 +793,11 @@ def _unit_of(unit: Any, amount: float, lang: str, shown: str) -> str:
         return Unit.parse(unit).label(1 if singular else 2, lang)
     except DelayError:  # none, or several (an engagement's units), or not a unit at all
         return shown
+
+
+def _noun(count: int, lang: str, one: str, many: str) -> str:
+    """The noun agreeing with ``count``: French puts it in the singular below two."""
+    return one if (count < 2 if lang == "fr" else count == 1) else many
 
 
 def _contacts(count: int, lang: str, words: dict[str, str]) -> str:
@@ -936,6 +945,8 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             summaries.append(
                 words[key].format(
                     total=_e(_number(len(chosen), lang)),
+                    contacts=_noun(len(chosen), lang, "contact", "contacts"),
+                    obligations=_noun(len(chosen), lang, "obligation", "obligations"),
                     late=_e(_number(sum(b.get("state") == "late" for b in chosen), lang)),
                     overdue=_e(_number(sum(b.get("state") == "overdue" for b in chosen), lang)),
                 )
