@@ -17,6 +17,7 @@ The rules (legal sources in ``docs/counting-rules.md``):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -323,7 +324,6 @@ def _clock_changes_counted(d: Deadline) -> list[tuple[dt.date, str]]:
 
 def _days_closed(d: Deadline, lang: str) -> list[str]:
     """The days from receipt to expiry on which no open hour is counted, and why."""
-    t = _T[lang]
     cal = d.calendar
     tz = cal.tz
     day, last = d.received_at.astimezone(tz).date(), d.expires_at.astimezone(tz).date()
@@ -336,15 +336,15 @@ def _days_closed(d: Deadline, lang: str) -> list[str]:
             else:
                 runs.append((reasons, [day]))
         day += dt.timedelta(days=1)
-    lines = []
-    for reasons, days in runs:
-        why = ", ".join(reasons)
-        first, last_day = format_day(days[0], lang), format_day(days[-1], lang)
-        if len(days) == 1:
-            lines.append(t["skip"].format(day=first, why=why))
-        else:
-            lines.append(t["skip_run"].format(first=first, last=last_day, why=why))
-    return lines
+    return [_skipped(days, ", ".join(reasons), lang) for reasons, days in runs]
+
+
+def _skipped(days: Sequence[dt.date], why: str, lang: str) -> str:
+    """The line of a run of days not counted, and why."""
+    first, last = format_day(days[0], lang), format_day(days[-1], lang)
+    if len(days) == 1:
+        return _T[lang]["skip"].format(day=first, why=why)
+    return _T[lang]["skip_run"].format(first=first, last=last, why=why)
 
 
 def _day_by_day(d: Deadline, lang: str, until: dt.date) -> list[str]:
@@ -383,8 +383,5 @@ def _day_by_day(d: Deadline, lang: str, until: dt.date) -> list[str]:
             counted += len(days)
         else:
             why = key if isinstance(key, str) else ", ".join(key)  # type: ignore[arg-type]
-            if len(days) == 1:
-                lines.append(t["skip"].format(day=first, why=why))
-            else:
-                lines.append(t["skip_run"].format(first=first, last=last, why=why))
+            lines.append(_skipped(days, why, lang))
     return lines

@@ -372,7 +372,10 @@ class SlaEngine(SiteRecording, Application[str]):
         try:
             _retry_deadlocks(lambda: super(SlaEngine, self).__init__(env=settings))
         except OperationalError as error:
-            raise _unreachable(settings, error) from error
+            reason = _unreachable(settings)
+            if reason is None:
+                raise
+            raise reason from error
         self.privacy = Privacy(pseudonym_key, keep_free_text)
         self.clock = clock
         rules = self._rules()
@@ -404,7 +407,6 @@ class SlaEngine(SiteRecording, Application[str]):
         self.view = view
         self.view.cipher = self.factory.cipher()
 
-        self._last_check: dt.datetime | None = None
         #: Batches applied again because another writer changed their contacts.
         self.conflicts = 0
 
@@ -1596,12 +1598,8 @@ class SlaEngine(SiteRecording, Application[str]):
         now = self._now(now)
         if since is not None:
             since = require_aware(since, "since")
-        else:
-            since = self._last_check
-            stored = self.view.state_value("check_at")
-            if stored is not None:
-                at = _EPOCH + dt.timedelta(microseconds=stored)
-                since = at if since is None else max(since, at)
+        elif (checked := self.view.state_value("check_at")) is not None:
+            since = _EPOCH + dt.timedelta(microseconds=checked)
         alerts: list[Alert] = []
         for timer in self.worklist(now, now=now, limit=None):
             alerts += _crossings(timer, since, now)
@@ -1624,7 +1622,6 @@ class SlaEngine(SiteRecording, Application[str]):
         # and from the log's position read above (never before every alert is taken:
         # a check that fails finds the same contacts again).
         done = min(now, require_aware(self.clock(), "clock"))
-        self._last_check = done if self._last_check is None else max(self._last_check, done)
         if position is not None:
             self.view.set_state_value("check_position", position, higher_only=True)
         self.view.set_state_value("check_at", microseconds(done), higher_only=True)
@@ -1675,13 +1672,19 @@ class SlaEngine(SiteRecording, Application[str]):
             return
         events = []
         clock = require_aware(self.clock(), "clock")
+        closed: dict[str, bool] = {}  # a contact's history read once, however many alerts
         for alert in alerts:
             if alert.kind not in policy.on or is_obligation(alert.timer):
                 continue  # an obligation has no contact to record an escalation on
             if alert.at > clock:
                 continue  # foreseen by a check ahead of the clock: not happened yet
-            if not alert.timer.is_open or self._closed(alert.timer.contact_id):
-                continue  # answered or closed: too late to hand it on
+            if not alert.timer.is_open:
+                continue  # answered since: too late to hand it on
+            contact_id = alert.timer.contact_id
+            if contact_id not in closed:
+                closed[contact_id] = self._closed(contact_id)
+            if closed[contact_id]:
+                continue  # closed: too late too
             t = alert.timer
             suffix = "breach" if alert.kind == "breach" else f"warning{alert.threshold}"
             events.append(
@@ -1949,8 +1952,8 @@ def _retry_deadlocks(action: Callable[[], T], attempts: int = 6) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _unreachable(settings: Mapping[str, str], error: OperationalError) -> Exception:
-    """What to raise when eventsourcing could not open a PostgreSQL store: say why, and where.
+def _unreachable(settings: Mapping[str, str]) -> SlaEngineError | None:
+    """Why eventsourcing could not open a PostgreSQL store, and where (``None``: not that).
 
     eventsourcing's pool only says it "couldn't get a connection after 30.00
     sec": one connection made directly gives the server's own reason
@@ -1958,7 +1961,7 @@ def _unreachable(settings: Mapping[str, str], error: OperationalError) -> Except
     database and user — never the password.  Anything else is raised as it came.
     """
     if settings.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
-        return error
+        return None
     import psycopg  # only for PostgreSQL stores
 
     host, port = settings.get("POSTGRES_HOST", ""), settings.get("POSTGRES_PORT", "5432")
@@ -1975,7 +1978,7 @@ def _unreachable(settings: Mapping[str, str], error: OperationalError) -> Except
     except psycopg.Error as failure:
         reason = " ".join(str(failure).split())  # psycopg's lines, on one
     else:
-        return error  # it connects now: the pool's own failure, as it came
+        return None  # it connects now: the pool's own failure, as it came
     return SlaEngineError(
         f"cannot open the PostgreSQL store at {host}:{port}, database {database!r}, "
         f"user {user!r}: {reason}"

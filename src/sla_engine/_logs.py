@@ -140,19 +140,28 @@ def sniff_delimiter(header: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def utf8_lines(stream: Iterable[bytes], unreadable: set[int]) -> Iterator[str]:
-    """The lines of a byte stream as text, for :mod:`csv`; a byte-order mark dropped.
+#: What a line holds for :func:`csv_records`: its number, its text (``None``
+#: if it cannot be read) and why it cannot.
+Line = tuple[int, str | None, str]
 
-    A line that is not UTF-8 comes as an empty line and its number (from 1)
-    goes to ``unreadable``: the caller rejects it alone, the others are read.
+
+class DamagedLogError(DataError):
+    """A log that cannot be read on past a line (a damaged gzip stream): the rows before were."""
+
+
+def utf8_lines(stream: Iterable[bytes]) -> Iterator[Line]:
+    """Each line of a byte stream with its number (from 1), as text; a byte-order mark dropped.
+
+    A line that is not UTF-8 comes as ``None`` with the reason: the caller
+    rejects it alone, and the others are read.
     """
     for number, raw in enumerate(stream, start=1):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            unreadable.add(number)
-            text = "\n"
-        yield text.removeprefix("\ufeff") if number == 1 else text
+            yield number, None, "not UTF-8 text"
+            continue
+        yield number, text.removeprefix("\ufeff") if number == 1 else text, ""
 
 
 def load_mapping(path: str | os.PathLike[str]) -> LogMapping:
@@ -280,7 +289,9 @@ def read_log(
         try:
             head = _head(stream)
         except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
-            raise DataError(f"cannot read the compressed log: {error}", source=source) from None
+            raise DamagedLogError(
+                f"cannot read the compressed log: {error}", source=source
+            ) from None
 
         reader = _Rows(source, mapping, tz_name)
         if _is_json_lines(file, head):
@@ -338,7 +349,7 @@ class _Rows:
         try:
             return stream.readline(MAX_ROW_BYTES + 1)
         except (EOFError, OSError, zlib.error) as error:  # a damaged gzip stream
-            raise DataError(
+            raise DamagedLogError(
                 f"the compressed file is damaged after line {number} ({error}); "
                 "the rows before it were read",
                 source=self.source,
@@ -589,11 +600,6 @@ def unknown_names_reason(unknown: list[str], kind: str) -> str:
         f"{', '.join(FIELDS)}; an export with names of its own needs a mapping file "
         "(--mapping), which renames its columns and ignores those it does not use"
     )
-
-
-#: What a line holds for :func:`csv_records`: its number, its text (``None``
-#: if it cannot be read) and why it cannot.
-Line = tuple[int, str | None, str]
 
 
 def csv_records(

@@ -44,7 +44,7 @@ from ._catalogue import Catalogue, Engagement, EngagementKind
 from ._delay import Unit
 from ._obligation_rules import Every, Obligation, Per
 from ._sites import SERVICE, SiteEvent, SiteEventType
-from ._text import check_lang, format_day, format_instant
+from ._text import agreeing, check_lang, format_day, format_instant
 from ._time import first_instant_of
 from ._timers import Timer, TimerState
 
@@ -353,6 +353,8 @@ def _day_span(
 
 # -- explanations ---------------------------------------------------------------------
 
+_EVENT_NOUN = {"fr": ("événement", "événements"), "en": ("event", "events")}
+
 _EVENTS = {
     "fr": {
         "visited": "visite",
@@ -570,14 +572,8 @@ def explain_obligation(
     ]
     lines += _event_lines(shown, t, lang, when, obligation)
     got = f"{timer.measured or 0:g}"
-    count = timer.measured or 0
-    # « 0 événement sur 1 », « 2 événements sur 3 »: French singular below two.
-    singular = count < 2 if lang == "fr" else count == 1
-    noun = (
-        ("événement" if singular else "événements")
-        if lang == "fr"
-        else ("event" if singular else "events")
-    )
+    # « 0 événement sur 1 », « 2 événements sur 3 ».
+    noun = agreeing(timer.measured or 0, lang, *_EVENT_NOUN[lang])
     n = obligation.count
     nth = str(n) if lang == "en" else ("1er" if n == 1 else f"{n}e")
     if timer.state is TimerState.MET:

@@ -28,7 +28,7 @@ from ._engine import (
 )
 from ._errors import DataError, SlaEngineError, redacted
 from ._helper import Helper
-from ._logs import LogMapping, LogRow, RejectedRow, is_csv_log, read_log
+from ._logs import DamagedLogError, LogMapping, LogRow, RejectedRow, is_csv_log, read_log
 from ._text import safe_cell
 from ._view import SQLiteTimerView, ViewRows
 from ._vocabulary import EventType
@@ -286,7 +286,7 @@ def _replay(
     if unreadable is not None:
         done = f"{counts['recorded']} events recorded, {out.count} rows rejected"
         again = "once the log is repaired, replay it again: nothing is recorded twice"
-        if unreadable.message.endswith("were read"):  # a damaged stream, part read
+        if isinstance(unreadable, DamagedLogError):  # read up to the damage
             message = f"{unreadable.message} and recorded ({done}); {again}"
         elif counts["recorded"] or out.count:  # a later log: the earlier ones are in
             message = f"{unreadable.message} (before it: {done}); {again}"

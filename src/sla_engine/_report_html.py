@@ -30,7 +30,7 @@ from ._obligations import OBLIGATION_KINDS
 from ._report import _HEADERS, OWN_CALENDAR, SECTION_TITLES, _unit_in, own_calendars, table
 from ._report import format_number as _number
 from ._report import format_percent as _percent
-from ._text import format_day, format_instant
+from ._text import agreeing, format_day, format_instant
 
 __all__ = ["render_html"]
 
@@ -697,9 +697,9 @@ def _trend_chart(
                 month=month_text,
                 rate=_percent(rate, lang),
                 met=_number(row.get("met"), lang),
-                kept=_noun(int(row.get("met") or 0), lang, "tenu", "tenus"),
+                kept=agreeing(int(row.get("met") or 0), lang, "tenu", "tenus"),
                 judged=_number(judged, lang),
-                judged_word=_noun(judged, lang, "jugé", "jugés"),
+                judged_word=agreeing(judged, lang, "jugé", "jugés"),
                 total=_number(row.get("total"), lang),
             )
             # A measured 0 % still shows: a stub, unlike a month with nothing judged.
@@ -788,21 +788,14 @@ def _unit_of(unit: Any, amount: float, lang: str, shown: str) -> str:
     if not isinstance(unit, str):
         return shown
     try:
-        # French puts a noun in the singular below two (« 0 jour », « 1,5 jour »).
-        singular = abs(amount) < 2 if lang == "fr" else amount == 1
-        return Unit.parse(unit).label(1 if singular else 2, lang)
+        return Unit.parse(unit).label(agreeing(amount, lang, 1, 2), lang)
     except DelayError:  # none, or several (an engagement's units), or not a unit at all
         return shown
 
 
-def _noun(count: int, lang: str, one: str, many: str) -> str:
-    """The noun agreeing with ``count``: French puts it in the singular below two."""
-    return one if (count < 2 if lang == "fr" else count == 1) else many
-
-
 def _contacts(count: int, lang: str, words: dict[str, str]) -> str:
     """``1 contact``, ``22 contacts``: a count with its noun agreeing, no « (s) »."""
-    return f"{_number(count, lang)} {words['contact'] if count == 1 else words['contacts']}"
+    return f"{_number(count, lang)} {agreeing(count, lang, words['contact'], words['contacts'])}"
 
 
 def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> str:
@@ -945,8 +938,8 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             summaries.append(
                 words[key].format(
                     total=_e(_number(len(chosen), lang)),
-                    contacts=_noun(len(chosen), lang, "contact", "contacts"),
-                    obligations=_noun(len(chosen), lang, "obligation", "obligations"),
+                    contacts=agreeing(len(chosen), lang, "contact", "contacts"),
+                    obligations=agreeing(len(chosen), lang, "obligation", "obligations"),
                     late=_e(_number(sum(b.get("state") == "late" for b in chosen), lang)),
                     overdue=_e(_number(sum(b.get("state") == "overdue" for b in chosen), lang)),
                 )

@@ -413,6 +413,14 @@ def _csv_line(text: str, delimiter: str) -> list[str]:
         raise DataError(reason) from None
 
 
+def _header_cells(text: str, delimiter: str, source: str) -> list[str]:
+    """The cells of a register's or a site log's header (line 1), or why it cannot be read."""
+    try:
+        return _csv_line(text, delimiter)
+    except DataError as error:
+        raise DataError(f"cannot read the header: {error.message}", source=source, line=1) from None
+
+
 # -- the register -----------------------------------------------------------------
 
 
@@ -460,10 +468,7 @@ def parse_site_register(text: str, *, source: str = "<register>") -> SiteRegiste
     """
     lines = text.split("\n")
     delimiter = sniff_delimiter(lines[0])
-    try:
-        header = _csv_line(lines[0], delimiter)
-    except DataError as error:
-        raise DataError(f"cannot read the header: {error.message}", source=source, line=1) from None
+    header = _header_cells(lines[0], delimiter, source)
     if not header:
         raise DataError("the site register is empty: it needs a header id,name", source=source)
     columns = [h.strip().lower() for h in header]
@@ -550,20 +555,13 @@ def read_site_log(
     needed columns raises :class:`DataError`.
     """
     source = str(path)
-    unreadable: set[int] = set()
     with Path(path).open("rb") as stream:
-        decoded = utf8_lines(stream, unreadable)
-        first = next(decoded, "")
-        if 1 in unreadable:
+        decoded = utf8_lines(stream)
+        _, first, _ = next(decoded, (1, "", ""))
+        if first is None:
             raise DataError("the header is not UTF-8 text", source=source, line=1)
         delimiter = sniff_delimiter(first)
-        try:
-            cells = _csv_line(first, delimiter)
-        except DataError as error:
-            raise DataError(
-                f"cannot read the header: {error.message}", source=source, line=1
-            ) from None
-        header = [h.strip().lower() for h in cells]
+        header = [h.strip().lower() for h in _header_cells(first, delimiter, source)]
         missing = [f for f in ("event_id", "type", "occurred_at") if f not in header]
         if missing:
             raise DataError(
@@ -574,8 +572,8 @@ def read_site_log(
             )
         # One row a line: a row is reported with the line it is on, and a
         # bad line (an unclosed quote…) is rejected alone.
-        for line, text in enumerate(decoded, start=2):
-            if line in unreadable:
+        for line, text, _ in decoded:
+            if text is None:
                 yield RejectedSiteRow(source, line, None, "not valid UTF-8 text")
                 continue
             try:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import pendulum
 
-__all__ = ["LANGS", "check_lang", "format_day", "format_instant", "format_offset", "safe_cell"]
+__all__ = [
+    "LANGS",
+    "agreeing",
+    "check_lang",
+    "format_day",
+    "format_instant",
+    "format_offset",
+    "safe_cell",
+]
 
 LANGS = ("fr", "en")
 
@@ -16,6 +24,15 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}: use 'fr' or 'en'")
     return lang
+
+
+_W = TypeVar("_W")
+
+
+def agreeing(count: float, lang: str, one: _W, many: _W) -> _W:
+    """The word agreeing with ``count``: French puts it in the singular below two
+    (« 0 événement », « 1,5 jour »), English only for one."""
+    return one if (abs(count) < 2 if lang == "fr" else count == 1) else many
 
 
 def format_day(day: dt.date, lang: str = "fr", *, weekday: bool = True, year: bool = True) -> str:

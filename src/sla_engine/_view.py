@@ -585,7 +585,8 @@ class SQLiteTimerView(SQLiteTrackingRecorder, TimerView):
     def clear(self, rules_version: int | None = None) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(f"DELETE FROM {_SQLITE_TABLE}")
-            c.execute("DELETE FROM sla_view_state WHERE name NOT IN (?, ?, ?)", STORE_STATE)
+            kept = ", ".join("?" * len(STORE_STATE))
+            c.execute(f"DELETE FROM sla_view_state WHERE name NOT IN ({kept})", STORE_STATE)
             if rules_version is not None:
                 _put_state(c, "rules_version", rules_version)
             c.execute("DELETE FROM tracking WHERE application_name != ?", ("__migration__",))

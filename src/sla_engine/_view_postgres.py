@@ -229,8 +229,9 @@ class PostgresTimerView(PostgresTrackingRecorder, TimerView):
     def clear(self, rules_version: int | None = None) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(SQL("DELETE FROM {0}").format(self.timers_table))
+            kept = SQL(", ").join([SQL("%s")] * len(STORE_STATE))
             c.execute(
-                SQL("DELETE FROM {0} WHERE name NOT IN (%s, %s, %s)").format(self.state_table),
+                SQL("DELETE FROM {0} WHERE name NOT IN ({1})").format(self.state_table, kept),
                 STORE_STATE,
             )
             if rules_version is not None:

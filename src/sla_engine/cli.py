@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +24,7 @@ from ._calendar import PUBLIC_HOLIDAY_YEARS, calendar
 from ._deadline import deadline
 from ._delay import Delay
 from ._errors import SlaEngineError, redacted
-from ._logs import Line, RejectedRow, csv_records, sniff_delimiter
+from ._logs import RejectedRow, csv_records, sniff_delimiter, utf8_lines
 from ._school import school_zones
 from ._territories import territories
 from ._text import LANGS, format_day
@@ -177,7 +177,7 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
     source: Path = options.input
     _cli_audit.refuse_overwriting(options.output, "--output", [("--input file", source)])
     with source.open("rb") as stream:
-        lines = _numbered_lines(stream)
+        lines = utf8_lines(stream)
         _, header, _ = next(lines, (1, "", ""))
         if header is None:
             print(f"sla-engine: error: {source}:1: the header is not UTF-8 text", file=sys.stderr)
@@ -235,17 +235,6 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
         print(f"sla-engine: {rejected} row(s) rejected; the others were written", file=sys.stderr)
         return 1
     return 0
-
-
-def _numbered_lines(stream: Iterable[bytes]) -> Iterator[Line]:
-    """Each line of the cases with its number, or ``None`` for a line that is not UTF-8."""
-    for number, raw in enumerate(stream, start=1):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield number, None, "not UTF-8 text"
-            continue
-        yield number, text.removeprefix("\ufeff") if number == 1 else text, ""
 
 
 def _case_fields(source: Path, header: str, delimiter: str) -> list[str] | None:
