@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from sla_engine import ContactEvent, SlaEngine, load_catalogue
 from sla_engine import strategies as sla
-from sla_engine._contact import _STORED, Contact
+from sla_engine._contact import _STORED, Contact, check_ordered
 from sla_engine._replay import replay
 from sla_engine._report import build_report
 from sla_engine._rows import RowEvaluator
@@ -95,6 +95,10 @@ def test_commands_make_the_events_and_state_of_eventsourcing(
     for event, at in zip(history[1:], recorded[1:], strict=True):
         fast.record(event, at)
     generic = _generic(history, recorded)
+    # The rules' state the commands keep is derived from the history: the
+    # state worked out again from it (eventsourcing's path keeps none).
+    assert getattr(generic, "_rules", None) is None
+    assert fast._rules in (None, check_ordered(fast.history, contact_id, history[-1].event_id))
     # BaseAggregate's equality: every attribute (id, version, created and modified
     # instants, history, ids, pending events field by field).
     assert fast == generic
@@ -673,3 +677,57 @@ def test_a_view_that_fails_in_the_events_transaction_leaves_the_events_stored(
     # of the same rows would break the view's primary key).
     assert {row[0] for row in _view_of(store)} == {"A", "B"}
     engine.close()
+
+
+_KINDS = [
+    "received",
+    "acknowledged",
+    "answered",
+    "closed",
+    "suspended",
+    "resumed",
+    "reopened",
+    "escalated",
+    "holding_reply",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(_KINDS),
+            st.integers(min_value=-3, max_value=40),  # hours after the receipt: some before it
+            st.booleans(),  # an escalation with the engine's own id
+        ),
+        max_size=14,
+    )
+)
+def test_recording_in_order_decides_as_the_whole_history_check(
+    steps: list[tuple[str, int, bool]],
+) -> None:
+    """A contact keeps the rules' state of its history: it refuses exactly what
+    :func:`check_history` of the whole history with the new event refuses, for
+    the same reason, whether events come in time order or not."""
+    from sla_engine._contact import ENGINE_EVENT_PREFIX, ContactRuleError, check_history
+
+    start = dt.datetime(2025, 10, 6, 9, tzinfo=dt.UTC)
+    contact = Contact.receive(_event("e0", "c", "received", start), NOW)
+    accepted = list(contact.history)
+    for n, (kind, hours, engine_id) in enumerate(steps, 1):
+        prefix = ENGINE_EVENT_PREFIX if engine_id and kind == "escalated" else ""
+        event = _event(f"{prefix}e{n}", "c", kind, start + dt.timedelta(hours=hours))
+        expected: ContactRuleError | None = None
+        try:
+            check_history([*accepted, event], "c", event.event_id)
+        except ContactRuleError as error:
+            expected = error
+        if expected is None:
+            contact.record(event, NOW)
+            accepted.append(event)
+        else:
+            with pytest.raises(ContactRuleError) as refused:
+                contact.record(event, NOW)
+            assert (refused.value.code, str(refused.value)) == (expected.code, str(expected))
+        in_time_order = sorted(accepted, key=lambda e: (e.occurred_at, e.type != "received"))
+        assert [e.event_id for e in contact.history] == [e.event_id for e in in_time_order]

@@ -18,7 +18,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import attrs
 from eventsourcing.domain import (
@@ -508,7 +508,15 @@ class Contact(BaseAggregate[str]):
         self.history: list[ContactEvent] = []
         self.ids: dict[str, ContactEvent] = {}
 
+    # The rules' state after the history (:func:`_rules_step`), kept by
+    # :meth:`record`; unset or ``None``: to be worked out from the history.
+    # A slot, not an attribute: derived, it is no part of the aggregate's
+    # state (its equality and repr are eventsourcing's, over ``__dict__``).
+    __slots__ = ("_rules",)
+    _rules: _RulesState | None
+
     def _add(self, event: ContactEvent) -> None:
+        self._rules = None  # record() sets it again when it knows it
         self.ids[event.event_id] = event
         history = self.history
         history.append(event)
@@ -542,6 +550,7 @@ class Contact(BaseAggregate[str]):
         contact.__base_init__(event.contact_id, cls.INITIAL_VERSION, recorded_at)
         contact.__init__()  # type: ignore[misc]
         contact._record(event, recorded_at, cls.INITIAL_VERSION)
+        contact._rules = _RECEIVED_STATE
         return contact
 
     def record(self, event: ContactEvent, recorded_at: dt.datetime) -> None:
@@ -558,12 +567,19 @@ class Contact(BaseAggregate[str]):
             )
         check_instant(event, recorded_at)
         history = self.history
-        # The history is kept in time order: usually the new event goes last.
+        # The history is kept in time order: usually the new event goes last,
+        # and the rules' state after the history so far decides it alone
+        # (recording n events in order costs n steps, not n²/2).
         if history and _order(event) < _order(history[-1]):
             check_history([*history, event], self.id, event.event_id)
+            state = None  # worked out again when next needed
         else:
-            check_ordered([*history, event], self.id, event.event_id)
+            state = getattr(self, "_rules", None)
+            if state is None:
+                state = check_ordered(history, self.id, event.event_id)
+            state = _rules_step(state, event, self.id, event.event_id)
         self._record(event, recorded_at, self._version + 1)
+        self._rules = state
 
     def _record(self, event: ContactEvent, recorded_at: dt.datetime, version: int) -> None:
         """Make the stored event of ``event`` and apply it (the rules are checked)."""
@@ -694,8 +710,13 @@ def check_history(events: Sequence[ContactEvent], contact_id: str, event_id: str
     check_ordered(sorted(events, key=_order), contact_id, event_id)
 
 
-def check_ordered(ordered: Sequence[ContactEvent], contact_id: str, event_id: str) -> None:
-    """:func:`check_history` of events already in time order (by :func:`_order`)."""
+def check_ordered(
+    ordered: Sequence[ContactEvent], contact_id: str, event_id: str
+) -> tuple[bool, bool, bool]:
+    """:func:`check_history` of events already in time order (by :func:`_order`).
+
+    Returns the rules' state after them (:func:`_rules_step`).
+    """
 
     def fail(rule: str, code: str) -> None:
         raise ContactRuleError(contact_id, event_id, rule, code)
@@ -716,32 +737,50 @@ def check_ordered(ordered: Sequence[ContactEvent], contact_id: str, event_id: st
             f"{first.type.value!r} would happen before the contact was received",
         )
 
-    suspended = closed = False
-    answered = False
+    state = _RECEIVED_STATE
     for e in ordered[1:]:
-        # An escalation the engine recorded stays when the service's closure,
-        # recorded late, turns out to come before it: the closure must not be
-        # refused for what the engine did without knowing of it (whichever of
-        # the two is recorded first: a copy of the log in time order too).
-        if closed and e.type is not EventType.REOPENED and not engine_escalation(e):
-            fail(
-                f"{e.type.value!r} after the contact was closed (only 'reopened' may follow)",
-                "after_closed",
-            )
-        if e.type is EventType.SUSPENDED:
-            if suspended:
-                fail("'suspended' while already suspended", "suspended_twice")
-            suspended = True
-        elif e.type is EventType.RESUMED:
-            if not suspended:
-                fail("'resumed' without a 'suspended' before it", "resumed_unsuspended")
-            suspended = False
-        elif e.type is EventType.CLOSED:
-            closed, suspended = True, False
-        elif e.type is EventType.ANSWERED:
-            answered = True
-        elif e.type is EventType.REOPENED:
-            if not (closed or answered):
-                fail("'reopened' before the contact was answered or closed", "reopened_unanswered")
+        state = _rules_step(state, e, contact_id, event_id)
+    return state
 
-            closed = answered = suspended = False
+
+#: What the rules need of a history: (suspended, closed, answered).
+_RulesState = tuple[bool, bool, bool]
+_RECEIVED_STATE: _RulesState = (False, False, False)
+
+
+def _rules_step(state: _RulesState, e: ContactEvent, contact_id: str, event_id: str) -> _RulesState:
+    """The rules' state once ``e`` follows a history in ``state``; raise if it may not."""
+
+    def fail(rule: str, code: str) -> NoReturn:
+        raise ContactRuleError(contact_id, event_id, rule, code)
+
+    kind = e.type
+    if kind is EventType.RECEIVED:
+        fail("the contact is already received (one 'received' event per contact)", "received_twice")
+    suspended, closed, answered = state
+    # An escalation the engine recorded stays when the service's closure,
+    # recorded late, turns out to come before it: the closure must not be
+    # refused for what the engine did without knowing of it (whichever of
+    # the two is recorded first: a copy of the log in time order too).
+    if closed and kind is not EventType.REOPENED and not engine_escalation(e):
+        fail(
+            f"{kind.value!r} after the contact was closed (only 'reopened' may follow)",
+            "after_closed",
+        )
+    if kind is EventType.SUSPENDED:
+        if suspended:
+            fail("'suspended' while already suspended", "suspended_twice")
+        return (True, closed, answered)
+    if kind is EventType.RESUMED:
+        if not suspended:
+            fail("'resumed' without a 'suspended' before it", "resumed_unsuspended")
+        return (False, closed, answered)
+    if kind is EventType.CLOSED:
+        return (False, True, answered)
+    if kind is EventType.ANSWERED:
+        return (suspended, closed, True)
+    if kind is EventType.REOPENED:
+        if not (closed or answered):
+            fail("'reopened' before the contact was answered or closed", "reopened_unanswered")
+        return _RECEIVED_STATE
+    return state
