@@ -651,3 +651,85 @@ def test_an_encrypted_store_opened_without_its_key_says_so(tmp_path: Path) -> No
     for wrong in (None, b64.b64encode(os.urandom(32)).decode()):
         with pytest.raises(SlaEngineError, match="encrypted or compressed, and its key is not"):
             SlaEngine(store=store, cipher_key=wrong)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("category", "paul.martin@example.org"),
+        ("service", "jean.moreau@example.org"),
+        ("service", "06 12 34 56 78"),
+        ("category", "+33612345678"),
+    ],
+)
+def test_a_classification_holding_contact_details_is_refused_unquoted(
+    field: str, value: str
+) -> None:
+    """Categories and services are stored as written and shown in grouped reviews."""
+    with pytest.raises(DataError) as caught:
+        ContactEvent(
+            event_id="1",
+            contact_id="C",
+            type="received",
+            occurred_at=dt.datetime(2025, 10, 6, 10, tzinfo=dt.UTC),
+            channel="email",
+            **{field: value},
+        )
+    assert str(caught.value).startswith(f"{field}: looks like an e-mail address or a telephone")
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "code", ["pieces", "N+1", "multi-services", "SVC-2025-0001", "20250901123"]
+)
+def test_a_code_is_no_contact_detail(code: str) -> None:
+    event = ContactEvent(
+        event_id="1",
+        contact_id="C",
+        type="received",
+        occurred_at=dt.datetime(2025, 10, 6, 10, tzinfo=dt.UTC),
+        channel="email",
+        service=code,
+        reason=code,
+    )
+    assert (event.service, event.reason) == (code, code)
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_contact_details_are_never_stored_nor_reported(tmp_path: Path, columnar: bool) -> None:
+    """An e-mail address or a telephone number in a code's place: a classification
+    is refused (the row rejected, unquoted); in ``to``, ``reason`` or an attribute
+    it is dropped, as prose is, and the row recorded."""
+    import csv
+    import io
+
+    from sla_engine._replay import replay
+    from sla_engine._report import build_report
+
+    log = tmp_path / "log.csv"
+    attributes = json.dumps(
+        {"to": "chef@example.org", "reason": "+33612345678", "rappel": "0612345678", "rings": 3}
+    ).replace('"', '""')
+    log.write_text(
+        "event_id,contact_id,type,occurred_at,channel,category,service,attributes\n"
+        "E1,C1,received,2025-10-06T10:00:00+02:00,email,paul.martin@example.org,,\n"
+        "E2,C2,received,2025-10-06T10:00:00+02:00,email,,06.12.34.56.78,\n"
+        "E3,C3,received,2025-10-06T10:00:00+02:00,email,information,,\n"
+        f'E4,C3,escalated,2025-10-07T10:00:00+02:00,,,,"{attributes}"\n'
+    )
+    engine = SlaEngine("marianne-besancon", "fr", store=str(tmp_path / "s.db"))
+    rejects = io.StringIO()
+    summary = replay(engine, [log], rejects=rejects, columnar=columnar)
+    assert (summary.recorded, summary.rejected) == (2, 2)
+    fields = sorted(r["field"] for r in csv.DictReader(io.StringIO(rejects.getvalue())))
+    assert fields == ["category", "service"]
+    escalated = engine.history("C3")[1]
+    assert (escalated.to, escalated.reason) == (None, None)
+    assert dict(escalated.attributes) == {"rings": 3}
+    report = json.dumps(build_report(engine, by=["category", "service"]), default=str)
+    engine.close()
+    stored = (tmp_path / "s.db").read_bytes()
+    for text in ("example.org", "0612345678", "06.12.34.56.78", "+3361"):
+        assert text not in rejects.getvalue()
+        assert text.encode() not in stored
+        assert text not in report

@@ -119,6 +119,7 @@ def _optional_category(value: str | None) -> str | None:
     _word(value, "category")
     if isinstance(value, str):
         _storable_text(value, "category")
+        _classification(value, "category")
     return canonical_category(value)
 
 
@@ -139,10 +140,43 @@ _SPACE = re.compile(r"\s")
 
 
 def looks_like_free_text(value: object) -> bool:
-    """Whether ``value`` is text that may be prose rather than a code (never stored as such)."""
+    """Whether ``value`` is text that may be prose or a person's contact details, not a code.
+
+    Such text is never stored as such (:meth:`Privacy.clean` drops it).
+    """
     return isinstance(value, str) and (
-        len(value) > MAX_CODE_LENGTH or _SPACE.search(value) is not None
+        len(value) > MAX_CODE_LENGTH
+        or _SPACE.search(value) is not None
+        or looks_like_contact_details(value)
     )
+
+
+# An e-mail address, or a French telephone number (0X or +33 X, then four
+# pairs of digits, with or without separators): a person's, in a field that
+# holds codes.  A name cannot be told from a code by its form.
+_CONTACT_DETAILS = re.compile(
+    r"[^\s@]+@[^\s@]+\.[^\s@]"
+    r"|(?<![\w+])(?:\+33[ .-]?|0)[1-9](?:[ .-]?\d\d){4}(?!\w)"
+)
+
+
+def looks_like_contact_details(value: str) -> bool:
+    """Whether ``value`` holds an e-mail address or a French telephone number."""
+    return _CONTACT_DETAILS.search(value) is not None
+
+
+def _classification(value: str, field: str) -> None:
+    """Refuse a classification (category, service) that holds a person's contact details.
+
+    A classification is stored as written and shown in reviews grouped by
+    it: it must be one of the service's own codes.  The value is not quoted.
+    """
+    if looks_like_contact_details(value):
+        raise DataError(
+            "looks like an e-mail address or a telephone number: a classification holds "
+            "the service's own codes, never a person's contact details",
+            field=field,
+        )
 
 
 def _attributes(value: Mapping[str, Any] | None) -> Mapping[str, JSONScalar]:
@@ -209,6 +243,12 @@ def _text_or_none(_instance: object, attribute: attrs.Attribute[Any], value: str
         _storable_text(value, attribute.name)
 
 
+def _service(instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    _text_or_none(instance, attribute, value)
+    if value is not None:
+        _classification(value, attribute.name)
+
+
 def _not_empty(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str):
         raise DataError(f"must be text, not {type(value).__name__}", field=attribute.name)
@@ -268,7 +308,7 @@ class ContactEvent:
     channel: str | None = attrs.field(default=None, converter=_optional_channel)
     category: str | None = attrs.field(default=None, converter=_optional_category)
     priority: str | None = attrs.field(default=None, converter=_optional_priority)
-    service: str | None = attrs.field(default=None, validator=_text_or_none)
+    service: str | None = attrs.field(default=None, validator=_service)
     #: A pseudonymous reference to the requester, never a name or an address.
     #: Never in a repr: a caller's event, refused before it is pseudonymised,
     #: may name the person (an application logging what was rejected).
