@@ -16,7 +16,12 @@ Its scope is deliberately narrow (it is a yardstick, not a second engine):
   benchmark filters such contacts out); ``recorded_at`` is ignored, as it
   changes no timer;
 - clean logs: every row is valid and every contact's first event is its
-  ``received`` row.
+  ``received`` row, its only one.
+
+A log outside that scope is refused (:class:`UnmodelledLog`, naming the
+event types and rows found), never counted: a row of a type other than
+those of :data:`MODELLED_TYPES`, a contact whose first row is not
+``received`` or that has two.
 
 The rules applied, as ``docs/counting-rules.md`` states them: the day of
 receipt is the local day (Europe/Paris) of the ``received`` event and does
@@ -42,7 +47,15 @@ import holidays
 import numpy as np
 import polars as pl
 
-__all__ = ["CATALOGUE", "COUNTS", "baseline_figures", "parse_baseline_catalogue"]
+__all__ = [
+    "CATALOGUE",
+    "COUNTS",
+    "MODELLED_TYPES",
+    "UNMODELLED_TYPES",
+    "UnmodelledLog",
+    "baseline_figures",
+    "parse_baseline_catalogue",
+]
 
 #: The engagements both contenders measure: sla-engine reads this text as a
 #: catalogue, the baseline reads the few keys it supports with ``tomllib``.
@@ -87,6 +100,24 @@ target = "2 jours ouvrés"
 
 #: The figures compared, per engagement.
 COUNTS = ("total", "met", "late", "overdue", "pending")
+
+#: The event types the baseline reads: ``received`` starts the timers, the
+#: engagements' stops stop them, the others change none of the figures.
+MODELLED_TYPES = frozenset(
+    {"received", "acknowledged", "holding_reply", "answered", "escalated", "closed"}
+)
+#: The engine's event types the baseline does not model: their contacts are
+#: left out of the benchmarks' logs.
+UNMODELLED_TYPES = frozenset(
+    {"suspended", "resumed", "reopened", "flagged_complex", "reclassified"}
+)
+#: Examples named per kind of problem when a log is refused.
+_SHOWN = 3
+
+
+class UnmodelledLog(ValueError):
+    """A log the baseline cannot count: its figures would be wrong, not approximate."""
+
 
 _TIME_ZONES = {"fr": "Europe/Paris"}
 _TARGET = re.compile(r"^\s*(\d+)\s+jours?\s+ouvrés?\s*$")
@@ -133,18 +164,31 @@ def _busdaycalendar(first_year: int, last_year: int) -> np.busdaycalendar:
 
 
 def baseline_figures(
-    path: str | os.PathLike[str], catalogue: str = CATALOGUE
+    path: str | os.PathLike[str], catalogue: str = CATALOGUE, *, check_scope: bool = True
 ) -> tuple[dict[str, dict[str, int]], dt.datetime]:
-    """Per engagement, the counts of :data:`COUNTS`; and the as-of instant (the last event)."""
+    """Per engagement, the counts of :data:`COUNTS`; and the as-of instant (the last event).
+
+    :class:`UnmodelledLog` if the log is outside the baseline's scope.
+    ``check_scope=False`` skips that check, for a file this process has had
+    checked already and has not changed since (``bench_replay``'s timed
+    runs: the untimed reference run checked it, and the baseline's time
+    stays that of the computation alone, as in the figures published before).
+    """
     spec, engagements = parse_baseline_catalogue(catalogue)
     tz = _TIME_ZONES[spec]
     log = pl.read_csv(
-        path, columns=["contact_id", "type", "occurred_at", "channel"], infer_schema=False
+        path,
+        columns=["contact_id", "type", "occurred_at", "channel"],
+        infer_schema=False,
+        row_index_name="line",
+        row_index_offset=2,  # the header is line 1
     ).with_columns(
         pl.col("occurred_at").str.to_datetime(
             "%Y-%m-%dT%H:%M:%S%:z", time_unit="us", time_zone="UTC", strict=True
         )
     )
+    if check_scope:
+        _refuse_unmodelled(log, path)
     as_of = log["occurred_at"].max()
     received = log.filter(pl.col("type") == "received").select(
         "contact_id",
@@ -191,3 +235,41 @@ def baseline_figures(
         ).row(0, named=True)
         figures[e["id"]] = {name: int(row[name]) for name in COUNTS}
     return figures, as_of
+
+
+def _refuse_unmodelled(log: pl.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`UnmodelledLog` naming what the baseline cannot count in ``log``."""
+    problems = []
+    types = (
+        log.filter(~pl.col("type").is_in(list(MODELLED_TYPES)))
+        .group_by("type")
+        .agg(pl.len().alias("rows"), pl.col("line").min().alias("first"))
+        .sort("first")
+    )
+    for row in types.iter_rows(named=True):
+        problems.append(
+            f"{row['rows']:,} rows of type {row['type']!r} (the first at line {row['first']})"
+        )
+    # Within a group, rows keep the file's order: first() is the contact's first row.
+    contacts = log.group_by("contact_id").agg(
+        pl.col("type").first().alias("first_type"),
+        pl.col("line").first().alias("first_line"),
+        (pl.col("type") == "received").sum().alias("received"),
+    )
+    for label, wrong in (
+        ("whose first row is not 'received'", pl.col("first_type") != "received"),
+        ("received more than once", pl.col("received") > 1),
+    ):
+        found = contacts.filter(wrong).sort("first_line")
+        if found.height:
+            examples = ", ".join(
+                f"{r['contact_id']} (line {r['first_line']}: {r['first_type']})"
+                for r in found.head(_SHOWN).iter_rows(named=True)
+            )
+            problems.append(f"{found.height:,} contacts {label}, e.g. {examples}")
+    if problems:
+        raise UnmodelledLog(
+            f"the baseline cannot count {os.fspath(path)}: " + "; ".join(problems) + ". It models "
+            f"only the types {sorted(MODELLED_TYPES)}, each contact starting with its only "
+            "'received' row (bench_replay's prepare_log leaves the other contacts out)"
+        )

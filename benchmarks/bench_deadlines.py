@@ -34,6 +34,7 @@ import holidays
 import numpy as np
 
 import sla_engine
+from bench_checks import CheckFailed, exits_on_failure
 
 
 def best_of(repeats: int, run: Callable[[], object]) -> float:
@@ -46,6 +47,14 @@ def best_of(repeats: int, run: Callable[[], object]) -> float:
     return best
 
 
+def _first_difference(name: str, questions: list[Any], got: list[Any], want: list[Any]) -> None:
+    """Stop with the first question ``name`` answers differently from sla-engine."""
+    for question, ours, theirs in zip(questions, got, want, strict=True):
+        if ours != theirs:
+            raise CheckFailed(f"{name}{question}: {ours}, sla-engine {theirs}")
+
+
+@exits_on_failure
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20_000, help="scalar calls per contender")
@@ -106,10 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     check = pairs[:2000]
     reference = [add(d, n) for d, n in check]
     for name, fn in contenders_add.items():
-        assert [fn(d, n) for d, n in check] == reference, name
+        _first_difference(name, check, [fn(d, n) for d, n in check], reference)
     reference_counts = [count(a, b) for a, b in spans[:2000]]
     for name, fn in contenders_count.items():
-        assert [fn(a, b) for a, b in spans[:2000]] == reference_counts, name
+        answers = [fn(a, b) for a, b in spans[:2000]]
+        _first_difference(name, spans[:2000], answers, reference_counts)
 
     rows: list[dict[str, Any]] = []
 

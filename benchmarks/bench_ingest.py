@@ -28,19 +28,40 @@ directory, a new PostgreSQL database created and dropped per run):
 - ``raw sqlite3`` (and ``raw psycopg`` for PostgreSQL): ``executemany`` of rows
   shaped like eventsourcing's stored events (originator id, version, topic,
   JSON state, the JSON made in the timed loop) into a table with
-  eventsourcing's schema and primary key, SQLite in WAL mode as eventsourcing
-  sets it: the ceiling on this machine.
+  eventsourcing's schema and primary key: the ceiling on this machine.  On
+  PostgreSQL, eventsourcing's whole table: its ``notification_id`` column and
+  unique index, its storage options, and the ``LOCK TABLE ... IN EXCLUSIVE
+  MODE`` its recorder takes in every inserting transaction (the engine's
+  PostgreSQL store inserts through that recorder, lock included, so that
+  notifications commit in their order); not its ``NOTIFY`` nor its
+  ``RETURNING notification_id``, which a bare insert does without.
+
+Every SQLite store has the engine's settings: pages of 16 KiB
+(``sla_engine._engine.SQLITE_PAGE_SIZE``), chosen before WAL mode is set
+and before the first table (a file's page size is fixed then): the engine
+creates its file so; the raw and stock contenders' files are created the
+same way before they open them, and each run's file is checked for it.
+PostgreSQL is the private server of ``scripts/postgres`` (or the one the
+``POSTGRES_*`` variables name): its durability settings (``fsync``,
+``synchronous_commit``, ``full_page_writes``), read from the server, are
+printed and written in the JSON; ``scripts/postgres`` turns them off.
 
 Each run happens in a forked child process, so that each contender's peak
-memory is its own: the growth of the child's resident set over the run
-(``resource.getrusage(...).ru_maxrss`` minus the resident set at the start) and,
-in one more run with ``tracemalloc`` on (which slows Python down, so it is
-never timed), the peak of the memory Python allocated.  Before anything is
-timed, the first run of every contender is checked: every event recorded,
-once, with the right version, and (for the engine) the timer view projected
-up to the last event.  Figures are the best of several repeats, contenders
-taking turns; on a shared, noisy machine read the ratios, not the absolute
-rates.
+memory is its own: the growth of the child's resident set over the timed
+run (``resource.getrusage(...).ru_maxrss`` at its end minus the resident set
+at the start) and, in one more run with ``tracemalloc`` on (which slows
+Python down, so it is never timed), the peak of the memory Python allocated
+by the end of the timed run.  After the timed part, every run of every
+contender is checked, or the benchmark stops with the differences and a
+non-zero status: every event stored once, and each stored event's
+originator id, version, topic and state (its JSON decoded, so that two
+spellings of one string are equal) those expected from the event (the
+stock contender's topics, of its own classes, and its ``type`` field taken
+back to the engine's); the SQLite file's page size; and (for the engine)
+the timer view projected up to the last event.  A backend asked for that
+cannot run (no PostgreSQL server) stops the benchmark too.  Figures are the
+best of several repeats, contenders taking turns; on a shared, noisy
+machine read the ratios, not the absolute rates.
 """
 
 from __future__ import annotations
@@ -49,7 +70,6 @@ import argparse
 import collections
 import contextlib
 import datetime as dt
-import hashlib
 import importlib
 import importlib.metadata
 import json
@@ -64,7 +84,7 @@ import time
 import traceback
 import tracemalloc
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +95,12 @@ from eventsourcing.domain import (
     CanMutateAggregate,
     MetaDomainEvent,
 )
+from eventsourcing.utils import get_topic
 
+from bench_checks import CheckFailed, exits_on_failure, require
 from sla_engine import SlaEngine
-from sla_engine._contact import ContactEvent
+from sla_engine._contact import _STORED, Contact, ContactEvent
+from sla_engine._engine import SQLITE_PAGE_SIZE
 from sla_engine._generate import generate_log
 from sla_engine._logs import LogRow, read_log
 
@@ -87,7 +110,9 @@ CALENDAR = "fr"
 RECORDED_AT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 #: Contacts the stock contender keeps in memory (as the engine does by default).
 RECENT_CONTACTS = 20_000
+#: The engine's contact events' topics begin so (its rules' event does not).
 ENGINE_TOPIC = "sla_engine._contact:Contact."
+CONTACT_TOPIC = get_topic(Contact)
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 PostgresEnv = dict[str, str]
@@ -124,18 +149,105 @@ def batches(events: Sequence[ContactEvent], size: int) -> Iterator[Sequence[Cont
         yield events[start : start + size]
 
 
-def expected_versions(events: Sequence[ContactEvent]) -> list[tuple[str, int]]:
-    """(contact id, version) of every event, as every contender must store them."""
+def event_state(e: ContactEvent, version: int) -> dict[str, Any]:
+    """The state eventsourcing's transcoder stores for ``e`` in the engine's ``Contact``."""
+    timestamp = e.recorded_at or RECORDED_AT
+    state: dict[str, Any] = {
+        "timestamp": {"_type_": "datetime_iso", "_data_": timestamp.isoformat()},
+        "event_id": e.event_id,
+        "occurred_at": {"_type_": "datetime_iso", "_data_": e.occurred_at.isoformat()},
+        "payload": e.payload(),
+    }
+    if version == 1:
+        state["originator_topic"] = CONTACT_TOPIC
+    return state
+
+
+#: What every contender must store, by (originator id, version): (topic, state as canonical JSON).
+Expected = dict[tuple[str, int], tuple[str, str]]
+
+
+def expected_events(events: Sequence[ContactEvent]) -> Expected:
+    """Every event as the engine stores it: its topic (of the engine's own classes) and state."""
+    topics = {t.value: get_topic(cls) for t, cls in _STORED.items()}
     versions: collections.Counter[str] = collections.Counter()
-    rows = []
+    expected: Expected = {}
     for e in events:
         versions[e.contact_id] += 1
-        rows.append((e.contact_id, versions[e.contact_id]))
-    return rows
+        version = versions[e.contact_id]
+        expected[e.contact_id, version] = (topics[e.type.value], canonical(event_state(e, version)))
+    return expected
 
 
-def digest(pairs: Iterator[tuple[str, int]] | list[tuple[str, int]]) -> str:
-    return hashlib.sha256(json.dumps(sorted(pairs)).encode()).hexdigest()
+def canonical(state: Any) -> str:
+    """One text for equal JSON values, whatever their spelling (``\\u00e9`` or ``é``, key order)."""
+    return json.dumps(state, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+#: Differences shown when a contender's stored events are not the expected ones.
+SHOWN = 5
+
+
+def state_difference(got: dict[str, Any], want: dict[str, Any]) -> str:
+    """Where a stored state differs from the expected one: its fields, both values shown."""
+    parts = []
+    for name in sorted(set(got) | set(want)):
+        if name not in want:
+            parts.append(f"{name} stored but not expected ({got[name]!r:.80})")
+        elif name not in got:
+            parts.append(f"{name} missing (expected {want[name]!r:.80})")
+        elif canonical(got[name]) != canonical(want[name]):
+            parts.append(f"{name} {got[name]!r:.80} stored, {want[name]!r:.80} expected")
+    return "; ".join(parts)
+
+
+def compare_stored(
+    stored: Iterable[tuple[str, int, str, bytes]],
+    expected: Expected,
+    translate: Callable[[str, dict[str, Any]], str] | None = None,
+) -> dict[str, Any]:
+    """What a contender stored against ``expected``: counts and the first differences.
+
+    ``stored``: (originator id, version, topic, state bytes) of each stored
+    contact event; ``translate(topic, state)``: the engine's topic for another
+    contender's, its state changed to the engine's form in place.
+    """
+    seen: set[tuple[str, int]] = set()
+    problems: list[str] = []
+    differences = 0
+
+    def differ(text: str) -> None:
+        nonlocal differences
+        differences += 1
+        if len(problems) < SHOWN:
+            problems.append(text)
+
+    for originator_id, version, topic, state_bytes in stored:
+        key = (str(originator_id), int(version))
+        if key in seen:
+            differ(f"{key}: stored twice")
+            continue
+        seen.add(key)
+        if key not in expected:
+            differ(f"{key}: stored, but no event has this contact id and version")
+            continue
+        want_topic, want_state = expected[key]
+        try:
+            state = json.loads(state_bytes)
+        except ValueError:  # compressed or encrypted: the benchmark stores plain JSON
+            differ(f"{key}: the stored state is not JSON: {bytes(state_bytes)[:60]!r}")
+            continue
+        if translate is not None:
+            topic = translate(topic, state)
+        if topic != want_topic:
+            differ(f"{key}: topic {topic!r}, expected {want_topic!r}")
+        if canonical(state) != want_state:
+            differ(f"{key}: state {state_difference(state, json.loads(want_state))}")
+    missing = [key for key in expected if key not in seen]
+    for key in missing[:SHOWN]:
+        differ(f"{key}: not stored")
+    differences += max(0, len(missing) - SHOWN)
+    return {"recorded": len(seen), "differences": differences, "problems": problems}
 
 
 # -- stores ---------------------------------------------------------------------------
@@ -168,7 +280,8 @@ class Store:
 
     @property
     def pg(self) -> PostgresEnv:
-        assert self.postgres is not None
+        if self.postgres is None:
+            raise RuntimeError("a PostgreSQL store without a server")
         return self.postgres
 
     def url(self) -> str:
@@ -202,6 +315,36 @@ class Store:
         )
 
 
+def create_sqlite_file(path: Path) -> None:
+    """A new SQLite file with the engine's page size, in WAL mode, as the engine makes its own.
+
+    A file's page size is fixed when its first page is written (by WAL mode
+    or the first table): it is chosen first, as ``_create_sqlite_file`` does.
+    """
+    connection = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        connection.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+        connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
+
+
+def sqlite_settings(path: Path) -> dict[str, Any]:
+    """The page size and journal mode of a SQLite file, as stored in it."""
+    connection = sqlite3.connect(str(path))
+    try:
+        return {
+            "page_size": connection.execute("PRAGMA page_size").fetchone()[0],
+            "journal_mode": connection.execute("PRAGMA journal_mode").fetchone()[0],
+        }
+    finally:
+        connection.close()
+
+
+#: What every SQLite contender's file must be: the engine's settings.
+SQLITE_SETTINGS = {"page_size": SQLITE_PAGE_SIZE, "journal_mode": "wal"}
+
+
 def admin_execute(env: PostgresEnv, statement: str) -> None:
     import psycopg
 
@@ -219,43 +362,92 @@ def admin_execute(env: PostgresEnv, statement: str) -> None:
 def chosen_backends(
     parser: argparse.ArgumentParser, text: str
 ) -> tuple[list[str], PostgresEnv | None]:
-    """The backends of ``--backends``, less PostgreSQL when no server can be had."""
+    """The backends of ``--backends``; :class:`CheckFailed` if PostgreSQL is asked for but absent.
+
+    A backend asked for is never skipped: a table without it, and a zero exit
+    status, would read as a run that measured it.
+    """
     backends = [b.strip() for b in text.split(",") if b.strip()]
     unknown = set(backends) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
-    postgres = postgres_from_environment() if "postgres" in backends else None
-    if "postgres" in backends and postgres is None:
-        print("no PostgreSQL server (scripts/postgres failed): PostgreSQL skipped")
-        backends.remove("postgres")
+    postgres = None
     if "postgres" in backends:
+        postgres = postgres_from_environment()
         # Imported now, so that every run (forked ones too) uses the code this
         # process started with, even if the sources change while it runs.
         importlib.import_module("sla_engine._view_postgres")
     return backends, postgres
 
 
-def postgres_from_environment() -> PostgresEnv | None:
-    """The ``POSTGRES_*`` variables, from the environment or ``scripts/postgres``."""
+#: A PostgreSQL server's settings that decide what a commit costs, shown beside its figures.
+DURABILITY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def postgres_from_environment() -> PostgresEnv:
+    """The ``POSTGRES_*`` variables, from the environment or ``scripts/postgres``, of a server
+    that answers; else :class:`CheckFailed` with the reason."""
     keys = ("POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_PASSWORD")
+    advice = "start it, or leave postgres out of --backends"
     if all(os.environ.get(k) for k in keys):
         env = {k: os.environ[k] for k in keys}
         env["POSTGRES_DBNAME"] = os.environ.get("POSTGRES_DBNAME", "postgres")
-        return env
-    import subprocess
+    else:
+        import subprocess
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "postgres"
-    done = subprocess.run(  # noqa: S603 - our own script, no arguments
-        [str(script)], capture_output=True, text=True, check=False, timeout=900
-    )
-    if done.returncode != 0:
-        return None
-    env = {}
-    for line in done.stdout.splitlines():
-        key, sep, value = line.removeprefix("export ").partition("=")
-        if sep and key.startswith("POSTGRES_"):
-            env[key] = value
+        script = Path(__file__).resolve().parents[1] / "scripts" / "postgres"
+        done = subprocess.run(  # noqa: S603 - our own script, no arguments
+            [str(script)], capture_output=True, text=True, check=False, timeout=900
+        )
+        if done.returncode != 0:
+            reason = done.stderr.strip().splitlines()[-3:]
+            raise CheckFailed(
+                f"PostgreSQL was asked for, but {script} exited with status "
+                f"{done.returncode}: {' / '.join(reason)} ({advice})"
+            )
+        env = {}
+        for line in done.stdout.splitlines():
+            key, sep, value = line.removeprefix("export ").partition("=")
+            if sep and key.startswith("POSTGRES_"):
+                env[key] = value
+    try:
+        postgres_settings(env)
+    except Exception as error:  # psycopg's errors, or a variable missing
+        raise CheckFailed(
+            f"PostgreSQL was asked for, but the server at {env.get('POSTGRES_HOST')}:"
+            f"{env.get('POSTGRES_PORT')} cannot be used: {error} ({advice})"
+        ) from error
     return env
+
+
+def postgres_settings(env: PostgresEnv) -> dict[str, str]:
+    """The server's version and durability settings, as it reports them (``SHOW``)."""
+    import psycopg
+
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        dbname=env["POSTGRES_DBNAME"],
+        connect_timeout=10,
+    ) as conn:
+        return {
+            name: str(conn.execute(f"SHOW {name}").fetchone()[0])  # type: ignore[index]
+            for name in ("server_version", *DURABILITY_SETTINGS)
+        }
+
+
+def describe_postgres(settings: dict[str, str]) -> str:
+    """A header line: the server's durability settings (off on ``scripts/postgres``'s)."""
+    text = ", ".join(f"{name}={settings[name]}" for name in DURABILITY_SETTINGS)
+    line = f"PostgreSQL {settings['server_version']}: {text}"
+    if any(settings[name] == "off" for name in DURABILITY_SETTINGS):
+        line += (
+            " (durability turned off: commits cost less than on a production server, "
+            "for every PostgreSQL contender alike)"
+        )
+    return line
 
 
 # -- the contenders ----------------------------------------------------------------------
@@ -299,24 +491,27 @@ def run_engine(
         recorded += engine.record_many(batch, project=project).recorded
     if catch_up:
         engine.project()  # timed: the view up to the last event, as after every batch
-    seconds = time.perf_counter() - start
+    result = end_of_timed_run(start)
     recorder = engine.recorder
-    stored = [
-        (str(n.originator_id), n.originator_version)
+    stored = (
+        (n.originator_id, n.originator_version, n.topic, n.state)
         for n in select_all(recorder)
         if n.topic.startswith(ENGINE_TOPIC)
-    ]
-    check: dict[str, Any] = {"recorded": recorded, "digest": digest(stored)}
+    )
+    check = compare_stored(stored, expected_for(events))
+    check["reported"] = recorded  # what record_many said it recorded
     if catch_up:
         last = recorder.max_notification_id()
         view = getattr(engine, "view", None)  # the engine's timer view (internal)
         projected = last if view is None else view.max_tracking_id(engine.name)
         check["projected_to_last"] = projected == last
     engine.close()
-    return {"seconds": seconds, "check": check}
+    return result | {"check": check | store_settings(store)}
 
 
 def run_stock(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str, Any]:
+    if store.path is not None:
+        create_sqlite_file(store.path)  # the engine's page size, before eventsourcing opens it
     app: Application[str] = Application(env={**store.env(), "ORIGINATOR_ID_TYPE": "text"})
     recent: collections.OrderedDict[str, StockContact] = collections.OrderedDict()
     start = time.perf_counter()
@@ -353,29 +548,40 @@ def run_stock(events: Sequence[ContactEvent], size: int, store: Store) -> dict[s
             recent.move_to_end(contact_id)
         while len(recent) > RECENT_CONTACTS:
             recent.popitem(last=False)
-    seconds = time.perf_counter() - start
-    stored = [(str(n.originator_id), n.originator_version) for n in select_all(app.recorder)]
+    result = end_of_timed_run(start)
+    stored = (
+        (n.originator_id, n.originator_version, n.topic, n.state) for n in select_all(app.recorder)
+    )
+    check = compare_stored(stored, expected_for(events), translate=stock_as_engine)
     app.close()
-    return {"seconds": seconds, "check": {"recorded": len(stored), "digest": digest(stored)}}
+    return result | {"check": check | store_settings(store)}
+
+
+def stock_as_engine(topic: str, state: dict[str, Any]) -> str:
+    """The engine's topic for a stock event; its state made the engine's (in place).
+
+    The stock aggregate's classes are its own (``StockContact.Received``,
+    ``StockContact.Happened`` with the event's type in a ``type`` field): the
+    same event in the engine's store has its type's class and no such field.
+    """
+    if topic == get_topic(StockContact.Received):
+        event_type = "received"
+        if state.get("originator_topic") == get_topic(StockContact):
+            state["originator_topic"] = CONTACT_TOPIC
+    elif topic == get_topic(StockContact.Happened):
+        event_type = state.pop("type", None)
+    else:
+        return topic  # not one of the stock aggregate's: reported as it is
+    return _topics().get(str(event_type), f"{topic} of type {event_type!r}")
 
 
 def _state(e: ContactEvent, version: int) -> bytes:
-    timestamp = e.recorded_at or RECORDED_AT
-    state: dict[str, Any] = {
-        "timestamp": {"_type_": "datetime_iso", "_data_": timestamp.isoformat()},
-        "event_id": e.event_id,
-        "occurred_at": {"_type_": "datetime_iso", "_data_": e.occurred_at.isoformat()},
-        "payload": e.payload(),
-    }
-    if version == 1:
-        state["originator_topic"] = "sla_engine._contact:Contact"
-    return json.dumps(state, separators=(",", ":")).encode()
+    return json.dumps(event_state(e, version), separators=(",", ":")).encode()
 
 
 def _topics() -> dict[str, str]:
-    from sla_engine._contact import _STORED
-
-    return {t.value: ENGINE_TOPIC + cls.__name__ for t, cls in _STORED.items()}
+    """The topic of each event type: the engine's own (``Contact.Received``...)."""
+    return {t.value: get_topic(cls) for t, cls in _STORED.items()}
 
 
 # eventsourcing's application table (``SQLiteApplicationRecorder``), verbatim.
@@ -383,11 +589,23 @@ RAW_SQLITE_TABLE = (
     "CREATE TABLE IF NOT EXISTS stored_events (originator_id TEXT, originator_version INTEGER, "
     "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
 )
+# eventsourcing's PostgreSQL application table, its index and its insert lock
+# (``PostgresApplicationRecorder``, ids as text), verbatim but for the schema.
 RAW_PG_TABLE = (
     "CREATE TABLE IF NOT EXISTS stored_events (originator_id text NOT NULL, "
     "originator_version bigint NOT NULL, topic text, state bytea, "
-    "notification_id bigserial, PRIMARY KEY (originator_id, originator_version))"
+    "notification_id bigserial, PRIMARY KEY (originator_id, originator_version)) "
+    "WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, "
+    "autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, "
+    "autovacuum_analyze_scale_factor = 0.01)"
 )
+RAW_PG_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS stored_events_notification_id_idx "
+    "ON stored_events (notification_id ASC)"
+)
+# Taken by every transaction that inserts events, so that notification ids
+# commit in their order (readers of the notification log skip no gap).
+RAW_PG_LOCK = "LOCK TABLE stored_events IN EXCLUSIVE MODE"
 
 
 def run_raw(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str, Any]:
@@ -402,7 +620,9 @@ def run_raw(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str
             out.append((e.contact_id, version, topics[e.type.value], _state(e, version)))
         return out
 
-    if store.kind == "sqlite":
+    select = "SELECT originator_id, originator_version, topic, state FROM stored_events"
+    if store.path is not None:  # SQLite
+        create_sqlite_file(store.path)  # the engine's page size, then WAL mode
         conn = sqlite3.connect(str(store.path), isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(RAW_SQLITE_TABLE)
@@ -412,13 +632,13 @@ def run_raw(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str
             conn.execute("BEGIN")
             conn.executemany(insert, rows(batch))
             conn.execute("COMMIT")
-        seconds = time.perf_counter() - start
-        stored = conn.execute("SELECT originator_id, originator_version FROM stored_events")
-        pairs = [(a, b) for a, b in stored]
+        result = end_of_timed_run(start)
+        check = compare_stored(conn.execute(select), expected_for(events))
         conn.close()
     else:
         with store.connect_pg() as conn:
             conn.execute(RAW_PG_TABLE)
+            conn.execute(RAW_PG_INDEX)
             conn.commit()
             insert = (
                 "INSERT INTO stored_events (originator_id, originator_version, topic, state) "
@@ -427,11 +647,40 @@ def run_raw(events: Sequence[ContactEvent], size: int, store: Store) -> dict[str
             start = time.perf_counter()
             for batch in batches(events, size):
                 with conn.transaction(), conn.cursor() as cur:
+                    cur.execute(RAW_PG_LOCK)
                     cur.executemany(insert, rows(batch))
-            seconds = time.perf_counter() - start
-            stored = conn.execute("SELECT originator_id, originator_version FROM stored_events")
-            pairs = [(a, b) for a, b in stored]
-    return {"seconds": seconds, "check": {"recorded": len(pairs), "digest": digest(pairs)}}
+            result = end_of_timed_run(start)
+            check = compare_stored(conn.execute(select), expected_for(events))
+    return result | {"check": check | store_settings(store)}
+
+
+def store_settings(store: Store) -> dict[str, Any]:
+    """The check's record of the store's settings: a SQLite file's page size and journal."""
+    if store.path is None:
+        return {}
+    return {"sqlite": sqlite_settings(store.path)}
+
+
+def end_of_timed_run(start: float) -> dict[str, Any]:
+    """The run's time, and its memory so far: the checks that follow are not counted."""
+    result: dict[str, Any] = {
+        "seconds": time.perf_counter() - start,
+        "max_rss_timed": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+    if tracemalloc.is_tracing():
+        result["traced_peak"] = tracemalloc.get_traced_memory()[1]
+    return result
+
+
+_expected: tuple[Sequence[ContactEvent], Expected] | None = None
+
+
+def expected_for(events: Sequence[ContactEvent]) -> Expected:
+    """:func:`expected_events` of ``events``, made once (by the parent, before it forks)."""
+    global _expected
+    if _expected is None or _expected[0] is not events:
+        _expected = (events, expected_events(events))
+    return _expected[1]
 
 
 def select_all(recorder: Any) -> Iterator[Any]:
@@ -489,13 +738,11 @@ def in_child(work: Callable[[], dict[str, Any]], traced: bool) -> dict[str, Any]
             rss_start = _rss_now()
             if traced:
                 tracemalloc.start()
-            result = work()
+            result = work()  # its peaks as they were at the end of its timed part
             if traced:
-                result["traced_peak"] = tracemalloc.get_traced_memory()[1]
                 tracemalloc.stop()
-            max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-            result["max_rss"] = max_rss
-            result["rss_growth"] = max(0, max_rss - rss_start)
+            result["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            result["rss_growth"] = max(0, result["max_rss_timed"] - rss_start)
             payload = pickle.dumps(("ok", result))
         except BaseException:
             payload = pickle.dumps(("error", traceback.format_exc()))
@@ -515,6 +762,37 @@ def in_child(work: Callable[[], dict[str, Any]], traced: bool) -> dict[str, Any]
 # -- main ------------------------------------------------------------------------------------
 
 
+def check_run(backend: str, name: str, result: dict[str, Any], count: int) -> None:
+    """Stop the benchmark unless the run stored exactly the expected events, as expected."""
+    check = result["check"]
+    label = f"{backend}: {name if name != 'raw' else raw_name(backend)}"
+    problems = "".join(f"\n  {p}" for p in check["problems"])
+    require(
+        check["differences"] == 0 and check["recorded"] == count,
+        lambda: (
+            f"{label}: {check['differences']:,} differences between its stored events and "
+            f"those expected ({check['recorded']:,} of {count:,} stored); the first:{problems}"
+        ),
+    )
+    require(
+        check.get("reported", count) == count,
+        lambda: f"{label}: record_many reported {check['reported']:,} of {count:,} events recorded",
+    )
+    require(
+        check.get("projected_to_last", True),
+        f"{label}: the timer view was not projected up to the last event",
+    )
+    if backend == "sqlite":
+        require(
+            check.get("sqlite") == SQLITE_SETTINGS,
+            lambda: (
+                f"{label}: the SQLite file has {check.get('sqlite')}, not the engine's "
+                f"{SQLITE_SETTINGS}"
+            ),
+        )
+
+
+@exits_on_failure
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events per contender")
@@ -527,6 +805,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     options = parser.parse_args(argv)
     backends, postgres = chosen_backends(parser, options.backends)
+    server = None if postgres is None else postgres_settings(postgres)
+    if server is not None:
+        print(describe_postgres(server))
 
     started = time.perf_counter()
     events = make_events(options.events)
@@ -536,7 +817,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(events):,} events of {contacts:,} contacts, batches of {options.batch:,} "
         f"(log generated and read in {prepared:.1f} s)"
     )
-    expected = digest(expected_versions(events))
+    expected_for(events)  # made once, here: the children inherit it
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp_name:
@@ -552,15 +833,12 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             seconds: dict[str, float] = {}
             growth: dict[str, int] = {}
+            page_size: dict[str, int | None] = {}
             for repeat in range(options.repeats):
                 for name in CONTENDERS:
                     result = one_run(backend, name)
-                    if repeat == 0:
-                        # A fast wrong answer is not a result.
-                        check = result["check"]
-                        assert check["recorded"] == len(events), (backend, name, check)
-                        assert check["digest"] == expected, (backend, name, "stored versions")
-                        assert check.get("projected_to_last", True), (backend, name, check)
+                    # A fast wrong answer is not a result: every run is checked.
+                    check_run(backend, name, result, len(events))
                     seconds[name] = min(seconds.get(name, float("inf")), result["seconds"])
                     print(
                         f"  {backend} {name}, run {repeat + 1}: "
@@ -568,10 +846,14 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
                     growth[name] = max(growth.get(name, 0), result["rss_growth"])
+                    # As read from the run's file (SQLite), checked above.
+                    page_size[name] = result["check"].get("sqlite", {}).get("page_size")
             for name in CONTENDERS:
                 traced = None
                 if not options.no_tracemalloc:
-                    traced = one_run(backend, name, traced=True)["traced_peak"]
+                    traced_run = one_run(backend, name, traced=True)
+                    check_run(backend, name, traced_run, len(events))
+                    traced = traced_run["traced_peak"]
                 rows.append(
                     {
                         "backend": backend,
@@ -582,6 +864,7 @@ def main(argv: list[str] | None = None) -> int:
                         "events_per_s": len(events) / seconds[name],
                         "tracemalloc_peak_mib": None if traced is None else traced / 2**20,
                         "rss_growth_mib": growth[name] / 2**20,
+                        "sqlite_page_size": page_size[name],
                     }
                 )
 
@@ -633,6 +916,9 @@ def main(argv: list[str] | None = None) -> int:
                     "batch": options.batch,
                     "repeats": options.repeats,
                     "backends": backends,
+                    "sqlite_page_size": SQLITE_PAGE_SIZE,
+                    "postgres_settings": server,
+                    "checks": "every run: each stored event's id, version, topic and state",
                     "rows": rows,
                 },
                 indent=2,

@@ -42,9 +42,13 @@ the best of ``--repeats`` runs:
   ``executemany`` per block), the other in-memory store eventsourcing
   offers.
 
-Every run of every contender is checked: total, met, late, overdue and
-pending per engagement, and the as-of instant, must be exactly those of the
-baseline, or the benchmark stops with the differences.  CPU time (the whole
+The baseline always runs first, untimed, as the reference (it refuses a
+log outside its scope: :class:`baseline_polars.UnmodelledLog`); it is timed
+as a contender only when ``polars`` is among ``--contenders``.  Every run
+of every contender is checked: total, met, late, overdue and pending per
+engagement, and the as-of instant, must be exactly those of the baseline,
+and every event recorded, none rejected, or the benchmark stops with the
+differences and a non-zero status.  CPU time (the whole
 process's, every thread's: Polars runs on both cores, for the baseline and
 for the columnar replay's reading) is shown beside the wall time, which is
 what the figures use; with ``-2`` it includes the helper processes'.  Peak
@@ -54,6 +58,9 @@ interpreter and the libraries already loaded); with ``-2``, the largest
 sum of the processes' resident sets, sampled every 20 ms (each counts the
 libraries it shares with the others: an upper bound).
 
+The SQLite rate is printed as measured, at this size and in one process:
+the target of ten million events in three minutes is measured by
+``bench_curve.py`` at that size, never judged here from a smaller run.
 """
 
 from __future__ import annotations
@@ -82,7 +89,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
 import sla_engine
-from baseline_polars import CATALOGUE, COUNTS, baseline_figures
+from baseline_polars import CATALOGUE, COUNTS, UNMODELLED_TYPES, baseline_figures
+from bench_checks import CheckFailed, exits_on_failure
 from sla_engine._generate import generate_log
 from sla_engine._replay import replay
 from sla_engine._report import build_report
@@ -90,8 +98,8 @@ from sla_engine._report import build_report
 START = dt.date(2025, 9, 1)
 END = dt.date(2026, 7, 3)
 CALENDAR = "fr"
-#: Contacts whose events the baseline does not model.
-EXCLUDED_TYPES = frozenset({"suspended", "resumed", "reopened", "flagged_complex", "reclassified"})
+#: Contacts whose events the baseline does not model (it refuses a log that has any).
+EXCLUDED_TYPES = UNMODELLED_TYPES
 #: Events kept per generated contact, measured on seed 1 (20,000 contacts): sizes the log.
 EVENTS_PER_CONTACT = 2.76
 
@@ -107,7 +115,7 @@ MEMORY_BLOCK = 200_000
 Figures = dict[str, dict[str, int]]
 
 
-class Disagreement(AssertionError):
+class Disagreement(CheckFailed, AssertionError):
     """A contender's figures differ from the baseline's."""
 
 
@@ -149,7 +157,10 @@ def prepare_log(path: Path, events: int, seed: int) -> dict[str, Any]:
             out.write(line)
             kept += 1
     raw.unlink()
-    assert header.rstrip("\n").split(",")[:4] == ["event_id", "contact_id", "type", "occurred_at"]
+    columns = header.rstrip("\n").split(",")[:4]
+    if columns != ["event_id", "contact_id", "type", "occurred_at"]:
+        # The filter above split rows by position: another layout was filtered wrong.
+        raise CheckFailed(f"the generated log's first columns are {columns}")
     return {
         "path": str(path),
         "seed": seed,
@@ -417,6 +428,7 @@ CONTENDERS = (
 )
 
 
+@exits_on_failure
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="about this many events")
@@ -426,9 +438,11 @@ def main(argv: list[str] | None = None) -> int:
         "--contenders",
         default="sqlite,memory,polars",
         help="comma-separated subset of sqlite,sqlite-2,memory,sqlite-rows,memory-rows,"
-        "memory-floor,polars (the baseline always runs; '-rows': the replay row by row, as "
-        "before the columnar path; '-2': reading and half the review in a second process; "
-        "memory-floor: only the stored events put into eventsourcing's in-memory recorder)",
+        "memory-floor,polars (the Polars baseline always runs once, untimed, as the reference "
+        "every contender is checked against; it is timed only with 'polars'; '-rows': the "
+        "replay row by row, as before the columnar path; '-2': reading and half the review "
+        "in a second process; memory-floor: only the stored events put into eventsourcing's "
+        "in-memory recorder)",
     )
     parser.add_argument("--workdir", type=Path, help="where the log and stores go (default: temp)")
     parser.add_argument("--json", type=Path, help="also write the results here")
@@ -561,7 +575,10 @@ def _run_contenders(
                 continue
             elif contender == "polars":
                 name = "polars baseline"
-                (figures, as_of), seconds, cpu, peak = measured(lambda: baseline_figures(log_path))
+                # The reference run (untimed) checked this file is in the baseline's scope.
+                (figures, as_of), seconds, cpu, peak = measured(
+                    lambda: baseline_figures(log_path, check_scope=False)
+                )
                 result = {"replay_seconds": None, "report_seconds": None}
             else:
                 name = f"sla-engine {contender}"
@@ -621,15 +638,15 @@ def _targets(rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if sqlite is not None:
         rate = sqlite["events_per_s"]
         out["sqlite_events_per_s"] = rate
+        # Kept for the JSON's readers; not a verdict: a rate at this size is no
+        # measurement of ten million events (bench_curve measures that).
         out["sqlite_rate_short_by"] = needed / rate
+        out["sqlite_rate_is_extrapolated"] = True
         out["lines"].append(
-            f"target: {TARGET_EVENTS:,} events into SQLite in {TARGET_SQLITE_SECONDS} s needs "
-            f"{needed:,.0f} events/s; measured here, in one process, at this size "
-            f"{rate:,.0f} events/s "
-            f"({'met' if rate >= needed else f'{needed / rate:.1f}× short'}); peak "
-            f"{_num(sqlite['peak_rss_mib'], 0, 0).strip()} MiB (the target is for "
-            f"{TARGET_EVENTS:,} events, under {TARGET_SQLITE_PEAK_MIB:,} MiB: bench_curve, "
-            "where --jobs 2 reads in a second process)"
+            f"SQLite, in one process, at this size: {rate:,.0f} events/s, peak "
+            f"{_num(sqlite['peak_rss_mib'], 0, 0).strip()} MiB (the target, "
+            f"{TARGET_EVENTS:,} events in {TARGET_SQLITE_SECONDS} s under "
+            f"{TARGET_SQLITE_PEAK_MIB:,} MiB, is judged by bench_curve.py at that size)"
         )
     if memory is not None and polars is not None:
         ratio = memory["events_per_s"] / polars["events_per_s"]
