@@ -280,7 +280,7 @@ def test_the_html_review_does_not_count_obligations_as_contacts() -> None:
     assert len(contacts) == 1  # « 1 contact », in the singular
     assert "1 contact : " in section
     assert len(obligations) >= 2
-    assert f"{len(obligations)} obligations d’un site ou du service" in section
+    assert f"{len(obligations)} obligations d'un site ou du service" in section
     assert '<th scope="col">contact, site ou service</th>' in section
 
 

@@ -9,6 +9,7 @@ network log showing that no request left the machine.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from typing import Any
 import pytest
 
 from sla_engine._delay import Unit
-from sla_engine._report import table
+from sla_engine._report import shown_table, table
 from sla_engine._report_html import COLOURS, render_html
 
 from .conftest import REPO
@@ -286,7 +287,7 @@ class TestLanguages:
         text = tree.root.all_text()
         for label in (
             "Bilan des engagements de service",
-            "Bilan annuel",
+            "Bilan au 21 décembre 2025",
             "Résultats par engagement",
             "Taux de respect par engagement",
             "Évolution mensuelle du taux de respect",
@@ -309,6 +310,7 @@ class TestLanguages:
         text = tree.root.all_text()
         for label in (
             "Service engagements review",
+            "Review as of 21 December 2025",
             "Results per engagement",
             "Compliance per engagement",
             "Monthly compliance trend",
@@ -360,7 +362,8 @@ class TestFigures:
     @pytest.mark.parametrize("lang", ["fr", "en"])
     def test_engagement_table_matches_table(self, lang: str) -> None:
         report = sample(lang=lang)
-        header, rows = table({**report, "groups": []})
+        header, rows = shown_table(report, per_group=False)
+        assert header == table(report, per_group=False)[0]
         html_table = parse(render_html(report)).root.find("table", id="engagements")
         keys = [
             "engagement", "title", "target", "total", "met", "late", "overdue", "pending",
@@ -395,7 +398,8 @@ class TestFigures:
     @pytest.mark.parametrize("lang", ["fr", "en"])
     def test_groups_table_matches_table(self, lang: str) -> None:
         report = sample(lang=lang)
-        header, rows = table(report)
+        header, rows = shown_table(report)
+        assert header == table(report)[0]
         groups = parse(render_html(report)).root.find("table", id="groups")
         trs = list(groups.iter("tr"))
         assert cells(trs[0]) == header
@@ -464,12 +468,13 @@ class TestFigures:
             bars = [r for r in svg.iter("rect") if r.has_class("hist")]
             assert len(bars) == len(delay["histogram"])
             tips = [b.find("title").all_text() for b in bars]
-            # The unit and the noun agree with their numbers: « 1 jour ouvré : 2 contacts »,
-            # in the singular below two in French (« 0 jour », « 1,5 jour »).
+            # The unit and the noun agree with their numbers: « 1 jour ouvré : 2 délais »,
+            # in the singular below two in French (« 0 jour », « 1,5 jour », « 1 délai »).
+            # Delays, not contacts: a reopened contact has two.
             unit = Unit.parse(delay["unit"])
             assert tips == [
                 f"{count(h['value'], 'fr')} {unit.label(1 if h['value'] < 2 else 2, 'fr')} : "
-                f"{h['count']} contact{'' if h['count'] == 1 else 's'}"
+                f"{h['count']} délai{'' if h['count'] < 2 else 's'}"
                 for h in delay["histogram"]
             ]
             label = svg.attrs["aria-label"]
@@ -487,19 +492,32 @@ class TestFigures:
             "engagement", "identifiant du contact", "cycle", "état", "échéance", "arrêté le",
         ]  # fmt: skip
         states = {"late": "en retard", "overdue": "en dépassement"}
+        months = ["novembre", "décembre"]
         for tr, b in zip(trs[1:], report["breaches"], strict=True):
-            stopped = "—" if b["stopped_at"] is None else b["stopped_at"][:16].replace("T", " ")
+            # Dates as people write them (the ISO ones in <time datetime>).
+            stopped = "—"
+            if b["stopped_at"] is not None:
+                at = dt.datetime.fromisoformat(b["stopped_at"])
+                stopped = f"{at.day} {months[at.month - 11]} {at.year} à {at:%H:%M}"
+            due = "—"
+            if b["due_date"] is not None:
+                day = dt.date.fromisoformat(b["due_date"])
+                due = f"{'1er' if day.day == 1 else day.day} {months[day.month - 11]} {day.year}"
             assert cells(tr) == [
                 b["engagement"],
                 b["contact_id"],
                 str(b["cycle"]),
                 states[b["state"]],
-                b["due_date"] or "—",
+                due,
                 stopped,
             ]
         assert len(trs) == len(report["breaches"]) + 1
         summary = tree.root.find("section", id="breaches-section").all_text()
-        assert "13 contacts : 7 en dépassement, 6 en retard." in summary
+        contacts = len({b["contact_id"] for b in report["breaches"]})
+        assert (
+            f"13 délais manqués, pour {contacts} contacts : 7 en dépassement, 6 en retard."
+            in summary
+        )
 
     def test_breaches_show_ids_only(self) -> None:
         report = sample()
@@ -529,7 +547,7 @@ class TestFigures:
         text = parse(render_html(report)).root.all_text()
         for note in (
             "Aucun contact sur la période.",
-            "Aucun contact sur la période : pas d’évolution à montrer.",
+            "Aucun contact sur la période : pas d'évolution à montrer.",
             "Aucun délai mesuré sur la période.",
             "Aucun retard ni dépassement.",
         ):

@@ -264,9 +264,10 @@ class TestWording:
 
     def test_histogram_agrees_in_number(self) -> None:
         french = self._titles(render_html(self._histogram_report("fr")))
-        assert french[:2] == ["1 jour calendaire : 22 contacts", "2 jours calendaires : 1 contact"]
+        # Delays counted, not contacts (a reopened contact has two).
+        assert french[:2] == ["1 jour calendaire : 22 délais", "2 jours calendaires : 1 délai"]
         english = self._titles(render_html(self._histogram_report("en")))
-        assert english[:2] == ["1 calendar day: 22 contacts", "2 calendar days: 1 contact"]
+        assert english[:2] == ["1 calendar day: 22 delays", "2 calendar days: 1 delay"]
         for page in (render_html(self._histogram_report(lang)) for lang in ("fr", "en")):
             section = page[page.index('id="delays"') : page.index('id="breaches-section"')]
             assert "(s)" not in section

@@ -183,6 +183,6 @@ def test_the_markdown_review_says_which_rules_data_and_period(tmp_path: Path) ->
         build_report(engine, start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
     )
     assert "période" not in whole
-    assert "- période : 2026-01-01 → 2026-03-31" in part
+    assert "- période : du 1er janvier 2026 au 31 mars 2026" in part
     assert f"({engine.catalogue.fingerprint})" in whole
     assert engine.default_calendar.data_version in whole

@@ -20,9 +20,13 @@ import functools
 import io
 import math
 import pickle
+import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
+
+import pendulum
 
 from . import __version__
 from ._anchors import school_year_of
@@ -32,9 +36,9 @@ from ._delay import Delay, Unit
 from ._engine import SlaEngine
 from ._errors import DelayError
 from ._helper import Helper
-from ._obligations import obligation_target
+from ._obligations import OBLIGATION_KINDS, obligation_target
 from ._replay import _idle_cores, engine_for, reading_process_reason, rules_of
-from ._text import safe_cell
+from ._text import format_day, format_instant, safe_cell
 from ._timers import Timer, TimerState, evaluate_contact
 from ._view import StoredRecords, decode_record
 from ._vocabulary import label
@@ -553,19 +557,35 @@ _HEADERS = {
 #: The groupings whose values are codes, said in the review's language for people.
 _WORDED = frozenset({"channel", "category"})
 
+_COUNT_COLUMNS = ("total", "met", "late", "overdue", "pending", "exempt", "compliance_rate")
 
-def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    """The report's main table: per group when grouped, else per engagement.
 
-    Its headers are in the review's language, and so are channels and
-    categories, as ``explain`` says them (« courriel », « demande
-    d'information »); the JSON keeps their codes (``email``, ``information``).
+def _folded(text: str) -> str:
+    """``text`` to sort by, whatever the machine's locale: « Réclamation » as « reclamation »."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _grouped(report: dict[str, Any], per_group: bool | None) -> bool:
+    """Whether :func:`table` gives the table per group: by default, when grouped (``--by``).
+
+    A grouped review of a period with nothing in it still has the table per
+    group, without rows: not the table per engagement under its headers.
     """
+    if per_group is not None:
+        return per_group
+    return bool(report.get("by") or report.get("groups"))
+
+
+def _table(
+    report: dict[str, Any], per_group: bool | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """:func:`table`, its columns as keys of ``_HEADERS`` (``compliance_rate``, ``median``)."""
     lang = report.get("lang", "fr")
-    names = _HEADERS[lang]
-    counts = ["total", "met", "late", "overdue", "pending", "exempt", "compliance_rate"]
-    if report["groups"]:
-        columns = list(report["by"]) + counts
+    counts = list(_COUNT_COLUMNS)
+    if _grouped(report, per_group):
+        by = list(report.get("by") or [])
+        columns = by + counts
 
         def value(dimension: str, code: Any) -> Any:
             if dimension in _WORDED and isinstance(code, str):
@@ -573,9 +593,23 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             return code
 
         rows = [
-            [value(d, g["by"][d]) for d in report["by"]] + [g[c] for c in counts]
-            for g in report["groups"]
+            [value(d, g["by"].get(d)) for d in by] + [g[c] for c in counts]
+            for g in report.get("groups") or []
         ]
+
+        def order(row: list[Any]) -> list[tuple[str, str]]:
+            # By what the row shows, in the review's language: French rows
+            # « demande d'information, réclamation, rendez-vous », not in the
+            # order of their English codes; months and ids as they are.
+            return [
+                (
+                    _folded(str(v)) if d in _WORDED and v is not None else "",
+                    "" if v is None else str(v),
+                )
+                for d, v in zip(by, row, strict=False)
+            ]
+
+        rows.sort(key=order)
     else:
         columns = ["engagement", "title", "target", *counts, "median", "p90", "unit"]
         rows = [
@@ -584,7 +618,47 @@ def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
             + [e["delay"]["median"], e["delay"]["p90"], _unit_in(e["delay"]["unit"], lang)]
             for e in report["engagements"]
         ]
-    return [names[c] for c in columns], rows
+    return columns, rows
+
+
+def table(
+    report: dict[str, Any], per_group: bool | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """The report's main table: per group when grouped, else per engagement.
+
+    Its headers are in the review's language, and so are channels and
+    categories, as ``explain`` says them (« courriel », « demande
+    d'information »), its rows in the order of those words; the JSON keeps
+    their codes (``email``, ``information``), in their order.
+    ``per_group=False`` gives the table per engagement of a grouped review.
+    """
+    columns, rows = _table(report, per_group)
+    return [_HEADERS[report.get("lang", "fr")][c] for c in columns], rows
+
+
+def shown_table(
+    report: dict[str, Any], per_group: bool | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """:func:`table` as the Markdown and HTML reviews show it to people.
+
+    Months are named (« sept. 2025 », not ``2025-09``, which the CSV keeps);
+    a unit is shown beside the delays it counts only (« — » when there are
+    none, as for the engagements that count none); a number and its unit
+    (« 9 h ») are not split across lines.
+    """
+    lang = report.get("lang", "fr")
+    columns, rows = _table(report, per_group)
+    shown = []
+    for row in rows:
+        cells = dict(zip(columns, row, strict=True))
+        if "unit" in cells and cells.get("median") is None and cells.get("p90") is None:
+            cells["unit"] = None
+        if cells.get("month") is not None:
+            cells["month"] = month_text(cells["month"], lang)
+        if isinstance(cells.get("target"), str):
+            cells["target"] = typeset(cells["target"])
+        shown.append([cells[c] for c in columns])
+    return [_HEADERS[lang][c] for c in columns], shown
 
 
 #: A target « announced » (the delay each acknowledgement announced), as reviews name it.
@@ -634,13 +708,20 @@ def render_csv(report: dict[str, Any], *, spreadsheet: bool = False) -> str:
     (else each row lands in one cell and ``0.8`` is read as text).
 
     Both hold the same cells, in the review's language as its headers are
-    (« courriel » where the JSON has ``email``).  A what-if's table starts
-    with a column saying so on every row (:data:`WHAT_IF_COLUMN`): a
-    comment line above the header is no CSV to most readers, and a row
-    copied elsewhere keeps its mark.
+    (« courriel » where the JSON has ``email``), a median or p90 written
+    one way (``3``, ``2.5``: not ``3.0`` beside ``3``); the spreadsheet's
+    compliance rate is rounded once to the tenth of a point the reviews show
+    (``0,864`` for 86,4 %), the CSV's is exact, as the JSON's.  A what-if's
+    table starts with a column saying so on every row
+    (:data:`WHAT_IF_COLUMN`): a comment line above the header is no CSV to
+    most readers, and a row copied elsewhere keeps its mark.
     """
     lang = report.get("lang", "fr")
-    header, rows = table(report)
+    columns, rows = _table(report)
+    header = [_HEADERS[lang][c] for c in columns]
+    rows = [
+        [_csv_number(c, v, spreadsheet) for c, v in zip(columns, row, strict=True)] for row in rows
+    ]
     if report.get("what_if"):
         name, mark = WHAT_IF_COLUMN[lang]
         header = [name, *header]
@@ -660,10 +741,34 @@ def render_csv(report: dict[str, Any], *, spreadsheet: bool = False) -> str:
 WHAT_IF_COLUMN = {"fr": ("simulation", "oui"), "en": ("what-if", "yes")}
 
 
+def _csv_number(column: str, value: Any, spreadsheet: bool) -> Any:
+    """A cell's number as the CSV writes it: ``3`` for a median of 3.0, as for one of 3."""
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if column == "compliance_rate":
+        if not spreadsheet:
+            return value  # exact, as the JSON has it
+        # Once, to the tenth of a point the reviews show, a half up (13/16: 0.813).
+        exact = decimal.Decimal(repr(value))
+        rounded = exact.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_HALF_UP)
+        return _Rounded(format(rounded.normalize(), "f"))  # 0.864, 0.5, 1
+    if value.is_integer():
+        return int(value)
+    return value
+
+
+class _Rounded(str):
+    """A rate rounded for a spreadsheet, as text (``0.864``): a decimal comma in French."""
+
+    __slots__ = ()
+
+
 def _decimal_comma(value: Any) -> Any:
     """A cell for a French spreadsheet: ``0,75`` rather than ``0.75``."""
     if isinstance(value, float):
         return repr(value).replace(".", ",")
+    if isinstance(value, _Rounded):
+        return value.replace(".", ",")
     return safe_cell(value)
 
 
@@ -756,11 +861,34 @@ def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]], lang: str) -
     return lines
 
 
+#: Said of a grouped review's table per group when the period holds nothing.
+NOTHING_TO_BREAK_DOWN = {
+    "fr": "Rien à détailler sur la période.",
+    "en": "Nothing to break down in the period.",
+}
+
+#: The obligations' breaches whose period ended without what was owed (:func:`not_kept`).
+NOT_KEPT = {"fr": "non tenu", "en": "not kept"}
+
+_MD_NOT_KEPT = {
+    "fr": (
+        "Non tenus, comptés en retard ci-dessus (période d'obligation achevée sans "
+        "l'événement attendu ou l'amplitude promise) : {counts}."
+    ),
+    "en": (
+        "Not kept, counted as late above (an obligation's period that ended without the "
+        "expected event or the promised hours): {counts}."
+    ),
+}
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The review in Markdown: its rules, then the table per engagement.
 
     Grouped (``--by``), the table per group follows it, each under its
-    title, as in the HTML review.
+    title, as in the HTML review; a period with nothing to group says so
+    under that title.  Dates and months are written for people, in the
+    review's language, as the HTML review writes them.
     """
     lang = report.get("lang", "fr")
     fr = lang == "fr"
@@ -784,25 +912,229 @@ def render_markdown(report: dict[str, Any]) -> str:
     for spec, ids in own_calendars(report).items():
         named = OWN_CALENDAR["fr" if fr else "en"].format(spec=_md(spec))
         lines.append(f"- {named}{colon} {', '.join(_md(i) for i in ids)}")
-    lines.append(f"- {'situation au' if fr else 'as of'}{colon} {_md(report['as_of'])}")
+    as_of = report["as_of"]
+    lines.append(
+        f"- {'situation au' if fr else 'as of'}{colon} "
+        f"{_md(None if as_of is None else instant_text(as_of, lang))}"
+    )
     if first or last:  # a review of part of the log says which part
-        bounds = f"{_md(first) if first else '…'} → {_md(last) if last else '…'}"
-        lines.append(f"- {'période' if fr else 'period'}{colon} {bounds}")
+        lines.append(
+            f"- {'période' if fr else 'period'}{colon} {_md(period_text(first, last, lang))}"
+        )
     if report["what_if"]:
         lines.append(
             "- **Simulation : autres règles que celles du rejeu**"
             if fr
             else "- **What-if: other rules than the replay's**"
         )
-    header, rows = table({**report, "groups": []})
-    if not report["groups"]:
+    header, rows = shown_table(report, per_group=False)
+    if not _grouped(report, None):
         lines += ["", *_md_table(header, rows, lang)]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _md_not_kept(report, lang)) + "\n"
     titles = SECTION_TITLES["fr" if fr else "en"]
     names = _HEADERS["fr" if fr else "en"]
-    dims = ", ".join(names.get(d, d) for d in report["by"])
+    dims = ", ".join(names.get(d, d) for d in report.get("by") or [])
     lines += ["", f"## {titles['engagements']}", "", *_md_table(header, rows, lang)]
-    header, rows = table(report)
+    header, rows = shown_table(report, per_group=True)
     lines += ["", f"## {_md(titles['groups'].format(dims=dims))}", ""]
-    lines += _md_table(header, rows, lang)
-    return "\n".join(lines) + "\n"
+    lines += _md_table(header, rows, lang) if rows else [NOTHING_TO_BREAK_DOWN[lang]]
+    return "\n".join(lines + _md_not_kept(report, lang)) + "\n"
+
+
+def _md_not_kept(report: dict[str, Any], lang: str) -> list[str]:
+    """The line that says which obligations' « en retard » were not kept at all."""
+    counts = Counter(b["engagement"] for b in not_kept(report))
+    if not counts:
+        return []
+    order = [e["id"] for e in report["engagements"] if e["id"] in counts]
+    listed = ", ".join(f"{_md(e)} {format_number(counts[e], lang)}" for e in order)
+    return ["", _MD_NOT_KEPT[lang].format(counts=listed)]
+
+
+# -- for people: dates, months, periods, words --------------------------------------------
+# The Markdown and HTML reviews write them so; the CSV and the JSON keep ISO dates and codes.
+
+
+def obligation_ids(report: dict[str, Any]) -> set[str]:
+    """The review's engagements measured from site events (an obligation's breach is a period)."""
+    return {
+        str(e.get("id"))
+        for e in report.get("engagements") or []
+        if e.get("kind") in OBLIGATION_KINDS
+    }
+
+
+def not_kept(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The obligations' breaches whose period ended without what was owed: « non tenu ».
+
+    The JSON counts them as ``late`` (its code), but they never stopped: a
+    school never visited, a week without a publication, a day the phone line
+    fell short of its hours.  An obligation stopped after its deadline (the
+    visit came, late) has its ``stopped_at``; one not kept has none.
+    """
+    obligations = obligation_ids(report)
+    return [
+        b
+        for b in report.get("breaches") or []
+        if b.get("engagement") in obligations
+        and b.get("state") == "late"
+        and b.get("stopped_at") is None
+    ]
+
+
+def day_text(value: Any, lang: str) -> str:
+    """An ISO date as people write it (``1er janvier 2025``), else the text as it is."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return format_day(day, lang, weekday=False)
+
+
+def instant_text(value: Any, lang: str) -> str:
+    """``vendredi 28 août 2026 à 10:48 (UTC+02:00)``, else the text as it is."""
+    try:
+        instant = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if instant.tzinfo is None:
+        return f"{format_day(instant.date(), lang, weekday=False)} {instant:%H:%M}"
+    return format_instant(instant, lang)
+
+
+def short_instant_text(value: Any, lang: str) -> str:
+    """``8 octobre 2025 à 15:49`` / ``8 October 2025 at 15:49``, for a table cell.
+
+    In the instant's own offset, which a ``<time datetime>`` attribute keeps.
+    """
+    try:
+        instant = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    at = "à" if lang == "fr" else "at"
+    return f"{format_day(instant.date(), lang, weekday=False)} {at} {instant:%H:%M}"
+
+
+def month_parts(value: Any, lang: str) -> tuple[str, str]:
+    """A ``YYYY-MM`` month as (short month name, year); other text as (text, "")."""
+    try:
+        day = dt.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return str(value), ""
+    name = pendulum.Date(day.year, day.month, 1).format("MMM", locale=lang)
+    return name, str(day.year)
+
+
+def month_text(value: Any, lang: str) -> str:
+    """``sept. 2025`` / ``Sep 2025``, as the trend table names a month."""
+    name, year = month_parts(value, lang)
+    return f"{name} {year}".strip()
+
+
+#: A review's span, as its header says it.
+PERIOD_WORDS = {
+    "fr": {
+        "whole_log": "tout le journal",
+        "from_to": "du {start} au {end}",
+        "from": "depuis le {start}",
+        "to": "jusqu'au {end}",
+    },
+    "en": {
+        "whole_log": "whole log",
+        "from_to": "from {start} to {end}",
+        "from": "from {start}",
+        "to": "until {end}",
+    },
+}
+
+
+def period_text(first: Any, last: Any, lang: str) -> str:
+    """``du 1er novembre 2025 au 30 novembre 2025``; ``tout le journal`` without bounds."""
+    words = PERIOD_WORDS[lang]
+    if first and last:
+        return words["from_to"].format(start=day_text(first, lang), end=day_text(last, lang))
+    if first:
+        return words["from"].format(start=day_text(first, lang))
+    if last:
+        return words["to"].format(end=day_text(last, lang))
+    return words["whole_log"]
+
+
+_HEADING = {
+    "fr": {
+        "annual": "Bilan annuel {year}",
+        "day": "Bilan du {day}",
+        "span": "Bilan du {start} au {end}",
+        "from": "Bilan depuis le {start}",
+        "to": "Bilan jusqu'au {end}",
+        "as_of": "Bilan au {day}",
+        "plain": "Bilan",
+    },
+    "en": {
+        "annual": "Annual review {year}",
+        "day": "Review of {day}",
+        "span": "Review from {start} to {end}",
+        "from": "Review from {start}",
+        "to": "Review until {end}",
+        "as_of": "Review as of {day}",
+        "plain": "Review",
+    },
+}
+
+
+def heading_text(report: dict[str, Any], lang: str) -> str:
+    """What the review covers, as its heading says it.
+
+    « Bilan annuel 2025-2026 » for a whole school year (1 August to 31
+    July, as ``--by school-year`` counts it), « Bilan annuel 2025 » for a
+    whole civil year; else the period (« Bilan du 1er au 30 novembre
+    2025 »), and without one the review's day (« Bilan au 28 août 2026 »).
+    """
+    words = _HEADING[lang]
+    period = report.get("period") or {}
+    first, last = _iso_day(period.get("from")), _iso_day(period.get("to"))
+    if first is not None and last is not None:
+        if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31) and (
+            first.year == last.year
+        ):
+            return words["annual"].format(year=first.year)
+        if (first.month, first.day, last.month, last.day) == (8, 1, 7, 31) and (
+            last.year == first.year + 1
+        ):
+            return words["annual"].format(year=f"{first.year}-{last.year}")
+        if first == last:
+            return words["day"].format(day=format_day(first, lang, weekday=False))
+        end = format_day(last, lang, weekday=False)
+        if first.year != last.year:
+            start = format_day(first, lang, weekday=False)
+        elif first.month != last.month:
+            start = format_day(first, lang, weekday=False, year=False)
+        else:  # « du 1er au 30 novembre 2025 »
+            start = "1er" if lang == "fr" and first.day == 1 else str(first.day)
+        return words["span"].format(start=start, end=end)
+    if first is not None:
+        return words["from"].format(start=format_day(first, lang, weekday=False))
+    if last is not None:
+        return words["to"].format(end=format_day(last, lang, weekday=False))
+    as_of = report.get("as_of")
+    try:
+        day = dt.datetime.fromisoformat(str(as_of)).date()
+    except ValueError:
+        return words["plain"]
+    return words["as_of"].format(day=format_day(day, lang, weekday=False))
+
+
+def _iso_day(value: Any) -> dt.date | None:
+    try:
+        return None if value is None else dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+#: A number and its unit, kept on one line: « 9 h », « 90 % » (as « 86,4 % » is written).
+_NUMBER_AND_UNIT = re.compile(r"(?<=\d) (?=(?:h|%)(?!\w))")
+
+
+def typeset(text: str) -> str:
+    """``text`` with a no-break space between a number and « h » or « % » (« 9\u00a0h »)."""
+    return _NUMBER_AND_UNIT.sub("\u00a0", text)

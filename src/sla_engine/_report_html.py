@@ -1,4 +1,4 @@
-"""The compliance review as one self-contained HTML page: the « bilan annuel ».
+"""The compliance review as one self-contained HTML page: the « bilan ».
 
 :func:`render_html` turns the report's data (:func:`build_report`, the JSON
 contract) into a single HTML document that loads nothing: its CSS is inline,
@@ -16,21 +16,35 @@ its numbers are in a table too.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import pendulum
-
 from ._delay import Unit
 from ._errors import DelayError
-from ._obligations import OBLIGATION_KINDS
-from ._report import _HEADERS, OWN_CALENDAR, SECTION_TITLES, _unit_in, own_calendars, table
+from ._report import (
+    _HEADERS,
+    NOT_KEPT,
+    NOTHING_TO_BREAK_DOWN,
+    OWN_CALENDAR,
+    SECTION_TITLES,
+    _unit_in,
+    day_text,
+    heading_text,
+    instant_text,
+    month_parts,
+    month_text,
+    not_kept,
+    obligation_ids,
+    own_calendars,
+    period_text,
+    short_instant_text,
+    shown_table,
+)
 from ._report import format_number as _number
 from ._report import format_percent as _percent
-from ._text import agreeing, format_day, format_instant
+from ._text import agreeing
 
 __all__ = ["render_html"]
 
@@ -40,7 +54,6 @@ _NUMERIC = frozenset({"total", *_STATES, "median", "p90"})
 
 _LABELS: dict[str, dict[str, str]] = {
     "fr": {
-        "kicker": "Bilan annuel",
         "title": "Bilan des engagements de service",
         "what_if": "Simulation : autres règles que celles du rejeu",
         "what_if_detail": (
@@ -53,10 +66,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "calendar": "Calendrier",
         "calendar_version": "données",
         "period": "Période",
-        "whole_log": "tout le journal",
-        "from_to": "du {start} au {end}",
-        "from": "depuis le {start}",
-        "to": "jusqu’au {end}",
         "as_of": "Situation au",
         "generated_by": "Produit par",
         "s_engagements": SECTION_TITLES["fr"]["engagements"],
@@ -66,27 +75,40 @@ _LABELS: dict[str, dict[str, str]] = {
         "s_trend_table": "Taux de respect par mois (n : cas jugés, tenus, en retard ou dépassés)",
         "s_delays": "Répartition des délais",
         "s_breaches": "Retards et dépassements",
+        # The apostrophe and the spaces of the rest of the review: ' (as in the
+        # catalogues' titles and « demande d'information »), a no-break space in « 90 % ».
         "definitions": (
-            "<b>Tenus</b> : arrêtés avant l’expiration du délai ; <b>en retard</b> : arrêtés "
-            "à l’expiration ou après ; <b>en dépassement</b> : encore ouverts, délai expiré, "
-            "à la date de situation ; <b>en cours</b> : encore ouverts, délai non expiré. "
+            "<b>Tenus</b> : arrêtés avant l'expiration du délai ; <b>en retard</b> : arrêtés "
+            "à l'expiration ou après ; <b>non tenus</b> (obligations) : période achevée sans "
+            "l'événement attendu ou l'amplitude promise, comptés en retard dans les tableaux ; "
+            "<b>en dépassement</b> : encore ouverts, délai expiré, à la date de situation ; "
+            "<b>en cours</b> : encore ouverts, délai non expiré. "
             "<b>Taux de respect</b> = tenus / (tenus + en retard + en dépassement). "
-            "Délais comptés du jour de départ au jour d’arrêt, sur les contacts arrêtés ; "
-            "<b>p90</b> : 90 % des délais lui sont inférieurs ou égaux."
+            "Un délai par contact et par engagement (un contact rouvert en compte un de plus) ; "
+            "durées comptées du jour de départ au jour d'arrêt, sur les délais arrêtés ; "
+            "<b>p90</b> : 90\u00a0% de ces durées lui sont inférieures ou égales."
         ),
         "announced": "délai annoncé",
         "rate": "taux de respect",
         "no_rate": "taux non mesurable",
         "no_contacts": "Aucun contact sur la période.",
-        "no_trend": "Aucun contact sur la période : pas d’évolution à montrer.",
+        "no_trend": "Aucun contact sur la période : pas d'évolution à montrer.",
         "no_delays": "Aucun délai mesuré sur la période.",
         "without_delays": "Sans délai mesuré : {ids}.",
         "no_breaches": "Aucun retard ni dépassement.",
-        "breach_summary": "{total} {contacts} : {overdue} en dépassement, {late} en retard.",
-        "obligation_summary": (
-            "{total} {obligations} d’un site ou du service (une période chacune) : "
-            "{overdue} en dépassement, {late} en retard."
+        # Delays missed, not contacts: a reopened contact, or one under two
+        # engagements, may miss several.
+        "breach_summary": (
+            "{total} {delays}, pour {contacts} : {overdue} en dépassement, {late} en retard."
         ),
+        "obligation_summary": (
+            "{total} {obligations} d'un site ou du service (une période chacune) : "
+            "{overdue} en dépassement, {late} en retard, {not_kept} {not_kept_word}."
+        ),
+        "missed_delay": "délai manqué",
+        "missed_delays": "délais manqués",
+        "not_kept": "non tenue",
+        "not_kept_many": "non tenues",
         "breaches_privacy": "Identifiants seuls : aucune autre donnée sur les personnes.",
         "contact_id": "identifiant du contact",
         "subject_id": "contact, site ou service",
@@ -97,6 +119,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "stopped_at": "arrêté le",
         "delay": "délai",
         "contacts": "contacts",
+        "delay_count": "délai",
+        "delays": "délais",
         "median": "médiane",
         "p90": "p90",
         "median_short": "méd.",
@@ -110,14 +134,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "hist_alt": "{id}, délais en {unit} : {values} ; médiane {median}, p90 {p90}",
         "hist_bar": "{value} : {count}",
         "contact": "contact",
-        "no_unit": "unités de l’engagement",
+        "no_unit": "unités de l'engagement",
         "legend": "Légende",
         "count_tip": "{name} : {count}",
         # French typography: a space before « ; », as before « : ».
         "list_sep": " ; ",
     },
     "en": {
-        "kicker": "Annual review",
         "title": "Service engagements review",
         "what_if": "What-if: other rules than the replay's",
         "what_if_detail": (
@@ -130,10 +153,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "calendar": "Calendar",
         "calendar_version": "data",
         "period": "Period",
-        "whole_log": "whole log",
-        "from_to": "from {start} to {end}",
-        "from": "from {start}",
-        "to": "until {end}",
         "as_of": "As of",
         "generated_by": "Produced by",
         "s_engagements": SECTION_TITLES["en"]["engagements"],
@@ -145,10 +164,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "s_breaches": "Late and overdue",
         "definitions": (
             "<b>Met</b>: stopped before the delay expired; <b>late</b>: stopped when or after "
-            "it expired; <b>overdue</b>: still open, delay expired, at the as-of date; "
+            "it expired; <b>not kept</b> (obligations): the period ended without the expected "
+            "event or the promised hours, counted as late in the tables; "
+            "<b>overdue</b>: still open, delay expired, at the as-of date; "
             "<b>pending</b>: still open, delay not expired. <b>Compliance rate</b> = met / "
-            "(met + late + overdue). Delays are counted from the start day to the stop day, "
-            "over the stopped contacts; <b>p90</b>: 90% of the delays are at most this."
+            "(met + late + overdue). One delay per contact and engagement (a reopened "
+            "contact has one more); durations are counted from the start day to the stop "
+            "day, over the stopped delays; <b>p90</b>: 90% of these durations are at most this."
         ),
         "announced": "announced delay",
         "rate": "compliance rate",
@@ -158,11 +180,15 @@ _LABELS: dict[str, dict[str, str]] = {
         "no_delays": "No delay measured in the period.",
         "without_delays": "No delay measured: {ids}.",
         "no_breaches": "Nothing late or overdue.",
-        "breach_summary": "{total} {contacts}: {overdue} overdue, {late} late.",
+        "breach_summary": "{total} {delays}, for {contacts}: {overdue} overdue, {late} late.",
         "obligation_summary": (
             "{total} {obligations} of a site or the service (one period each): "
-            "{overdue} overdue, {late} late."
+            "{overdue} overdue, {late} late, {not_kept} {not_kept_word}."
         ),
+        "missed_delay": "missed delay",
+        "missed_delays": "missed delays",
+        "not_kept": "not kept",
+        "not_kept_many": "not kept",
         "breaches_privacy": "Ids only: nothing else about the people.",
         "contact_id": "contact id",
         "subject_id": "contact, site or service",
@@ -173,6 +199,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "stopped_at": "stopped at",
         "delay": "delay",
         "contacts": "contacts",
+        "delay_count": "delay",
+        "delays": "delays",
         "median": "median",
         "p90": "p90",
         "median_short": "med.",
@@ -221,10 +249,7 @@ body {
   box-shadow: 0 1px 4px rgba(0, 0, 0, .18);
 }
 header.doc { border-top: 6px solid var(--accent); padding-top: 10px; margin-bottom: 8px; }
-.kicker {
-  margin: 0; color: var(--accent); font-size: 12px; font-weight: bold;
-  letter-spacing: .08em; text-transform: uppercase;
-}
+.kicker { margin: 0; color: var(--accent); font-size: 13px; font-weight: bold; }
 h1 { margin: 2px 0 2px; font-size: 26px; line-height: 1.2; color: var(--accent); }
 .subtitle { margin: 0 0 12px; font-size: 16px; color: var(--muted); }
 dl.meta {
@@ -333,48 +358,6 @@ def _e(value: Any) -> str:
     return "—" if value is None else html.escape(str(value), quote=True)
 
 
-def _day(value: Any, lang: str) -> str:
-    """An ISO date as people write it (``1er janvier 2025``), else the text as it is."""
-    try:
-        day = dt.date.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return format_day(day, lang, weekday=False)
-
-
-def _instant(value: Any, lang: str) -> str:
-    try:
-        instant = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if instant.tzinfo is None:
-        return f"{format_day(instant.date(), lang, weekday=False)} {instant:%H:%M}"
-    return format_instant(instant, lang)
-
-
-def _short_instant(value: Any) -> str:
-    """``2025-12-17 10:00`` for a table cell (the offset is in the ``datetime`` attribute)."""
-    try:
-        return f"{dt.datetime.fromisoformat(str(value)):%Y-%m-%d %H:%M}"
-    except ValueError:
-        return str(value)
-
-
-def _month(value: Any, lang: str) -> tuple[str, str]:
-    """A ``YYYY-MM`` month as (short month name, year); other text as (text, "")."""
-    try:
-        day = dt.date.fromisoformat(f"{value}-01")
-    except ValueError:
-        return str(value), ""
-    name = pendulum.Date(day.year, day.month, 1).format("MMM", locale=lang)
-    return name, str(day.year)
-
-
-def _month_text(value: Any, lang: str) -> str:
-    name, year = _month(value, lang)
-    return f"{name} {year}".strip()
-
-
 def _svg(width: int, height: int, label: str, body: Iterable[str], css_class: str) -> str:
     """An inline SVG chart: an image for assistive technologies, described by ``label``."""
     return (
@@ -410,15 +393,7 @@ def _sentence(text: str) -> str:
 def _header(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     catalogue = report.get("catalogue") or {}
     period = report.get("period") or {}
-    start, end = period.get("from"), period.get("to")
-    if start and end:
-        span = words["from_to"].format(start=_e(_day(start, lang)), end=_e(_day(end, lang)))
-    elif start:
-        span = words["from"].format(start=_e(_day(start, lang)))
-    elif end:
-        span = words["to"].format(end=_e(_day(end, lang)))
-    else:
-        span = words["whole_log"]
+    span = _e(period_text(period.get("from"), period.get("to"), lang))
     as_of = report.get("as_of")
     rows = [
         (
@@ -444,7 +419,7 @@ def _header(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             words["as_of"],
             "—"
             if as_of is None
-            else f'<time datetime="{_e(as_of)}">{_e(_instant(as_of, lang))}</time>',
+            else f'<time datetime="{_e(as_of)}">{_e(instant_text(as_of, lang))}</time>',
         ),
         (words["generated_by"], _e(report.get("generated_by"))),
     ]
@@ -456,7 +431,7 @@ def _header(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             f"{words['what_if_detail']}</div>"
         )
     return (
-        f'<header class="doc"><p class="kicker">{words["kicker"]}</p>'
+        f'<header class="doc"><p class="kicker">{_e(heading_text(report, lang))}</p>'
         f"<h1>{words['title']}</h1>"
         f'<p class="subtitle">{_e(catalogue.get("title"))}</p>'
         f'{notice}<dl class="meta">{meta}</dl></header>'
@@ -550,18 +525,21 @@ def _engagement_table(
 
 
 def _tables(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
-    header, rows = table({**report, "lang": lang, "groups": []})
+    header, rows = shown_table({**report, "lang": lang}, per_group=False)
     parts = [
         f'<section id="engagements-section"><h2>1. {words["s_engagements"]}</h2>',
         _engagement_table(header, rows, lang, words),
         f'<p class="note">{words["definitions"]}</p>',
     ]
-    if report.get("groups"):
-        header, rows = table({**report, "lang": lang})
+    if report.get("by") or report.get("groups"):
+        header, rows = shown_table({**report, "lang": lang}, per_group=True)
         names = _HEADERS[lang]
         dims = ", ".join(_e(names.get(d, d)) for d in report.get("by") or [])
         parts.append(f"<h3>{words['s_groups'].format(dims=dims)}</h3>")
-        parts.append(_table(header, rows, lang, words, "groups"))
+        if rows:
+            parts.append(_table(header, rows, lang, words, "groups"))
+        else:  # a grouped review of a period holding nothing says so, under its title
+            parts.append(f'<p class="note">{_e(NOTHING_TO_BREAK_DOWN[lang])}</p>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -668,7 +646,7 @@ def _trend_chart(
     for i, month in enumerate(months):
         centre = left + band * (i + 0.5)
         if i % every == 0:
-            name, year = _month(month, lang)
+            name, year = month_parts(month, lang)
             body.append(
                 f'<text class="tick" x="{_fmt(centre)}" y="{base + 13}" '
                 f'text-anchor="middle">{_e(name)}</text>'
@@ -683,10 +661,10 @@ def _trend_chart(
             continue
         rate = row.get("compliance_rate")
         judged = sum(int(row.get(s) or 0) for s in ("met", "late", "overdue"))
-        month_text = _month_text(month, lang)
+        shown_month = month_text(month, lang)
         if rate is None:
             point = words["trend_none"].format(
-                month=month_text, total=_number(row.get("total"), lang)
+                month=shown_month, total=_number(row.get("total"), lang)
             )
             body.append(
                 f'<text class="tick" x="{_fmt(centre)}" y="{base - 4}" text-anchor="middle">'
@@ -694,7 +672,7 @@ def _trend_chart(
             )
         else:
             point = words["trend_point"].format(
-                month=month_text,
+                month=shown_month,
                 rate=_percent(rate, lang),
                 met=_number(row.get("met"), lang),
                 kept=agreeing(int(row.get("met") or 0), lang, "tenu", "tenus"),
@@ -732,7 +710,7 @@ def _trend_table(
 ) -> str:
     """Rates per engagement and month, with the contacts counted (``·``: none that month)."""
     head = f'<th scope="col">{_e(_HEADERS[lang]["engagement"])}</th>' + "".join(
-        f'<th scope="col" class="num">{_e(_month_text(m, lang))}</th>' for m in months
+        f'<th scope="col" class="num">{_e(month_text(m, lang))}</th>' for m in months
     )
     body = []
     for e in engagements:
@@ -793,9 +771,17 @@ def _unit_of(unit: Any, amount: float, lang: str, shown: str) -> str:
         return shown
 
 
-def _contacts(count: int, lang: str, words: dict[str, str]) -> str:
-    """``1 contact``, ``22 contacts``: a count with its noun agreeing, no « (s) »."""
-    return f"{_number(count, lang)} {agreeing(count, lang, words['contact'], words['contacts'])}"
+def _counted(count: int, lang: str, one: str, many: str) -> str:
+    """``1 contact``, ``22 délais``: a count with its noun agreeing, no « (s) »."""
+    return f"{_number(count, lang)} {agreeing(count, lang, one, many)}"
+
+
+def _delays_counted(count: int, lang: str, words: dict[str, str]) -> str:
+    """``1 délai``, ``678 délais``: the stopped timers a histogram counts, not contacts.
+
+    A contact reopened, or under two engagements, has several.
+    """
+    return _counted(count, lang, words["delay_count"], words["delays"])
 
 
 def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> str:
@@ -835,7 +821,7 @@ def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> 
         h = plot_h * count / top_count
         tip = words["hist_bar"].format(
             value=f"{_number(value, lang)} {_unit_of(delay.get('unit'), value, lang, unit)}",
-            count=_contacts(count, lang, words),
+            count=_delays_counted(count, lang, words),
         )
         body.append(
             f'<rect class="hist" x="{_fmt(sx(value) + 0.75)}" y="{_fmt(base - h)}" '
@@ -880,7 +866,7 @@ def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> 
         if previous is None:
             previous = x
     values = ", ".join(
-        words["hist_bar"].format(value=_number(v, lang), count=_contacts(c, lang, words))
+        words["hist_bar"].format(value=_number(v, lang), count=_delays_counted(c, lang, words))
         for v, c in bins
     )
     label = words["hist_alt"].format(
@@ -890,11 +876,13 @@ def _histogram(engagement: dict[str, Any], lang: str, words: dict[str, str]) -> 
         median=_number(median, lang),
         p90=_number(p90, lang),
     )
+    # « p90 1 jour calendaire », « p90 12 jours ouvrés »: the unit agrees with the p90 it follows.
+    p90_unit = unit if p90 is None else _unit_of(delay.get("unit"), float(p90), lang, unit)
     caption = (
         f'<span class="code">{_e(engagement["id"])}</span> <span class="muted">— '
         f"{_e(words['median'])} {_e(_number(median, lang))}, {_e(words['p90'])} "
-        f"{_e(_number(p90, lang))} {_e(unit)} ({_e(_number(delay.get('count'), lang))} "
-        f"{_e(words['contacts'])})</span>"
+        f"{_e(_number(p90, lang))} {_e(p90_unit)} "
+        f"({_e(_delays_counted(int(delay.get('count') or 0), lang, words))})</span>"
     )
     return (
         f"<figure><figcaption>{caption}</figcaption>"
@@ -927,21 +915,30 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     if not breaches:
         parts.append(f'<p class="note">{words["no_breaches"]}</p></section>')
         return "".join(parts)
-    # An obligation's breach is a site's or the service's period, not a contact.
-    obligations = {
-        e.get("id") for e in report.get("engagements") or [] if e.get("kind") in OBLIGATION_KINDS
-    }
+    # An obligation's breach is a site's or the service's period, not a contact;
+    # one whose period ended without what was owed is « non tenu », not « en retard ».
+    obligations = obligation_ids(report)
+    unkept = {id(b) for b in not_kept(report)}
     summaries = []
     for key, of_obligations in (("breach_summary", False), ("obligation_summary", True)):
         chosen = [b for b in breaches if (b.get("engagement") in obligations) == of_obligations]
         if chosen:
+            # Timers, for so many distinct contacts (a reopened one may miss two).
+            contacts = len({b.get("contact_id") for b in chosen})
+            missed = sum(id(b) in unkept for b in chosen)
+            late = sum(b.get("state") == "late" for b in chosen) - missed
             summaries.append(
                 words[key].format(
                     total=_e(_number(len(chosen), lang)),
-                    contacts=agreeing(len(chosen), lang, "contact", "contacts"),
+                    delays=agreeing(
+                        len(chosen), lang, words["missed_delay"], words["missed_delays"]
+                    ),
+                    contacts=_e(_counted(contacts, lang, words["contact"], words["contacts"])),
                     obligations=agreeing(len(chosen), lang, "obligation", "obligations"),
-                    late=_e(_number(sum(b.get("state") == "late" for b in chosen), lang)),
+                    late=_e(_number(late, lang)),
                     overdue=_e(_number(sum(b.get("state") == "overdue" for b in chosen), lang)),
+                    not_kept=_e(_number(missed, lang)),
+                    not_kept_word=agreeing(missed, lang, words["not_kept"], words["not_kept_many"]),
                 )
             )
     parts.append(f'<p class="note">{" ".join(summaries)} {words["breaches_privacy"]}</p>')
@@ -962,11 +959,17 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
     for b in breaches:
         state = b.get("state")
         state_text = names.get(state, state) if isinstance(state, str) else state
+        if id(b) in unkept:
+            state_text = NOT_KEPT[lang]
         stopped = b.get("stopped_at")
         stopped_cell = (
             "—"
             if stopped is None
-            else f'<time datetime="{_e(stopped)}">{_e(_short_instant(stopped))}</time>'
+            else f'<time datetime="{_e(stopped)}">{_e(short_instant_text(stopped, lang))}</time>'
+        )
+        due = b.get("due_date")
+        due_cell = (
+            "—" if due is None else f'<time datetime="{_e(due)}">{_e(day_text(due, lang))}</time>'
         )
         period = b.get("period")
         when = (
@@ -980,7 +983,7 @@ def _breaches(report: dict[str, Any], lang: str, words: dict[str, str]) -> str:
             f'<td><span class="code">{_e(b.get("contact_id"))}</span></td>'
             f"{when}"
             f'<td class="nowrap">{_e(state_text)}</td>'
-            f'<td class="nowrap">{_e(b.get("due_date"))}</td>'
+            f'<td class="nowrap">{due_cell}</td>'
             f'<td class="nowrap">{stopped_cell}</td></tr>'
         )
     parts.append(
