@@ -54,7 +54,8 @@ class Unit(enum.StrEnum):
 
     @property
     def is_hours(self) -> bool:
-        return self in (Unit.HEURES, Unit.HEURES_OUVREES)
+        """Whether the unit counts hours (heures, heures ouvrées) rather than days."""
+        return self in _HOURS
 
     @property
     def extended_by_default(self) -> bool:
@@ -98,6 +99,7 @@ class Unit(enum.StrEnum):
             ) from None
 
 
+_HOURS = frozenset({Unit.HEURES, Unit.HEURES_OUVREES})
 _DAY_COUNTS = frozenset({Unit.JOURS_OUVRES, Unit.JOURS_OUVRABLES, Unit.JOURS_SCOLAIRES})
 _EXTENDED = frozenset({Unit.JOURS_CALENDAIRES, Unit.JOURS_FRANCS, Unit.SEMAINES, Unit.MOIS})
 _EXTENDABLE = _EXTENDED | {Unit.JOURS_OUVRABLES}
