@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +22,38 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+class TestBrokenPipe:
+    """Output piped into ``head``: the reader goes away, the command exits quietly (141)."""
+
+    def test_a_closed_pipe_exits_141_without_a_message(self, tmp_path: Path) -> None:
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader is gone before the first line is written
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "sla_engine.cli", "calendars"],
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+            )
+        finally:
+            os.close(write_end)
+        assert result.returncode == 141
+        assert result.stderr == ""
+
+    def test_in_process_too(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        class Gone(io.StringIO):
+            def write(self, text: str) -> int:
+                raise BrokenPipeError(32, "Broken pipe")
+
+        monkeypatch.setattr(sys, "stdout", Gone())
+        assert main(["calendars"]) == 141
+        assert capsys.readouterr().err == ""
+
+
 class TestDeadline:
     def test_plain(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = run(
@@ -27,9 +61,27 @@ class TestDeadline:
             "2025-10-17T16:05:00+02:00", "--delay", "15 jours ouvrés",
         )  # fmt: skip
         assert code == 0
+        # French typography (a space before the colon) and dates in words; ISO with --json.
         assert out == (
-            "échéance: 2025-11-07 (vendredi 7 novembre 2025)\nexpire à: 2025-11-08T00:00:00+01:00\n"
+            "échéance : vendredi 7 novembre 2025, à 24 h\n"
+            "expire le : samedi 8 novembre 2025 à 00:00 (UTC+01:00)\n"
         )
+
+    def test_plain_in_english_and_in_hours(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, out, _ = run(
+            capsys, "deadline", "--calendar", "fr+B", "--received",
+            "2025-10-17T16:05:00+02:00", "--delay", "15 jours ouvrés", "--lang", "en",
+        )  # fmt: skip
+        assert code == 0
+        assert out == (
+            "due date: Friday 7 November 2025, by the end of that day (24:00)\n"
+            "expires: Saturday 8 November 2025 at 00:00 (UTC+01:00)\n"
+        )
+        code, out, _ = run(
+            capsys, "deadline", "--calendar", "fr", "--received",
+            "2025-10-17T16:05:00+02:00", "--delay", "3 heures",
+        )  # fmt: skip
+        assert out == "échéance : vendredi 17 octobre 2025 à 19:05 (UTC+02:00)\n"
 
     def test_json_with_explanation_in_english(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, out, _ = run(
@@ -141,7 +193,7 @@ class TestBulk:
         assert lines[1].startswith(f"{source}:5: delay: unknown unit")
         assert lines[2].startswith(f"{source}:6: calendar: unknown French territory")
         assert lines[3].startswith(f"{source}:7: received_at: calendar 'fr': 2101-01-01")
-        assert lines[4] == "sla-engine: 4 row(s) rejected; the others were written"
+        assert lines[4] == "sla-engine: 4 rows rejected; the others were written"
 
     def test_missing_column(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         source = tmp_path / "cases.csv"

@@ -166,7 +166,7 @@ def test_deadline_rejects_a_line_that_is_not_utf8_alone_and_counts_lines_from_a_
     assert err.splitlines() == [
         f"{cases}:3: not UTF-8 text",
         f"{cases}:4: received_at: not an ISO 8601 date-time such as 2025-10-17T16:05:00+02:00",
-        "sla-engine: 2 row(s) rejected; the others were written",
+        "sla-engine: 2 rows rejected; the others were written",
     ]
     assert [line.split(",")[0] for line in out.splitlines()] == ["note", "a", "f"]
 

@@ -136,7 +136,7 @@ class TestDeadlineInput:
         out, err = capsys.readouterr()
         assert err.splitlines() == [
             f"{cases}:3: unterminated quoted field at end of file",
-            "sla-engine: 1 row(s) rejected; the others were written",
+            "sla-engine: 1 row rejected; the others were written",
         ]
         assert out.splitlines()[1:] == [f"{self.ROW},{self.DUE}"] * 2
 

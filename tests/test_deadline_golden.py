@@ -13,6 +13,7 @@ import pytest
 
 import sla_engine
 from sla_engine import CalendarCoverageError, NaiveDatetimeError, deadline
+from sla_engine._delay import Delay, Unit
 
 P = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")
@@ -285,7 +286,32 @@ class TestExplain:
         text = deadline(at(2025, 11, 8, 10), "5 jours ouvrés", "fr").explain("en")
         assert "Delay: 5 business days, calendar fr (Europe/Paris)." in text
         assert "- Tuesday 11 November 2025: not counted (11 November: Armistice Day)" in text
-        assert "Due date: Monday 17 November 2025, at midnight." in text
+        # "at midnight" was read as the midnight that starts the day.
+        assert "Due date: Monday 17 November 2025, by the end of that day (24:00)." in text
+        assert "midnight" not in text
+
+    def test_two_days_in_a_row_are_days_1_and_2(self) -> None:
+        """« jours 1 à 2 » reads badly: two numbers in a row are joined by « et »."""
+        text = deadline(at(2025, 4, 17, 9, 30), "2 jours ouvrables", "fr").explain()
+        assert "- du vendredi 18 avril 2025 au samedi 19 avril 2025 : jours 1 et 2" in text
+        assert "jours 1 à 2" not in text
+        english = deadline(at(2025, 4, 17, 9, 30), "2 jours ouvrables", "fr").explain("en")
+        assert "- Friday 18 April 2025 to Saturday 19 April 2025: days 1 and 2" in english
+        # Three or more stay a range.
+        assert "jours 1 à 3" in deadline(at(2025, 6, 2), "3 jours ouvrables", "fr").explain()
+
+    def test_english_names_jours_ouvrables_in_english(self) -> None:
+        """ "2 ouvrable days" was half French; each unit has an English name of its own."""
+        text = deadline(at(2025, 4, 17, 9, 30), "2 jours ouvrables", "fr").explain("en")
+        assert "Delay: 2 working days (Monday to Saturday), calendar fr" in text
+        assert "ouvrable" not in text
+        labels = {unit: unit.label(2, "en") for unit in Unit}
+        assert len(set(labels.values())) == len(labels)  # all distinct
+        assert not any("ouvr" in label or "franc" in label for label in labels.values())
+        # Each English name reads back as its unit; the old one still does.
+        for unit, label in labels.items():
+            assert Delay.parse(f"2 {label}").unit is unit
+        assert Delay.parse("2 ouvrable days").unit is Unit.JOURS_OUVRABLES
 
     def test_extension_is_explained(self) -> None:
         text = deadline(at(2025, 10, 22, 11), "10 jours calendaires", "fr").explain()

@@ -122,8 +122,34 @@ def test_explain_counts_as_the_review_does(
     for breach in overdue[:3]:
         assert main(["explain", "--store", store, breach["contact_id"], breach["engagement"]]) == 0
         verdict = capsys.readouterr().out.splitlines()[-1]
-        assert verdict.startswith("Verdict : toujours en cours au vendredi 28 août 2026 à 10:48")
+        # « toujours en cours », or « clos … sans réponse … toujours compté » for a contact
+        # closed without one: counted to the review's instant either way.
+        assert "au vendredi 28 août 2026 à 10:48" in verdict
         assert verdict.endswith("engagement non tenu.")
+
+
+def test_explanations_of_the_sample_say_what_the_audit_found_misleading(
+    review: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(review["_store"])
+    # Closed without an answer: not « toujours en cours ».
+    assert main(["explain", "--store", store, "C000005"]) == 0
+    verdict = capsys.readouterr().out.splitlines()[-1]
+    assert verdict.startswith(
+        "Verdict : clos le lundi 1er septembre 2025 à 10:15:03 (UTC+02:00) sans réponse :"
+    )
+    assert "toujours compté au vendredi 28 août 2026 à 10:48" in verdict
+    # A suspension email-10 does not pause on.
+    assert main(["explain", "--store", store, "C000088", "--lang", "en"]) == 0
+    assert "does not stop this engagement's count" in capsys.readouterr().out
+    # The phone line's span, in hours and minutes.
+    args = ["explain-obligation", "--store", store, "phone-reception", "--period", "2025-09-02"]
+    assert main(args) == 0
+    assert "Verdict : amplitude de 7 h 16, moins que 9 h" in capsys.readouterr().out
+    # « École du Blanc », not « École de Le Blanc ».
+    args = ["explain-obligation", "--store", store, "visit-after-rentree", "--site", "E001"]
+    assert main(args) == 0
+    assert "Site E001 (École du Blanc)" in capsys.readouterr().out
 
 
 def test_report_by_site(review: dict[str, object], capsys: pytest.CaptureFixture[str]) -> None:

@@ -118,8 +118,8 @@ def test_a_suspended_month_says_the_moved_due_date_and_its_extension() -> None:
     )
     english = engine.explain("M", "m", now=_at(12, 5), lang="en")
     assert (
-        "With the suspensions, the due date is Monday 8 December 2025, at midnight: the delay "
-        "expires on Tuesday 9 December 2025 at 00:00 (UTC+01:00)." in english
+        "With the suspensions, the due date is Monday 8 December 2025, by the end of that day "
+        "(24:00): the delay expires on Tuesday 9 December 2025 at 00:00 (UTC+01:00)." in english
     )
     assert (
         "- suspension du mardi 4 novembre 2025 à 10:00 (UTC+01:00) au vendredi 7 novembre "
@@ -202,8 +202,9 @@ def test_french_and_english_agree_in_number_and_gender() -> None:
     _record(engine, "H", [("received", _at(11, 3, 9)), ("suspended", _at(11, 3, 10)),
                           ("resumed", _at(11, 3, 11, 30)),
                           ("answered", _at(11, 3, 12))])  # fmt: skip
-    assert "Suspensions : 1,5 heure ajoutée au délai" in engine.explain("H", "h")
-    assert "Suspensions: 1.5 hours added to the delay" in engine.explain("H", "h", lang="en")
+    # Hours as a duration, which needs no agreement (« 1,5 heure ajoutée » before).
+    assert "Suspensions : le délai est allongé de 1 h 30 (temps écoulé)" in engine.explain("H", "h")
+    assert "lengthened by 1 hour 30 minutes (elapsed time)" in engine.explain("H", "h", lang="en")
 
 
 def test_obligation_explanations_agree_and_use_words() -> None:
@@ -260,7 +261,7 @@ amplitude = "9 heures"
     assert "veille:" not in results
     assert "échéance : le dernier jour scolaire avant les vacances" in results
     phone = engine.explain_obligation(None, "phone", "2025-09-15", now=now)
-    assert "amplitude de 8,5 h, moins que 9 h" in phone
+    assert "amplitude de 8 h 30, moins que 9 h" in phone
 
 
 def test_instants_show_their_seconds_when_they_have_some() -> None:

@@ -85,6 +85,8 @@ def test_an_explanation_gives_the_suspended_timers_own_expiry(
     in_english |= {"heures": "hours", "jours ouvrés": "business days"}
     number, unit = added.split(" ", 1)
     added_en = f"{number} {in_english[unit]}"
+    if unit == "heures":  # hours are a duration: « 96 h », "96 hours"
+        added = f"{number} h"
     assert (added if lang == "fr" else added_en) in suspension
     # The computation ends at the timer's expiry, before the verdict says it.
     expiry = format_instant(expires, lang)

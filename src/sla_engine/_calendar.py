@@ -34,7 +34,14 @@ from ._delay import Unit
 from ._errors import CalendarCoverageError, CalendarSpecError, DelayError, SlaEngineError
 from ._hours import OpeningHours
 from ._index import EPOCH_ORDINAL, DayIndex, OutOfSpan
-from ._school import SchoolDaysOff, SchoolZone, english_name, school_data_version, school_zone
+from ._school import (
+    SchoolDaysOff,
+    SchoolZone,
+    english_name,
+    french_name,
+    school_data_version,
+    school_zone,
+)
 from ._territories import Territory, territory
 from ._text import format_day
 from ._time import UTC, Stretch, clock_change_days, fixed_offset, require_aware, time_zone
@@ -744,8 +751,7 @@ class Calendar:
         if u is Unit.JOURS_SCOLAIRES:
             period = self.school_days_off(day)
             if period is not None:
-                name = period.name if lang == "fr" else english_name(period.name)
-                name = name[0].lower() + name[1:] if lang == "fr" else name
+                name = french_name(period.name) if lang == "fr" else english_name(period.name)
                 reasons.insert(0, f"{name}, zone {self.zone}")
         if not reasons:  # heures ouvrées: open only in the hour the clock skips
             reasons.append(

@@ -123,6 +123,7 @@ _T = {
         "day_zero": "Le jour de la réception ne compte pas (Code de procédure civile, art. 641).",
         "one": "- {day} : jour {n}",
         "run": "- du {first} au {last} : jours {n1} à {n2}",
+        "pair": "- du {first} au {last} : jours {n1} et {n2}",
         "skip": "- {day} : non compté ({why})",
         "skip_run": "- du {first} au {last} : non comptés ({why})",
         "calendaires": "Chaque jour compte : le {nth} jour après la réception est le {day}.",
@@ -165,6 +166,7 @@ _T = {
         "day_zero": "The day of receipt does not count (French Code of Civil Procedure, art. 641).",
         "one": "- {day}: day {n}",
         "run": "- {first} to {last}: days {n1} to {n2}",
+        "pair": "- {first} to {last}: days {n1} and {n2}",
         "skip": "- {day}: not counted ({why})",
         "skip_run": "- {first} to {last}: not counted ({why})",
         "calendaires": "Every day counts: day {nth} after receipt is {day}.",
@@ -180,7 +182,7 @@ _T = {
         ),
         "extended": (
             "The delay would end that day ({why}): a Saturday, a Sunday, a public holiday or "
-            "a day the service is closed, it is extended to the next working day (French Code "
+            "a day the service is closed, it is extended to the next business day (French Code "
             "of Civil Procedure, art. 642), {day}."
         ),
         "not_extended": "The delay is not extended when it ends on a non-working day.",
@@ -193,8 +195,8 @@ _T = {
         "forward": "forward",
         "back": "back",
         "due": (
-            "Due date: {due}, at midnight. The delay expires on {expires}; an answer is on "
-            "time if it happens before that instant."
+            "Due date: {due}, by the end of that day (24:00). The delay expires on {expires}; "
+            "an answer is on time if it happens before that instant."
         ),
         "due_hours": "Due: {expires}. An answer is on time if it happens before that instant.",
     },
@@ -377,8 +379,10 @@ def _day_by_day(d: Deadline, lang: str, until: dt.date) -> list[str]:
             if len(days) == 1:
                 lines.append(t["one"].format(day=first, n=counted + 1))
             else:
+                # Two days are « jours 1 et 2 », not « jours 1 à 2 ».
+                form = "pair" if len(days) == 2 else "run"
                 lines.append(
-                    t["run"].format(first=first, last=last, n1=counted + 1, n2=counted + len(days))
+                    t[form].format(first=first, last=last, n1=counted + 1, n2=counted + len(days))
                 )
             counted += len(days)
         else:

@@ -118,7 +118,12 @@ _LABELS: dict[str, dict[Unit, tuple[str, str]]] = {
     },
     "en": {
         Unit.JOURS_OUVRES: ("business day", "business days"),
-        Unit.JOURS_OUVRABLES: ("ouvrable day", "ouvrable days"),
+        # « Ouvrable » is no English word; "working" alone would read as
+        # jours ouvrés ("working days" is an alias of those on input).
+        Unit.JOURS_OUVRABLES: (
+            "working day (Monday to Saturday)",
+            "working days (Monday to Saturday)",
+        ),
         Unit.JOURS_CALENDAIRES: ("calendar day", "calendar days"),
         Unit.JOURS_FRANCS: ("clear day", "clear days"),
         Unit.JOURS_SCOLAIRES: ("school day", "school days"),
@@ -155,6 +160,9 @@ def _names() -> dict[str, Unit]:
         "jo": Unit.JOURS_OUVRES,
         "j ouvres": Unit.JOURS_OUVRES,
         "j ouvrables": Unit.JOURS_OUVRABLES,
+        # The English label before it said Monday to Saturday.
+        "ouvrable day": Unit.JOURS_OUVRABLES,
+        "ouvrable days": Unit.JOURS_OUVRABLES,
         "jours de classe": Unit.JOURS_SCOLAIRES,
         "h": Unit.HEURES,
         "semaine calendaire": Unit.SEMAINES,

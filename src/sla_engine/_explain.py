@@ -10,7 +10,7 @@ from ._catalogue import Engagement, PauseMode
 from ._contact import ContactEvent
 from ._deadline import deadline
 from ._delay import Delay, Unit
-from ._text import check_lang, format_day, format_instant
+from ._text import check_lang, format_day, format_hours, format_instant
 from ._timers import Timer, TimerState, suspended_amount
 from ._vocabulary import EventType, label
 
@@ -63,7 +63,12 @@ _T = {
         "expire le {expires}.",
         "moved_extended": "Les suspensions portent l'échéance au {shifted}, {why} : elle est "
         "prorogée au premier jour ouvré suivant (Code de procédure civile, art. 642), le {due}.",
+        "delay_suspend_hours": "Suspensions : le délai est allongé de {duration} ({counted}) et "
+        "reprend avec ce qui restait.",
         "pause": "- suspension du {start} au {end} : {n} {unit}",
+        "pause_hours": "- suspension du {start} au {end} : {duration}",
+        "hours_counted": "temps écoulé",
+        "business_hours_counted": "heures ouvrées",
         "lengthened": "Le délai ainsi allongé se compte depuis le départ ; les jours suspendus "
         "y sont comptés à la place des jours ajoutés.",
         "complex_delay": "Situation complexe signalée : le délai est de {delay} au lieu de "
@@ -71,11 +76,22 @@ _T = {
         "announced": "Délai annoncé à l'usager : {delay}.",
         "ignored_pause": "- la suspension du {at} commence après l'expiration : "
         "elle ne change rien.",
+        "unpaused": "La suspension du {start} au {end} n'arrête pas le compte de cet "
+        "engagement : {why} ; le délai court sans interruption.",
+        "unpaused_open": "La suspension commencée le {start} n'arrête pas le compte de cet "
+        "engagement : {why} ; le délai court sans interruption.",
+        "no_pause_rule": "le catalogue ne lui donne pas de règle de pause",
+        "other_pause_rule": "le catalogue ne le suspend que sur l'événement « {event} »",
         "met": "Verdict : arrêté le {stop}, avant l'expiration : engagement tenu.",
-        "late": "Verdict : arrêté le {stop}, à ou après l'expiration ({expires}) : engagement "
+        "late": "Verdict : arrêté le {stop}, à l'expiration ou après ({expires}) : engagement "
         "non tenu.",
         "overdue": "Verdict : toujours en cours au {now}, délai expiré le {expires} : engagement "
         "non tenu.",
+        "closed_overdue": "Verdict : clos le {closed} sans {awaited} : la clôture n'arrête pas "
+        "ce délai, expiré le {expires} et toujours compté au {now} : engagement non tenu.",
+        "closed_open": "Clos le {closed} sans {awaited} : la clôture n'arrête pas ce délai, "
+        "qui reste compté.",
+        "nor": " ni ",
         "running": "Situation au {now} : en cours, le délai expire le {expires}.",
         "at_risk": "Situation au {now} : en cours et en alerte (seuil franchi le {warn}) ; "
         "le délai "
@@ -104,21 +120,38 @@ _T = {
         "delay_restart_end": "The whole delay runs again from the end of the last suspension, "
         "on {at}.",
         "suspend_moved": "With the suspensions, the delay expires on {expires}.",
-        "suspend_moved_due": "With the suspensions, the due date is {due}, at midnight: the "
-        "delay expires on {expires}.",
+        "suspend_moved_due": "With the suspensions, the due date is {due}, by the end of that "
+        "day (24:00): the delay expires on {expires}.",
         "moved_extended": "The suspensions take the due date to {shifted}, {why}: it is "
-        "extended to the next working day (French Code of Civil Procedure, art. 642), {due}.",
+        "extended to the next business day (French Code of Civil Procedure, art. 642), {due}.",
+        "delay_suspend_hours": "Suspensions: the delay is lengthened by {duration} ({counted}) "
+        "and resumes with what was left.",
         "pause": "- suspension from {start} to {end}: {n} {unit}",
+        "pause_hours": "- suspension from {start} to {end}: {duration}",
+        "hours_counted": "elapsed time",
+        "business_hours_counted": "business hours",
         "lengthened": "The delay so lengthened is counted from the start; the suspended days "
         "are counted in it in place of the days added.",
         "complex_delay": "Flagged as a complex case: the delay is {delay} instead of {usual}.",
         "announced": "Delay announced to the user: {delay}.",
         "ignored_pause": "- the suspension of {at} starts after the expiry: it changes nothing.",
+        "unpaused": "The suspension from {start} to {end} does not stop this engagement's "
+        "count: {why}; the delay runs straight through it.",
+        "unpaused_open": "The suspension that began on {start} does not stop this engagement's "
+        "count: {why}; the delay runs straight through it.",
+        "no_pause_rule": "the catalogue gives it no pause rule",
+        "other_pause_rule": "the catalogue suspends it only on the event “{event}”",
         "met": "Verdict: stopped on {stop}, before the expiry: engagement kept.",
         "late": "Verdict: stopped on {stop}, at or after the expiry ({expires}): engagement not "
         "kept.",
         "overdue": "Verdict: still running on {now}, the delay expired on {expires}: engagement "
         "not kept.",
+        "closed_overdue": "Verdict: closed on {closed} without {awaited}: the closure does not "
+        "stop this delay, which expired on {expires} and is still counted on {now}: engagement "
+        "not kept.",
+        "closed_open": "Closed on {closed} without {awaited}: the closure does not stop this "
+        "delay, which is still counted.",
+        "nor": " or ",
         "running": "Status on {now}: running, the delay expires on {expires}.",
         "at_risk": "Status on {now}: running and at risk (threshold crossed on {warn}); the delay "
         "expires on {expires}.",
@@ -190,6 +223,8 @@ def explain_timer(
     for p in timer.pauses:
         if not p.effective:
             lines.append(t["ignored_pause"].format(at=when(p.started_at)))
+    cycle = _cycle_events(history, timer.cycle)
+    lines += _unpaused_suspensions(timer, engagement, cycle, lang, when)
     start_label = _start_label(timer, history, lang)
     if effective and engagement.pause_mode is PauseMode.RESTART:
         start = effective[-1][1]
@@ -219,29 +254,44 @@ def explain_timer(
             # Weeks and months move by the calendar days suspended; hours by
             # the hours: the delay as written, then where the pauses take it.
             moved = True
-            shown = int(extra) if extra == int(extra) else round(extra, 2)
+            shown = int(extra)  # whole calendar days; hours are shown as a duration
             counted_in = unit if unit.is_hours else Unit.JOURS_CALENDAIRES
-        number = str(shown) if lang == "en" else str(shown).replace(".", ",")
-        # French makes 1,5 singular and plural from 2; English, all but 1.
-        many = shown >= 2 if lang == "fr" else shown != 1
-        added = "added"
-        if lang == "fr":
-            added = "ajoutée" if counted_in.is_hours else "ajouté"
-            added += "s" if many else ""
-        lines.append(
-            t["delay_suspend"].format(
-                days=number, unit=counted_in.label(2 if many else 1, lang), added=added
+        if counted_in.is_hours:
+            # In hours and minutes (« 5 h 30 »), never decimal hours (« 5,5 »).
+            business = counted_in is Unit.HEURES_OUVREES
+            counted = t["business_hours_counted" if business else "hours_counted"]
+            lines.append(
+                t["delay_suspend_hours"].format(duration=format_hours(extra, lang), counted=counted)
             )
-        )
+        else:
+            # French makes the unit plural from 2; English, all but 1.
+            many = shown >= 2 if lang == "fr" else shown != 1
+            added = "added"
+            if lang == "fr":
+                added = "ajoutés" if many else "ajouté"
+            lines.append(
+                t["delay_suspend"].format(
+                    days=str(shown), unit=counted_in.label(2 if many else 1, lang), added=added
+                )
+            )
         for paused_at, resumed_at in effective:  # each pause, and what it added
             own = suspended_amount(cal, timer.target, [(paused_at, resumed_at)])
-            own_shown = int(own) if own == int(own) else round(own, 2)
+            if counted_in.is_hours:
+                lines.append(
+                    t["pause_hours"].format(
+                        start=when(paused_at),
+                        end=when(resumed_at),
+                        duration=format_hours(own, lang),
+                    )
+                )
+                continue
+            own_shown = int(own)
             own_many = own_shown >= 2 if lang == "fr" else own_shown != 1
             lines.append(
                 t["pause"].format(
                     start=when(paused_at),
                     end=when(resumed_at),
-                    n=str(own_shown) if lang == "en" else str(own_shown).replace(".", ","),
+                    n=str(own_shown),
                     unit=counted_in.label(2 if own_many else 1, lang),
                 )
             )
@@ -271,8 +321,123 @@ def explain_timer(
                         due=format_day(timer.due_date, lang), expires=when(timer.expires_at)
                     )
                 )
+    closed = _closed_unstopped(timer, cycle)
+    if closed is not None:
+        awaited = t["nor"].join(_AWAITED[lang].get(e.value, e.value) for e in engagement.stop)
+        if timer.state is TimerState.OVERDUE:
+            lines.append(
+                t["closed_overdue"].format(
+                    closed=when(closed),
+                    awaited=awaited,
+                    expires=when(timer.expires_at),
+                    now=when(timer.as_of),
+                )
+            )
+            return "\n".join(lines)
+        lines.append(t["closed_open"].format(closed=when(closed), awaited=awaited))
     lines.append(_verdict(timer, t, when))
     return "\n".join(lines)
+
+
+#: What a timer waits for, by the events that stop it (« clos sans réponse »).
+_AWAITED = {
+    "fr": {
+        "received": "réception",
+        "acknowledged": "accusé de réception",
+        "holding_reply": "réponse d'attente",
+        "answered": "réponse",
+        "escalated": "escalade",
+        "suspended": "suspension",
+        "resumed": "reprise",
+        "reopened": "réouverture",
+        "reclassified": "reclassification",
+        "flagged_complex": "signalement de situation complexe",
+    },
+    "en": {
+        "received": "a receipt",
+        "acknowledged": "an acknowledgement",
+        "holding_reply": "a holding reply",
+        "answered": "an answer",
+        "escalated": "an escalation",
+        "suspended": "a suspension",
+        "resumed": "a resumption",
+        "reopened": "a reopening",
+        "reclassified": "a reclassification",
+        "flagged_complex": "a complex-case flag",
+    },
+}
+
+
+def _cycle_events(history: Sequence[ContactEvent], cycle: int) -> list[ContactEvent]:
+    """The events of one cycle of the contact (a reopening starts the next one, as for timers)."""
+    number, found = 0, []
+    for e in history:
+        if e.type is EventType.REOPENED:
+            number += 1
+        if number == cycle:
+            found.append(e)
+        elif number > cycle:
+            break
+    return found
+
+
+def _closed_unstopped(timer: Timer, cycle: Sequence[ContactEvent]) -> dt.datetime | None:
+    """When the contact was closed while this timer ran on (no stop event came), if it was.
+
+    A closure is not one of the timer's stop events: the delay keeps being
+    counted, and the explanation says so rather than « still running ».
+    """
+    if timer.stopped_at is not None or timer.started_at is None:
+        return None
+    return next(
+        (
+            e.occurred_at
+            for e in cycle
+            if e.type is EventType.CLOSED and timer.started_at <= e.occurred_at <= timer.as_of
+        ),
+        None,
+    )
+
+
+def _unpaused_suspensions(
+    timer: Timer,
+    engagement: Engagement,
+    cycle: Sequence[ContactEvent],
+    lang: str,
+    when: Callable[[dt.datetime | None], str],
+) -> list[str]:
+    """A line for each suspension listed that this engagement does not pause on.
+
+    The events list every suspension of the contact; an engagement whose
+    catalogue gives no pause rule (or pauses on another event) counts
+    straight through it, and the explanation says so.
+    """
+    if engagement.pause is EventType.SUSPENDED or timer.started_at is None:
+        return []
+    end = timer.stopped_at or timer.as_of
+    t = _T[lang]
+    why = (
+        t["no_pause_rule"]
+        if engagement.pause is None
+        else t["other_pause_rule"].format(event=_EVENT_NAMES[lang][engagement.pause.value])
+    )
+    lines = []
+    for index, e in enumerate(cycle):
+        if e.type is not EventType.SUSPENDED or not timer.started_at <= e.occurred_at <= end:
+            continue
+        if e.occurred_at == timer.stopped_at:
+            continue  # the stop came first: the suspension is past the count
+        resumed = next(
+            (
+                r.occurred_at
+                for r in cycle[index + 1 :]
+                if r.type is EventType.RESUMED and r.occurred_at <= timer.as_of
+            ),
+            None,
+        )
+        key = "unpaused" if resumed is not None else "unpaused_open"
+        lines.append(t[key].format(start=when(e.occurred_at), end=when(resumed), why=why))
+    return lines
 
 
 #: What a delay runs from, when it is not the receipt (« Le délai court à partir de … »).

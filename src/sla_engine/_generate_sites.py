@@ -75,6 +75,22 @@ _COUNCILS: Final = (
 )
 
 
+_VOWELS: Final = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ")
+
+
+def school_name(town: str) -> str:
+    """« École du Blanc », « École d'Ingrandes », « École de Ciron »: French contracts
+    « de le » to « du » and « de les » to « des », and elides « de » before a vowel."""
+    article, _, rest = town.partition(" ")
+    if rest and article == "Le":
+        return f"École du {rest}"
+    if rest and article == "Les":
+        return f"École des {rest}"
+    if town[:1].upper() in _VOWELS:
+        return f"École d'{town}"
+    return f"École de {town}"
+
+
 @attrs.frozen
 class DistrictFiles:
     register: Path
@@ -97,7 +113,7 @@ def generate_district(
         raise ValueError(f"schools must be from 1 to {len(_TOWNS)}, not {schools}")
     cal = calendar(calendar_spec)
     rng = random.Random(f"{seed}:{school_year}")  # noqa: S311 - a reproducible sample
-    sites = [(f"E{n + 1:03d}", f"École de {_TOWNS[n]}") for n in range(schools)]
+    sites = [(f"E{n + 1:03d}", school_name(_TOWNS[n])) for n in range(schools)]
     events = _events(rng, cal, school_year, [s for s, _ in sites])
     register_path, log_path = Path(register), Path(log)
     if register_path.resolve() == log_path.resolve():

@@ -23,6 +23,7 @@ from ._calendar import calendar
 from ._delay import Delay, Unit
 from ._errors import CalendarSpecError, DataError, DelayError, SlaEngineError
 from ._sites import SiteEventType, canonical_what, is_what_word
+from ._text import format_hours
 
 #: A catalogue's word that no site event could carry.
 _NOT_A_WORD: Final = (
@@ -94,12 +95,10 @@ class Obligation:
         """The target as a short text, for reports: « rentrée + 10 jours calendaires »."""
         fr = lang == "fr"
         if self.amplitude is not None:
-            hours = f"{self.amplitude:g} h"
-            return (
-                f"{hours} par {self.days.label(1, lang)}"
-                if fr
-                else (f"{hours} per {self.days.label(1, lang)}")
-            )
+            # « 9 h », « 8 h 30 » / "9 hours": never decimal hours.
+            hours = format_hours(self.amplitude, lang)
+            per = "par" if fr else "per"
+            return f"{hours} {per} {self.days.label(1, lang)}"
         times = "" if self.count == 1 else f"{self.count} × "
         if self.every is Every.WEEK:
             return f"{times}chaque semaine scolaire" if fr else f"{times}every school week"

@@ -44,7 +44,7 @@ from ._catalogue import Catalogue, Engagement, EngagementKind
 from ._delay import Unit
 from ._obligation_rules import Every, Obligation, Per
 from ._sites import SERVICE, SiteEvent, SiteEventType
-from ._text import agreeing, check_lang, format_day, format_instant
+from ._text import agreeing, check_lang, format_day, format_hours, format_instant
 from ._time import first_instant_of
 from ._timers import Timer, TimerState
 
@@ -414,19 +414,19 @@ _T = {
         "none": "Aucun événement pris en compte.",
         "event": "- {at} : {what}",
         "met": "Verdict : {nth} événement le {stop}, avant l'expiration : engagement tenu.",
-        "late": "Verdict : {nth} événement le {stop}, à ou après l'expiration : engagement "
+        "late": "Verdict : {nth} événement le {stop}, à l'expiration ou après : engagement "
         "non tenu.",
         "missed": "Verdict : période close le {end} avec {got} {events} sur {n} : "
         "engagement non tenu.",
         "overdue": "Verdict : au {now}, {got} {events} sur {n} et l'échéance est passée : "
         "engagement non tenu.",
         "running": "Situation au {now} : {got} {events} sur {n} ; l'échéance est le {due}.",
-        "day": "Jour {day} : amplitude promise {promised} h, de la première ouverture à la "
+        "day": "Jour {day} : amplitude promise de {promised}, de la première ouverture à la "
         "dernière fermeture de « {line} ».",
-        "amplitude_met": "Verdict : amplitude de {hours} h : engagement tenu.",
-        "amplitude_short": "Verdict : amplitude de {hours} h, moins que {promised} h : "
+        "amplitude_met": "Verdict : amplitude de {hours} : engagement tenu.",
+        "amplitude_short": "Verdict : amplitude de {hours}, moins que {promised} : "
         "engagement non tenu.",
-        "amplitude_running": "Situation au {now} : amplitude de {hours} h jusqu'ici.",
+        "amplitude_running": "Situation au {now} : amplitude de {hours} jusqu'ici.",
     },
     "en": {
         "engagement": "Engagement {id}: “{title}” ({source}).",
@@ -434,7 +434,7 @@ _T = {
         "service": "The service, period {period}.",
         "rules": "Catalogue {catalogue} version {version}; calendar {calendar} ({data}).",
         "window": "Expected: {need} from {first} to {due} included (due: {expr}, on {due}, "
-        "expiring at midnight).",
+        "expiring at 24:00 that day).",
         "week": "Expected: {need} in the week from {first} to {due}.",
         "year": "Expected: {need} in the school year, from {first} to {due}.",
         "anchor": "{what}: {day}.",
@@ -450,12 +450,12 @@ _T = {
         "overdue": "Verdict: on {now}, {got} {events} out of {n} and the due day has passed: "
         "engagement not kept.",
         "running": "Status on {now}: {got} {events} out of {n}; due on {due}.",
-        "day": "Day {day}: promised amplitude {promised} h, from the first opening to the last "
-        "closing of “{line}”.",
-        "amplitude_met": "Verdict: amplitude of {hours} h: engagement kept.",
-        "amplitude_short": "Verdict: amplitude of {hours} h, less than {promised} h: "
+        "day": "Day {day}: promised opening span of {promised}, from the first opening to the "
+        "last closing of “{line}”.",
+        "amplitude_met": "Verdict: opening span of {hours}: engagement kept.",
+        "amplitude_short": "Verdict: opening span of {hours}, less than {promised}: "
         "engagement not kept.",
-        "amplitude_running": "Status on {now}: amplitude of {hours} h so far.",
+        "amplitude_running": "Status on {now}: opening span of {hours} so far.",
     },
 }
 
@@ -502,7 +502,8 @@ def explain_obligation(
     now = when(timer.as_of)
     first = None if timer.started_at is None else timer.started_at.astimezone(tz).date()
     if obligation.amplitude is not None:
-        promised = _decimal(f"{obligation.amplitude:g}", lang)
+        # Hours and minutes, never decimal hours (« 7,27 h » reads as 7 h 27).
+        promised = format_hours(obligation.amplitude, lang)
         lines.append(
             t["day"].format(
                 day=day(timer.due_date),
@@ -518,7 +519,7 @@ def explain_obligation(
             and e.occurred_at <= timer.as_of
         ]
         lines += _event_lines(shown, t, lang, when, obligation)
-        hours = _decimal(f"{round(timer.measured or 0, 2):g}", lang)
+        hours = format_hours(timer.measured or 0, lang)
         key = {
             TimerState.MET: "amplitude_met",
             TimerState.LATE: "amplitude_short",
@@ -611,8 +612,3 @@ def _event_lines(
         what = _EVENTS[lang][e.type.value] + said
         lines.append(t["event"].format(at=when(e.occurred_at), what=what))
     return lines
-
-
-def _decimal(number: str, lang: str) -> str:
-    """``8.5`` as French writes it, ``8,5``."""
-    return number.replace(".", ",") if lang == "fr" else number

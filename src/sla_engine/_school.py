@@ -33,6 +33,7 @@ __all__ = [
     "SchoolYear",
     "SchoolZone",
     "english_name",
+    "french_name",
     "school_data_version",
     "school_zone",
     "school_zones",
@@ -256,6 +257,70 @@ _COMMON_FIRST_WORDS: Final = frozenset(
     {"Summer", "Winter", "Spring", "Southern", "Carnival", "Bridge", "Term", "Day", "Non-teaching"}
 )
 _START: Final = re.compile(r"\s*d[ée]but\s+des\s+(?P<rest>.+)", re.IGNORECASE)
+
+
+# Words of the official names written in lower case inside a French sentence:
+# seasons, months, and common nouns (« Vacances d'Hiver » → « vacances
+# d'hiver »). Feasts keep their capital (Toussaint, Noël, Pâques, Ascension,
+# Pentecôte), as does any word not listed here.
+_FRENCH_COMMON_WORDS: Final = frozenset(
+    {
+        "vacances",
+        "grandes",
+        "hiver",
+        "été",
+        "printemps",
+        "automne",
+        "austral",
+        "australes",
+        "carnaval",
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+        "pont",
+        "semaine",
+        "journée",
+        "lundi",
+        "abolition",
+        "période",
+        "après",
+        "début",
+        "fin",
+        "mi",
+        "carême",
+    }
+)
+_FEASTS: Final = frozenset({"toussaint", "noël", "pâques", "ascension", "pentecôte"})
+_WORD: Final = re.compile(r"\w+")
+
+
+def french_name(official: str) -> str:
+    """A school holiday's official name as written inside a French sentence.
+
+    « Vacances d'Hiver » → « vacances d'hiver », « Vacances de Printemps » →
+    « vacances de printemps », « Vacances d'Été austral » → « vacances d'été
+    austral »; feasts keep their capital (« vacances de la Toussaint »,
+    « pont de l'Ascension »).  The shipped data keeps the ministry's spelling.
+    """
+
+    def lower(word: re.Match[str]) -> str:
+        text = word[0]
+        return text.lower() if text.lower() in _FRENCH_COMMON_WORDS else text
+
+    text = _WORD.sub(lower, official)
+    first = _WORD.match(text)
+    if first is not None and first[0].lower() not in _FEASTS:
+        text = text[:1].lower() + text[1:]  # a name opens with a common noun
+    return text
 
 
 def english_name(french: str) -> str:

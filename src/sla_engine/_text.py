@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, TypeVar
 
 import pendulum
@@ -12,6 +13,7 @@ __all__ = [
     "agreeing",
     "check_lang",
     "format_day",
+    "format_hours",
     "format_instant",
     "format_offset",
     "safe_cell",
@@ -62,6 +64,33 @@ def format_instant(instant: dt.datetime, lang: str = "fr") -> str:
     at = "à" if lang == "fr" else "at"
     clock = f"{instant:%H:%M:%S}" if instant.second else f"{instant:%H:%M}"
     return f"{format_day(instant.date(), lang)} {at} {clock} ({format_offset(instant)})"
+
+
+def format_hours(hours: float, lang: str = "fr") -> str:
+    """A duration given in hours, in hours and minutes: « 7 h 16 », "7 hours 16 minutes".
+
+    Never in decimal hours: « 7,27 h » reads as 7 h 27 to a French reader.
+    Seconds are shown when the duration has some (« 7 h 16 min 30 s »), so
+    that a span a few seconds short of a promise never reads as equal to
+    it.  The value is cut to the second, not rounded: a value kept to four
+    decimals of an hour (a third of a second) reads back as the seconds it
+    was computed from.
+    """
+    seconds = max(0, math.floor(hours * 3600 + 0.2))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    if lang == "fr":
+        if s:
+            parts = ([f"{h} h"] if h else []) + ([f"{m} min"] if m or h else []) + [f"{s} s"]
+            return " ".join(parts)
+        if not h:
+            return f"{m} min"
+        return f"{h} h" if not m else f"{h} h {m:02d}"
+    words = []
+    for amount, one in ((h, "hour"), (m, "minute"), (s, "second")):
+        if amount:
+            words.append(f"{amount} {one}" + ("" if amount == 1 else "s"))
+    return " ".join(words) or "0 minutes"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -2,7 +2,9 @@
 
 Exit status: 0 on success; 1 when a bulk run rejected some rows (the good
 ones are still written); 2 when the command cannot run at all (bad options,
-unreadable input, an error in a single computation).
+unreadable input, an error in a single computation); 141 (128 + SIGPIPE, as
+a shell reports a Unix tool the signal ended) when the reader of its output
+went away (``sla-engine report | head``), with nothing printed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +30,7 @@ from ._errors import SlaEngineError, redacted
 from ._logs import RejectedRow, csv_records, sniff_delimiter, utf8_lines
 from ._school import school_zones
 from ._territories import territories
-from ._text import LANGS, format_day
+from ._text import LANGS, format_day, format_instant
 from ._time import parse_instant
 
 __all__ = ["main"]
@@ -106,10 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if options.command == "deadline":
-            return _deadline(options)
-        if options.command == "calendars":
-            return _calendars(options)
-        return _cli_audit.run(options)
+            status = _deadline(options)
+        elif options.command == "calendars":
+            status = _calendars(options)
+        else:
+            status = _cli_audit.run(options)
+        sys.stdout.flush()  # a closed pipe fails here, not in the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except SlaEngineError as error:
         print(f"sla-engine: error: {error}", file=sys.stderr)
         return 2
@@ -139,6 +147,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+#: The exit status of a command whose reader went away: 128 + SIGPIPE, what a
+#: shell reports for a Unix tool the signal ended (``yes | head``).
+EXIT_BROKEN_PIPE = 141
+
+
+def _reader_gone() -> int:
+    """Exit quietly when the reader of standard output closed it (``| head``).
+
+    Standard output is pointed at the null device, so that the interpreter's
+    last flush, at exit, does not fail again with « Exception ignored … ».
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (output captured in-process)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 # -- deadline ---------------------------------------------------------------------
 
 
@@ -158,11 +185,19 @@ def _deadline(options: argparse.Namespace) -> int:
             data["explanation"] = result.explain(options.lang)
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    labels = {"fr": ("échéance", "expire à"), "en": ("due date", "expires at")}[options.lang]
-    print(
-        f"{labels[0]}: {result.due_date.isoformat()} ({format_day(result.due_date, options.lang)})"
-    )
-    print(f"{labels[1]}: {result.expires_at.isoformat()}")
+    # Dates in words, as the explanation writes them (ISO dates: --json).
+    lang = options.lang
+    expires = format_instant(result.expires_at, lang)
+    if result.delay.unit.is_hours:
+        print(("échéance : {}" if lang == "fr" else "due: {}").format(expires))
+    else:
+        due = format_day(result.due_date, lang)
+        if lang == "fr":
+            print(f"échéance : {due}, à 24 h")
+            print(f"expire le : {expires}")
+        else:
+            print(f"due date: {due}, by the end of that day (24:00)")
+            print(f"expires: {expires}")
     if options.explain:
         print()
         print(result.explain(options.lang))
@@ -232,7 +267,8 @@ def _deadline_bulk(options: argparse.Namespace) -> int:
             if output is not sys.stdout:
                 output.close()
     if rejected:
-        print(f"sla-engine: {rejected} row(s) rejected; the others were written", file=sys.stderr)
+        rows = "1 row" if rejected == 1 else f"{rejected} rows"
+        print(f"sla-engine: {rows} rejected; the others were written", file=sys.stderr)
         return 1
     return 0
 
