@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 
 import sla_engine
@@ -314,3 +315,40 @@ def test_reviews_name_jours_ouvrables_in_english_from_the_same_labels() -> None:
     assert _target_label(engagement, "fr") == "2 jours ouvrables"
     assert _unit_in("jours ouvrables", "en") == "working days (Monday to Saturday)"
     assert _unit_in("jours ouvrés", "en") == "business days"
+
+
+def test_a_suspended_contact_closed_without_an_answer_reads_paused_not_counted() -> None:
+    """Received, suspended, closed: the timer stays paused, and the closure's line says so
+    instead of « qui reste compté » above « en pause »."""
+    engine = SlaEngine("marianne-besancon", "fr", clock=lambda: _at(12, 31))
+    _record(
+        engine,
+        "P",
+        [
+            ("received", _at(10, 6, 9)),
+            ("suspended", _at(10, 7, 9)),
+            ("closed", _at(10, 8, 10)),
+        ],
+    )
+    timers = {t.engagement_id: t for t in engine.timers("P", now=_at(10, 30))}
+    assert timers["email-5"].state.value == "paused"
+    fr = engine.explain("P", "email-5", now=_at(10, 30))
+    assert "la clôture n'arrête pas ce délai, qui reste suspendu.\nSituation au" in fr
+    assert "qui reste compté" not in fr
+    en = engine.explain("P", "email-5", now=_at(10, 30), lang="en")
+    assert "the closure does not stop this delay, which stays paused.\nStatus on" in en
+
+
+def test_the_reviews_target_key_keeps_its_form_for_a_fractional_amplitude() -> None:
+    """The JSON ``target`` compares reviews across versions: « 8.5 h », as before; the
+    form for people is « 8 h 30 »."""
+    phone = parse_catalogue(PHONE, source="test").engagements[0]
+    assert phone.obligation is not None
+    half = attrs.evolve(phone, obligation=attrs.evolve(phone.obligation, amplitude=8.5))
+    assert sla_engine._obligations.obligation_target(half, "fr", key=True) == (
+        "8.5 h par jour scolaire"
+    )
+    assert sla_engine._obligations.obligation_target(half, "fr") == "8 h 30 par jour scolaire"
+    assert sla_engine._obligations.obligation_target(phone, "fr", key=True) == (
+        "9 h par jour scolaire"
+    )

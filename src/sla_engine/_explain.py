@@ -91,6 +91,8 @@ _T = {
         "ce délai, expiré le {expires} et toujours compté au {now} : engagement non tenu.",
         "closed_open": "Clos le {closed} sans {awaited} : la clôture n'arrête pas ce délai, "
         "qui reste compté.",
+        "closed_paused": "Clos le {closed} sans {awaited} : la clôture n'arrête pas ce délai, "
+        "qui reste suspendu.",
         "nor": " ni ",
         "running": "Situation au {now} : en cours, le délai expire le {expires}.",
         "at_risk": "Situation au {now} : en cours et en alerte (seuil franchi le {warn}) ; "
@@ -151,6 +153,8 @@ _T = {
         "not kept.",
         "closed_open": "Closed on {closed} without {awaited}: the closure does not stop this "
         "delay, which is still counted.",
+        "closed_paused": "Closed on {closed} without {awaited}: the closure does not stop this "
+        "delay, which stays paused.",
         "nor": " or ",
         "running": "Status on {now}: running, the delay expires on {expires}.",
         "at_risk": "Status on {now}: running and at risk (threshold crossed on {warn}); the delay "
@@ -334,7 +338,8 @@ def explain_timer(
                 )
             )
             return "\n".join(lines)
-        lines.append(t["closed_open"].format(closed=when(closed), awaited=awaited))
+        still = "closed_paused" if timer.state is TimerState.PAUSED else "closed_open"
+        lines.append(t[still].format(closed=when(closed), awaited=awaited))
     lines.append(_verdict(timer, t, when))
     return "\n".join(lines)
 

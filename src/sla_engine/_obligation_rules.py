@@ -91,12 +91,16 @@ class Obligation:
         """``word`` (canonical) as the catalogue spells it."""
         return dict(self.spelled).get(word, word)
 
-    def describe(self, lang: str = "fr") -> str:
-        """The target as a short text, for reports: « rentrée + 10 jours calendaires »."""
+    def describe(self, lang: str = "fr", *, key: bool = False) -> str:
+        """The target as a short text, for reports: « rentrée + 10 jours calendaires ».
+
+        ``key``: the form the JSON review's ``target`` keeps to compare
+        reviews by, as every version wrote it (« 8.5 h par jour scolaire »);
+        else the form for people (« 8 h 30 », never decimal hours).
+        """
         fr = lang == "fr"
         if self.amplitude is not None:
-            # « 9 h », « 8 h 30 » / "9 hours": never decimal hours.
-            hours = format_hours(self.amplitude, lang)
+            hours = f"{self.amplitude:g} h" if key else format_hours(self.amplitude, lang)
             per = "par" if fr else "per"
             return f"{hours} {per} {self.days.label(1, lang)}"
         times = "" if self.count == 1 else f"{self.count} × "

@@ -79,9 +79,14 @@ def school_years_of(events: Iterable[SiteEvent], cal: Calendar) -> list[str]:
     return sorted({school_year_of(e.occurred_at.astimezone(tz).date(), zone) for e in events})
 
 
-def obligation_target(engagement: Engagement, lang: str = "fr") -> str | None:
-    """The target of an obligation as a short text for reports (``None`` for other kinds)."""
-    return None if engagement.obligation is None else engagement.obligation.describe(lang)
+def obligation_target(engagement: Engagement, lang: str = "fr", *, key: bool = False) -> str | None:
+    """The target of an obligation as a short text for reports (``None`` for other kinds).
+
+    ``key``: the JSON review's comparable form (:meth:`Obligation.describe`).
+    """
+    if engagement.obligation is None:
+        return None
+    return engagement.obligation.describe(lang, key=key)
 
 
 def evaluate_obligations(

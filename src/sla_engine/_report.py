@@ -447,7 +447,7 @@ def build_report(
             # (a key to compare reviews by); its label is in the review's.
             "target": "announced"
             if e.target_announced
-            else (str(e.target) if e.target is not None else obligation_target(e, "fr")),
+            else (str(e.target) if e.target is not None else obligation_target(e, "fr", key=True)),
             "target_label": _target_label(e, lang),
             # The calendar it counts in: the review's, unless its catalogue names one.
             "calendar": calendars(rules.calendar_for(e)).spec,
