@@ -733,3 +733,47 @@ def test_contact_details_are_never_stored_nor_reported(tmp_path: Path, columnar:
         assert text not in rejects.getvalue()
         assert text.encode() not in stored
         assert text not in report
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "paul.martin@example.org",
+        "mailto:a.b@c.gouv.fr",
+        "0612345678",
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "06/12/34/56/78",
+        "+33612345678",
+        "+33 (0)6 12 34 56 78",
+        "0033 6 12 34 56 78",
+        "+262 692 12 34 56",  # La Réunion
+        "+590690123456",  # Guadeloupe
+        "Tel0612345678",
+        "dossier_0612345678",
+    ],
+)
+def test_contact_details_are_recognised_in_their_common_forms(value: str) -> None:
+    from sla_engine._contact import looks_like_contact_details
+
+    assert looks_like_contact_details(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "form@1.2",  # a version, not an address
+        "release@2025.10",
+        "a@b",
+        "SVC-2025-0001",
+        "20250901123",
+        "12345678901234",  # a SIRET
+        "0123456789012",  # 13 digits: no telephone number
+        "0800-123-456",
+        "75-0123",
+    ],
+)
+def test_codes_are_not_taken_for_contact_details(value: str) -> None:
+    from sla_engine._contact import looks_like_contact_details
+
+    assert not looks_like_contact_details(value)

@@ -151,12 +151,19 @@ def looks_like_free_text(value: object) -> bool:
     )
 
 
-# An e-mail address, or a French telephone number (0X or +33 X, then four
-# pairs of digits, with or without separators): a person's, in a field that
-# holds codes.  A name cannot be told from a code by its form.
+# An e-mail address (a domain ending in letters: « form@1.2 » is a version),
+# or a French telephone number: national (0X and four pairs of digits),
+# international (+33 or 0033, and the overseas departments' +262, +269,
+# +590, +594, +596, with an optional « (0) »), with spaces, dots, dashes or
+# slashes between the pairs, or none, and no digit on either side.  In a
+# field that holds codes, it is a person's.  A reference number of that form
+# (ten digits starting with 0) reads as one: write it otherwise.  A name
+# cannot be told from a code by its form.
 _CONTACT_DETAILS = re.compile(
-    r"[^\s@]+@[^\s@]+\.[^\s@]"
-    r"|(?<![\w+])(?:\+33[ .-]?|0)[1-9](?:[ .-]?\d\d){4}(?!\w)"
+    r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}(?![A-Za-z])"
+    r"|(?<!\d)"
+    r"(?:(?:\+|00)(?:33|262|269|590|594|596)[ .\-/]?(?:\(0\)[ .\-/]?)?|0)"
+    r"[1-9](?:[ .\-/]?\d\d){4}(?!\d)"
 )
 
 
