@@ -32,7 +32,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-import unicodedata
 from typing import Final
 
 import attrs
@@ -41,6 +40,7 @@ from ._calendar import Calendar
 from ._delay import Delay, Unit
 from ._errors import DelayError, SlaEngineError
 from ._school import SchoolDaysOff, SchoolYear, SchoolZone, english_name
+from ._text import folded
 
 __all__ = [
     "Anchor",
@@ -70,9 +70,7 @@ class AnchorKind(enum.StrEnum):
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"['’ʼ`\-_:]", " ", bare).split())
+    return folded(text, spaced="'’ʼ`-_:")
 
 
 _NAMES: Final = {

@@ -21,7 +21,6 @@ import io
 import math
 import pickle
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
@@ -38,7 +37,7 @@ from ._errors import DelayError
 from ._helper import Helper
 from ._obligations import OBLIGATION_KINDS, obligation_target
 from ._replay import _idle_cores, engine_for, reading_process_reason, rules_of
-from ._text import format_day, format_instant, safe_cell
+from ._text import folded, format_day, format_instant, safe_cell
 from ._timers import Timer, TimerState, evaluate_contact
 from ._view import StoredRecords, decode_record
 from ._vocabulary import label
@@ -560,10 +559,7 @@ _WORDED = frozenset({"channel", "category"})
 _COUNT_COLUMNS = ("total", "met", "late", "overdue", "pending", "exempt", "compliance_rate")
 
 
-def _folded(text: str) -> str:
-    """``text`` to sort by, whatever the machine's locale: « Réclamation » as « reclamation »."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+_folded = folded  # to sort by
 
 
 def _grouped(report: dict[str, Any], per_group: bool | None) -> bool:

@@ -27,6 +27,7 @@ import attrs
 
 from sla_engine._errors import CalendarDataError, CalendarSpecError
 from sla_engine._resources import calendar_data_path
+from sla_engine._text import folded
 
 __all__ = [
     "SchoolDaysOff",
@@ -219,9 +220,7 @@ def school_data_version() -> str:
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"['’ʼ`\-]", " ", bare).split())
+    return folded(text, spaced="'’ʼ`-")
 
 
 _ENGLISH: Final = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from typing import Any, TypeVar
 
 import pendulum
@@ -64,6 +65,20 @@ def format_instant(instant: dt.datetime, lang: str = "fr") -> str:
     at = "à" if lang == "fr" else "at"
     clock = f"{instant:%H:%M:%S}" if instant.second else f"{instant:%H:%M}"
     return f"{format_day(instant.date(), lang)} {at} {clock} ({format_offset(instant)})"
+
+
+def folded(text: str, spaced: str = "") -> str:
+    """``text`` without case or accents, whatever the machine's locale (« Réclamation »:
+    « reclamation »), to compare or sort words by.
+
+    ``spaced``: characters read as spaces (apostrophes, hyphens), runs of
+    spaces then made one.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if not spaced:
+        return bare
+    return " ".join(bare.translate({ord(c): " " for c in spaced}).split())
 
 
 def format_hours(hours: float, lang: str = "fr") -> str:
