@@ -745,9 +745,7 @@ def _csv_number(column: str, value: Any, spreadsheet: bool) -> Any:
         if not spreadsheet:
             return value  # exact, as the JSON has it
         # Once, to the tenth of a point the reviews show, a half up (13/16: 0.813).
-        exact = decimal.Decimal(repr(value))
-        rounded = exact.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_HALF_UP)
-        return _Rounded(format(rounded.normalize(), "f"))  # 0.864, 0.5, 1
+        return _Rounded(format(_rate_rounded(value).normalize(), "f"))  # 0.864, 0.5, 1
     if value.is_integer():
         return int(value)
     return value
@@ -798,8 +796,13 @@ def _tenth_of_a_point(rate: Any) -> str:
 
     ``f"{x:.1f}"`` rounds the binary value half to even: 81.25 gave 81.2.
     """
-    exact = decimal.Decimal(repr(float(rate))) * 100
-    return str(exact.quantize(decimal.Decimal("0.1"), rounding=decimal.ROUND_HALF_UP))
+    return str((_rate_rounded(rate) * 100).quantize(decimal.Decimal("0.1")))
+
+
+def _rate_rounded(rate: Any) -> decimal.Decimal:
+    """``rate`` rounded once, a half up, to the tenth of a point the reviews show (13/16: 0.813)."""
+    exact = decimal.Decimal(repr(float(rate)))
+    return exact.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_HALF_UP)
 
 
 def _md(value: Any) -> str:
