@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,3 +80,32 @@ def test_a_replay_runs_with_the_collector_paused(tmp_path: Path, collector_on: N
     assert not any(seen)
     assert gc.isenabled()
     engine.close()
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_closed_engine_lets_go_of_its_contacts_without_the_collector(
+    store: str, tmp_path: Path
+) -> None:
+    # The engine's caches refer back to it: dropped full, its contacts would
+    # wait for a full pass of the cyclic collector.
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        engine = SlaEngine(
+            "marianne-besancon",
+            "fr",
+            store=None if store == "memory" else f"sqlite:///{tmp_path / 'closed.db'}",
+            clock=lambda: NOW,
+        )
+        engine.record_many([_received(str(n)) for n in range(5)])
+        assert len(engine.timers("C-1", now=NOW)) > 0  # evaluated: its evaluator made
+        kept = engine._recent.get("C-1")
+        assert kept is not None
+        contact = weakref.ref(kept)
+        del kept
+        engine.close()
+        del engine
+        assert contact() is None
+    finally:
+        if was:
+            gc.enable()

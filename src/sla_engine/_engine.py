@@ -653,6 +653,20 @@ class SlaEngine(SiteRecording, Application[str]):
 
     # -- commands --------------------------------------------------------------------
 
+    def close(self) -> None:
+        """Close the store's connections and let go of the contacts held in memory.
+
+        The engine's caches refer back to it (its evaluator calls its
+        calendar resolver), so an engine dropped with them full waits for the
+        cyclic collector's next full pass, with the tens of thousands of
+        contacts a replay keeps; emptied here, they are freed at once.
+        """
+        super().close()
+        self._recent.clear()
+        self._unprojected.clear()
+        self._plain = None
+        self._plain_rules = None
+
     def record(self, event: ContactEvent | Mapping[str, Any]) -> RecordOutcome:
         """Record one event: ``recorded``, or ``duplicate`` if already recorded.
 
