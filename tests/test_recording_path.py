@@ -731,3 +731,30 @@ def test_recording_in_order_decides_as_the_whole_history_check(
             assert (refused.value.code, str(refused.value)) == (expected.code, str(expected))
         in_time_order = sorted(accepted, key=lambda e: (e.occurred_at, e.type != "received"))
         assert [e.event_id for e in contact.history] == [e.event_id for e in in_time_order]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    at=st.datetimes(
+        min_value=dt.datetime(1900, 1, 1),
+        max_value=dt.datetime(2090, 12, 31),
+        timezones=st.builds(
+            dt.timezone,
+            st.timedeltas(min_value=dt.timedelta(hours=-23), max_value=dt.timedelta(hours=23)),
+        ),
+    ),
+    moved=st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3)),
+)
+def test_an_events_stored_instant_text_is_its_isoformat_however_it_was_made(
+    at: dt.datetime, moved: dt.timedelta
+) -> None:
+    made = _event("e1", "c1", "received", at, channel="email")
+    assert made.occurred_text == at.isoformat()
+    copy = made.recorded(NOW)  # a copy of an event whose text is worked out already
+    assert copy.occurred_text == at.isoformat()
+    later = attrs.evolve(made, occurred_at=at + moved)  # the text of the new instant
+    assert later.occurred_text == (at + moved).isoformat()
+    read = ContactEvent.from_stored("e1", "c1", made.type, at, NOW, made.payload())
+    assert read.occurred_text == at.isoformat()
+    assert read == copy
+    assert later.occurred_us - made.occurred_us == moved // dt.timedelta(microseconds=1)
