@@ -292,3 +292,22 @@ def test_a_rate_on_a_half_is_rounded_up_as_a_spreadsheet_rounds_it() -> None:
     assert format_percent(7 / 16, "en") == "43.8%"
     assert format_percent(2 / 3, "en") == "66.7%"
     assert _md(13 / 16) == "81.3%"
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("Accueil | Courrier", "Accueil \\| Courrier"),
+        ("C:\\dossiers\\", "C:\\\\dossiers\\\\"),  # read back as written
+        ("fin\\|", "fin\\\\\\|"),  # the backslash must not escape the cell's bar
+        ("deux\r\nlignes", "deux lignes"),
+        ("<b>", "&lt;b&gt;"),
+    ],
+)
+def test_a_markdown_cell_keeps_its_row_whatever_the_text(value: str, cell: str) -> None:
+    from sla_engine._report import _md
+
+    assert _md(value) == cell
+    # A table row of it has exactly its two cells' three bars, unescaped.
+    row = f"| {_md(value)} | 1 |"
+    assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", row)) == 3

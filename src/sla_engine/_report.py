@@ -810,7 +810,9 @@ def _md(value: Any) -> str:
         return "—"
     if isinstance(value, float):
         return f"{_tenth_of_a_point(value)}%" if value <= 1 else f"{value:g}"
-    text = str(value).replace("|", "\\|").replace("\n", " ")
+    # Backslashes first: one before a bar would otherwise escape its escape.
+    text = str(value).replace("\\", "\\\\").replace("|", "\\|")
+    text = " ".join(text.splitlines())
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
