@@ -35,6 +35,19 @@ class TestInstants:
         engine.record(received(CLOCK + dt.timedelta(hours=20)))
         assert len(engine.history("C1")) == 1
 
+    def test_the_tolerance_is_one_day_to_the_microsecond_in_any_offset(self) -> None:
+        clock = [CLOCK]
+        engine = SlaEngine(sample_catalogue(), "fr", clock=lambda: clock[0])
+        tokyo = ZoneInfo("Asia/Tokyo")
+        for n in range(3):  # a new recording instant each time: none is taken for another
+            clock[0] = CLOCK + dt.timedelta(days=n)
+            edge = (clock[0] + dt.timedelta(days=1)).astimezone(tokyo)
+            engine.record(received(edge, contact=f"ok{n}"))
+            with pytest.raises(ContactRuleError) as caught:
+                engine.record(received(edge + dt.timedelta(microseconds=1), contact=f"no{n}"))
+            assert caught.value.code == "in_future"
+        assert len(engine.history("ok2")) == 1
+
     def test_a_late_record_says_when_it_was_recorded(self, engine: SlaEngine) -> None:
         engine.record(received(at(2025, 11, 3)) | {"recorded_at": at(2025, 11, 5)})
         assert engine.history("C1")[0].recorded_at == at(2025, 11, 5)
