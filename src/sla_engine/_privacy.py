@@ -121,6 +121,13 @@ class Privacy:
         just before the event is stored, once its whole batch has passed the
         rules: a key is made only for a requester the store keeps something of.
         """
+        if (
+            event.requester is None
+            and event.reason is None
+            and event.to is None
+            and not event.attributes
+        ):
+            return event  # most events: nothing that could be personal
         changes: dict[str, Any] = {}
         if event.requester is not None:
             if self.pseudonym_key is None:
