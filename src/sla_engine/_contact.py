@@ -579,7 +579,7 @@ class Contact(BaseAggregate[str]):
         history = self.history
         history.append(event)
         # Usually the latest: no need to sort (a stable sort would leave it last).
-        if len(history) > 1 and _order(event) < _order(history[-2]):
+        if len(history) > 1 and _before(event, history[-2]):
             history.sort(key=_order)
 
     # -- commands -----------------------------------------------------------------
@@ -628,7 +628,7 @@ class Contact(BaseAggregate[str]):
         # The history is kept in time order: usually the new event goes last,
         # and the rules' state after the history so far decides it alone
         # (recording n events in order costs n steps, not n²/2).
-        if history and _order(event) < _order(history[-1]):
+        if history and _before(event, history[-1]):
             check_history([*history, event], self.id, event.event_id)
             state = None  # worked out again when next needed
         else:
@@ -698,6 +698,14 @@ def _order(event: ContactEvent) -> tuple[int, int]:
     # zone by their wall-clock time, so in a clock change's repeated hour
     # 2:20 (before the change) would sort after 2:10 (after it).
     return (event.occurred_us, _SAME_INSTANT_RANK[event.type])
+
+
+def _before(event: ContactEvent, other: ContactEvent) -> bool:
+    """``_order(event) < _order(other)``, without making the two tuples (once per event)."""
+    us, other_us = event.occurred_us, other.occurred_us
+    return us < other_us or (
+        us == other_us and _SAME_INSTANT_RANK[event.type] < _SAME_INSTANT_RANK[other.type]
+    )
 
 
 #: Clocks of the systems that feed the engine may run a little ahead.
@@ -816,32 +824,45 @@ _RulesState = tuple[bool, bool, bool]
 _RECEIVED_STATE: _RulesState = (False, False, False)
 
 
+def _refuse(contact_id: str, event_id: str, rule: str, code: str) -> NoReturn:
+    raise ContactRuleError(contact_id, event_id, rule, code)
+
+
 def _rules_step(state: _RulesState, e: ContactEvent, contact_id: str, event_id: str) -> _RulesState:
     """The rules' state once ``e`` follows a history in ``state``; raise if it may not."""
 
-    def fail(rule: str, code: str) -> NoReturn:
-        raise ContactRuleError(contact_id, event_id, rule, code)
-
     kind = e.type
     if kind is EventType.RECEIVED:
-        fail("the contact is already received (one 'received' event per contact)", "received_twice")
+        _refuse(
+            contact_id,
+            event_id,
+            "the contact is already received (one 'received' event per contact)",
+            "received_twice",
+        )
     suspended, closed, answered = state
     # An escalation the engine recorded stays when the service's closure,
     # recorded late, turns out to come before it: the closure must not be
     # refused for what the engine did without knowing of it (whichever of
     # the two is recorded first: a copy of the log in time order too).
     if closed and kind is not EventType.REOPENED and not engine_escalation(e):
-        fail(
+        _refuse(
+            contact_id,
+            event_id,
             f"{kind.value!r} after the contact was closed (only 'reopened' may follow)",
             "after_closed",
         )
     if kind is EventType.SUSPENDED:
         if suspended:
-            fail("'suspended' while already suspended", "suspended_twice")
+            _refuse(contact_id, event_id, "'suspended' while already suspended", "suspended_twice")
         return (True, closed, answered)
     if kind is EventType.RESUMED:
         if not suspended:
-            fail("'resumed' without a 'suspended' before it", "resumed_unsuspended")
+            _refuse(
+                contact_id,
+                event_id,
+                "'resumed' without a 'suspended' before it",
+                "resumed_unsuspended",
+            )
         return (False, closed, answered)
     if kind is EventType.CLOSED:
         return (False, True, answered)
@@ -849,6 +870,11 @@ def _rules_step(state: _RulesState, e: ContactEvent, contact_id: str, event_id: 
         return (suspended, closed, True)
     if kind is EventType.REOPENED:
         if not (closed or answered):
-            fail("'reopened' before the contact was answered or closed", "reopened_unanswered")
+            _refuse(
+                contact_id,
+                event_id,
+                "'reopened' before the contact was answered or closed",
+                "reopened_unanswered",
+            )
         return _RECEIVED_STATE
     return state
