@@ -120,3 +120,54 @@ def test_any_history_gets_the_timers_of_evaluate_contact(
     evaluator = PlainEvaluator(catalogue, calendars)
     for history in contacts:
         assert evaluator.evaluate(history) == evaluate_contact(history, catalogue, calendars)  # type: ignore[arg-type]
+
+
+@st.composite
+def bursts(draw: st.DrawFn) -> list[list[object]]:
+    """Contacts of any history received on the same few days (they share deadlines)."""
+    low, high = draw(st.sampled_from(WINDOWS))
+    high = min(high, low + dt.timedelta(days=draw(st.sampled_from([1, 3]))))
+    one = sla.contact_histories(max_events=7, min_received=low, max_received=high)
+    return draw(st.lists(one, min_size=2, max_size=10))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    catalogue=st.one_of(
+        st.sampled_from(sorted(SHIPPED.values(), key=lambda c: c.id)), sla.catalogues()
+    ),
+    spec=st.sampled_from(sorted(CALENDARS)),
+    contacts=bursts(),
+)
+def test_deadlines_kept_between_contacts_of_any_history_change_nothing(
+    catalogue: Catalogue, spec: str, contacts: list[list[object]]
+) -> None:
+    """Complex flags (another delay the same day), reopenings, reclassifications, pauses."""
+    calendars = resolver(spec)
+    evaluator = PlainEvaluator(catalogue, calendars)
+    for history in contacts:
+        assert evaluator.evaluate(history) == evaluate_contact(history, catalogue, calendars)  # type: ignore[arg-type]
+
+
+def test_two_delays_announced_the_same_day_keep_their_own_deadlines() -> None:
+    """One engagement, one start day, no pause: the delay applied tells the deadlines apart."""
+    from sla_engine import ContactEvent
+
+    catalogue = SHIPPED["services-publics-plus"]
+    calendars = resolver("fr")
+    evaluator = PlainEvaluator(catalogue, calendars)
+    morning = dt.datetime(2025, 11, 3, 9, tzinfo=PARIS)
+    expiries = []
+    for n, announced in enumerate(["5 jours ouvrés", "15 jours ouvrés", "5 jours ouvrés"]):
+        history = [
+            ContactEvent(event_id=f"r{n}", contact_id=f"C{n}", type="received",
+                         occurred_at=morning, channel="email"),
+            ContactEvent(event_id=f"a{n}", contact_id=f"C{n}", type="acknowledged",
+                         occurred_at=morning + dt.timedelta(hours=1), announced_delay=announced),
+        ]  # fmt: skip
+        timers = evaluator.evaluate(history)
+        assert timers == evaluate_contact(history, catalogue, calendars)
+        (answer,) = [t for t in timers if t.engagement_id == "answer-announced"]
+        expiries.append(answer.due_date)
+    # 5 and 15 jours ouvrés from Monday 3 November 2025 (11 November a holiday).
+    assert expiries == [dt.date(2025, 11, 10), dt.date(2025, 11, 25), dt.date(2025, 11, 10)]

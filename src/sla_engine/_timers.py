@@ -331,6 +331,8 @@ def evaluate_contact(
     catalogue: Catalogue,
     calendars: CalendarResolver,
     as_of: dt.datetime | None = None,
+    *,
+    deadlines: dict[tuple[str, Delay, int], _Deadline] | None = None,
 ) -> list[Timer]:
     """Every timer of one contact, as of ``as_of`` (events after it are ignored).
 
@@ -338,7 +340,9 @@ def evaluate_contact(
     :class:`~sla_engine._contact.Contact` aggregate keeps them).  Without
     ``as_of``, every event counts and open timers are left ``running`` or
     ``paused``: :meth:`Timer.at` then says how they stand at a given instant
-    (this is what the live view stores).
+    (this is what the live view stores).  ``deadlines``: where to keep the
+    deadlines of timers without pauses, by engagement, delay and start day,
+    for the next contacts evaluated under the same catalogue and calendars.
     """
     if as_of is not None:
         as_of = require_aware(as_of, "as_of")
@@ -352,7 +356,7 @@ def evaluate_contact(
         channel=cls.channel, category=cls.category, priority=cls.priority, service=cls.service
     ):
         if engagement.kind is EngagementKind.RESPONSE:
-            for timer in _response_timers(known, engagement, catalogue, calendars, cls):
+            for timer in _response_timers(known, engagement, catalogue, calendars, cls, deadlines):
                 if as_of is not None:
                     timer = timer.at(as_of, calendars(timer.calendar_key))
                 timers.append(timer)
@@ -405,6 +409,7 @@ def _response_timers(
     catalogue: Catalogue,
     calendars: CalendarResolver,
     cls: _Classification,
+    deadlines: dict[tuple[str, Delay, int], _Deadline] | None = None,
 ) -> list[Timer]:
     key = engagement.calendar or catalogue.calendar
     cal = calendars(key)
@@ -423,7 +428,9 @@ def _response_timers(
         stop = next((e for e in after if e.type in engagement.stop), None)
         running = after if stop is None else after[: after.index(stop)]
         timers.append(
-            _response_timer(start, stop, running, engagement, cal, common | {"cycle": number})
+            _response_timer(
+                start, stop, running, engagement, cal, common | {"cycle": number}, deadlines
+            )
         )
     return timers
 
@@ -546,6 +553,7 @@ def _response_timer(
     engagement: Engagement,
     cal: Calendar,
     common: dict[str, Any],
+    deadlines: dict[tuple[str, Delay, int], _Deadline] | None = None,
 ) -> Timer:
     started_at = start.occurred_at
     stopped_at = None if stop is None else stop.occurred_at
@@ -564,9 +572,16 @@ def _response_timer(
         # Stopped while paused (answered while waiting for the user): the
         # pause ends with the stop.
         pauses[-1] = (pauses[-1][0], stopped_at)
-    due, expires, effective, paused_now, warnings = _deadline(
-        engagement, target, cal, started_at, pauses
-    )
+    if deadlines is not None and not pauses and not target.unit.is_hours:
+        # Without pauses a day-counted deadline depends on the start's local
+        # day alone (as PlainEvaluator counts it): worked out once per day.
+        deadline_key = (engagement.id, target, started_at.astimezone(cal.tz).toordinal())
+        found = deadlines.get(deadline_key)
+        if found is None:
+            found = deadlines[deadline_key] = _deadline(engagement, target, cal, started_at, pauses)
+    else:
+        found = _deadline(engagement, target, cal, started_at, pauses)
+    due, expires, effective, paused_now, warnings = found
     pause_values = tuple(
         Pause(p, r, e) for (p, r), e in zip(pauses, effective + [False] * len(pauses), strict=False)
     )
@@ -688,6 +703,8 @@ class PlainEvaluator:
         self.calendars = calendars
         self._plans: dict[tuple[str | None, ...], tuple[_Plan, ...] | None] = {}
         self._deadlines: dict[tuple[str, int], _Deadline] = {}
+        #: evaluate_contact's deadlines of timers without pauses (any delay applied).
+        self._unpaused_deadlines: dict[tuple[str, Delay, int], _Deadline] = {}
         self._elapsed: dict[tuple[str, int, int], int | float] = {}
 
     def evaluate(self, events: Sequence[ContactEvent]) -> list[Timer]:
@@ -701,7 +718,9 @@ class PlainEvaluator:
             or first.type is not EventType.RECEIVED
             or any(e.type not in PLAIN_TYPES for e in events[1:])
         ):
-            return evaluate_contact(events, self.catalogue, self.calendars)
+            return evaluate_contact(
+                events, self.catalogue, self.calendars, deadlines=self._unpaused_deadlines
+            )
         timers: list[Timer] = []
         as_of = events[-1].occurred_at
         for plan in plans:
