@@ -44,7 +44,7 @@ def _lines(text: str, *words: str) -> list[str]:
 def test_an_hour_delay_received_at_the_clock_change_instant_mentions_it(
     lang: str, sentence: str
 ) -> None:
-    """Received at exactly 01:00 UTC on 26/10/2025, when the clock goes back: the change is in the delay."""
+    """Received at 01:00 UTC on 26/10/2025, as the clock goes back: the change is in the delay."""
     received = dt.datetime(2025, 10, 26, 1, 0, tzinfo=dt.UTC)
     text = deadline(received, "3 heures", calendar("fr")).explain(lang)
     assert sentence in text
@@ -54,7 +54,7 @@ def test_an_hour_delay_received_at_the_clock_change_instant_mentions_it(
 
 
 def test_jours_francs_name_the_clear_days_from_the_day_after_receipt_to_the_nth() -> None:
-    """8 jours francs from Monday 13/10: the clear days are 14/10 to 21/10, the delay runs to 22/10."""
+    """8 jours francs from Monday 13/10: clear days 14/10 to 21/10, the delay runs to 22/10."""
     d = deadline(at(2025, 10, 13), "8 jours francs", calendar("fr"))
     assert d.due_date == dt.date(2025, 10, 22)
     assert (
