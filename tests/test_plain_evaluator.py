@@ -52,17 +52,27 @@ def histories(draw: st.DrawFn) -> list[list[object]]:
     return draw(st.lists(one, min_size=1, max_size=12))
 
 
-@settings(max_examples=150, deadline=None)
+@st.composite
+def bursts(draw: st.DrawFn) -> list[list[object]]:
+    """Contacts of any history received on the same few days (they share deadlines)."""
+    low, high = draw(st.sampled_from(WINDOWS))
+    high = min(high, low + dt.timedelta(days=draw(st.sampled_from([1, 3]))))
+    one = sla.contact_histories(max_events=7, min_received=low, max_received=high)
+    return draw(st.lists(one, min_size=2, max_size=10))
+
+
+@settings(max_examples=250, deadline=None)
 @given(
     catalogue=st.one_of(
         st.sampled_from(sorted(SHIPPED.values(), key=lambda c: c.id)), sla.catalogues()
     ),
     spec=st.sampled_from(sorted(CALENDARS)),
-    contacts=histories(),
+    contacts=st.one_of(histories(), bursts()),
 )
 def test_the_same_timers_as_evaluate_contact(
     catalogue: Catalogue, spec: str, contacts: list[list[object]]
 ) -> None:
+    """Plain histories, and bursts of any history (a complex flag: another delay, same day)."""
     calendars = resolver(spec)
     # One evaluator for all the contacts: what it remembers from one serves the next.
     evaluator = PlainEvaluator(catalogue, calendars)
@@ -117,33 +127,6 @@ def test_any_history_gets_the_timers_of_evaluate_contact(
 ) -> None:
     """Pauses, reopenings, reclassifications, complex flags: handed to evaluate_contact."""
     calendars = resolver("fr")
-    evaluator = PlainEvaluator(catalogue, calendars)
-    for history in contacts:
-        assert evaluator.evaluate(history) == evaluate_contact(history, catalogue, calendars)  # type: ignore[arg-type]
-
-
-@st.composite
-def bursts(draw: st.DrawFn) -> list[list[object]]:
-    """Contacts of any history received on the same few days (they share deadlines)."""
-    low, high = draw(st.sampled_from(WINDOWS))
-    high = min(high, low + dt.timedelta(days=draw(st.sampled_from([1, 3]))))
-    one = sla.contact_histories(max_events=7, min_received=low, max_received=high)
-    return draw(st.lists(one, min_size=2, max_size=10))
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    catalogue=st.one_of(
-        st.sampled_from(sorted(SHIPPED.values(), key=lambda c: c.id)), sla.catalogues()
-    ),
-    spec=st.sampled_from(sorted(CALENDARS)),
-    contacts=bursts(),
-)
-def test_deadlines_kept_between_contacts_of_any_history_change_nothing(
-    catalogue: Catalogue, spec: str, contacts: list[list[object]]
-) -> None:
-    """Complex flags (another delay the same day), reopenings, reclassifications, pauses."""
-    calendars = resolver(spec)
     evaluator = PlainEvaluator(catalogue, calendars)
     for history in contacts:
         assert evaluator.evaluate(history) == evaluate_contact(history, catalogue, calendars)  # type: ignore[arg-type]
