@@ -758,3 +758,23 @@ def test_an_events_stored_instant_text_is_its_isoformat_however_it_was_made(
     assert read.occurred_text == at.isoformat()
     assert read == copy
     assert later.occurred_us - made.occurred_us == moved // dt.timedelta(microseconds=1)
+
+
+def test_an_event_pickled_without_its_stored_text_still_gives_it() -> None:
+    # Events pickled by a version before the text had a slot come back without it.
+    at = dt.datetime(2025, 10, 17, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    made = _event("e1", "c1", "received", at, channel="email")
+    state = made.__getstate__()
+    del state["_occurred_text"]
+    old = ContactEvent.__new__(ContactEvent)
+    old.__setstate__(state)
+    assert old == made
+    assert old.occurred_text == "2025-10-17T09:30:00+02:00"
+
+
+def test_a_recording_instant_that_is_no_datetime_is_refused_as_before() -> None:
+    from sla_engine._contact import check_instant
+
+    made = _event("e1", "c1", "received", NOW, channel="email")
+    with pytest.raises(TypeError):
+        check_instant(made, None)  # type: ignore[arg-type]

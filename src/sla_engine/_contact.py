@@ -353,7 +353,8 @@ class ContactEvent:
     @property
     def occurred_text(self) -> str:
         """``occurred_at`` as stored (``isoformat()``)."""
-        text = self._occurred_text
+        # getattr: an event pickled before this slot existed comes back without it.
+        text: str | None = getattr(self, "_occurred_text", None)
         if text is None:
             text = self.occurred_at.isoformat()
             _OCCURRED_TEXT.__set__(self, text)
@@ -732,7 +733,8 @@ def engine_escalation(event: ContactEvent) -> bool:
 
 #: The last recording instant checked against, and it in µs: a batch shares one.
 #: One tuple, replaced whole, so that threads never see one's instant with another's µs.
-_last_recorded: tuple[dt.datetime | None, int] = (None, 0)
+#: (A private object first: no caller can pass it, so the first call works its µs out.)
+_last_recorded: tuple[dt.datetime, int] = (dt.datetime(1, 1, 1), 0)
 
 
 def check_instant(event: ContactEvent, recorded_at: dt.datetime) -> None:
