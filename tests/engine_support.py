@@ -155,3 +155,28 @@ def event_mapping(event_id: str, contact: str, kind: str, when: dt.datetime) -> 
     if kind == "received":
         event["channel"] = "email"
     return event
+
+
+def november_2025(day: int, hour: int = 10) -> dt.datetime:
+    """An instant of November 2025 in Paris."""
+    return dt.datetime(2025, 11, day, hour, tzinfo=P)
+
+
+def delays_in_two_units() -> list[dict[str, object]]:
+    """Two contacts of 4 November 2025 told delays in different units (weeks, working days).
+
+    Both answered in time (services-publics-plus): a review must not pool
+    their delays into one median.
+    """
+    on = november_2025
+    events: list[dict[str, object]] = []
+    for cid, delay, answered in [("A", "2 semaines", 17), ("B", "10 jours ouvrés", 7)]:
+        events += [
+            {"event_id": f"{cid}1", "contact_id": cid, "type": "received",
+             "occurred_at": on(4), "channel": "email"},
+            {"event_id": f"{cid}2", "contact_id": cid, "type": "acknowledged",
+             "occurred_at": on(4, 11), "announced_delay": delay},
+            {"event_id": f"{cid}3", "contact_id": cid, "type": "answered",
+             "occurred_at": on(answered)},
+        ]  # fmt: skip
+    return events

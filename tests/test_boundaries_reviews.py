@@ -24,6 +24,8 @@ from sla_engine import SlaEngine
 from sla_engine._report import _delay, _rate_rounded, _Tally, build_report, format_percent
 from sla_engine._text import agreeing
 
+from .engine_support import delays_in_two_units, november_2025
+
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -116,26 +118,13 @@ def test_a_review_counted_in_two_processes_keeps_delays_in_several_units(
     # the one-process review does.
     from sla_engine import _report, _view
 
-    def on(day: int, hour: int = 10) -> dt.datetime:
-        return dt.datetime(2025, 11, day, hour, tzinfo=PARIS)
-
     engine = SlaEngine(
         "services-publics-plus",
         "fr",
         store=f"sqlite:///{tmp_path / 's.db'}",
-        clock=lambda: on(28),
+        clock=lambda: november_2025(28),
     )
-    events = []
-    for cid, delay, answered in [("A", "2 semaines", 17), ("B", "10 jours ouvrés", 7)]:
-        events += [
-            {"event_id": f"{cid}1", "contact_id": cid, "type": "received",
-             "occurred_at": on(4), "channel": "email"},
-            {"event_id": f"{cid}2", "contact_id": cid, "type": "acknowledged",
-             "occurred_at": on(4, 11), "announced_delay": delay},
-            {"event_id": f"{cid}3", "contact_id": cid, "type": "answered",
-             "occurred_at": on(answered)},
-        ]  # fmt: skip
-    engine.record_many(events)
+    engine.record_many(delays_in_two_units())
     monkeypatch.setattr(_view, "_PAGE", 1)
     monkeypatch.setattr(_report, "PAGES_ALONE", 1)
     as_of = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)  # after the last event: the view

@@ -367,25 +367,10 @@ def test_a_review_counted_in_two_processes_gives_the_same_figures(
 
 
 def test_delays_announced_in_several_units_have_no_pooled_statistics() -> None:
-    import datetime as dt
-    from zoneinfo import ZoneInfo
+    from .engine_support import delays_in_two_units, november_2025
 
-    paris = ZoneInfo("Europe/Paris")
-
-    def on(day: int, hour: int = 10) -> dt.datetime:
-        return dt.datetime(2025, 11, day, hour, tzinfo=paris)
-
-    engine = SlaEngine("services-publics-plus", "fr", clock=lambda: on(28))
-    events = []
-    for cid, delay, answered in [("A", "2 semaines", 17), ("B", "10 jours ouvrés", 7)]:
-        events += [
-            {"event_id": f"{cid}1", "contact_id": cid, "type": "received",
-             "occurred_at": on(4), "channel": "email"},
-            {"event_id": f"{cid}2", "contact_id": cid, "type": "acknowledged",
-             "occurred_at": on(4, 11), "announced_delay": delay},
-            {"event_id": f"{cid}3", "contact_id": cid, "type": "answered",
-             "occurred_at": on(answered)},
-        ]  # fmt: skip
+    events = delays_in_two_units()
+    engine = SlaEngine("services-publics-plus", "fr", clock=lambda: november_2025(28))
     engine.record_many(events)
     (entry,) = [e for e in build_report(engine)["engagements"] if e["id"] == "answer-announced"]
     assert (entry["total"], entry["met"]) == (2, 2)
@@ -394,7 +379,7 @@ def test_delays_announced_in_several_units_have_no_pooled_statistics() -> None:
         "unit": None, "count": 2, "median": None, "p90": None, "histogram": []
     }  # fmt: skip
     # One unit: the statistics as usual.
-    one = SlaEngine("services-publics-plus", "fr", clock=lambda: on(28))
+    one = SlaEngine("services-publics-plus", "fr", clock=lambda: november_2025(28))
     one.record_many([e for e in events if e["contact_id"] == "B"])
     (entry,) = [e for e in build_report(one)["engagements"] if e["id"] == "answer-announced"]
     assert entry["delay"]["unit"] == "jours ouvrés"

@@ -826,45 +826,32 @@ _RulesState = tuple[bool, bool, bool]
 _RECEIVED_STATE: _RulesState = (False, False, False)
 
 
-def _refuse(contact_id: str, event_id: str, rule: str, code: str) -> NoReturn:
-    raise ContactRuleError(contact_id, event_id, rule, code)
-
-
 def _rules_step(state: _RulesState, e: ContactEvent, contact_id: str, event_id: str) -> _RulesState:
     """The rules' state once ``e`` follows a history in ``state``; raise if it may not."""
 
+    def fail(rule: str, code: str) -> NoReturn:
+        raise ContactRuleError(contact_id, event_id, rule, code)
+
     kind = e.type
     if kind is EventType.RECEIVED:
-        _refuse(
-            contact_id,
-            event_id,
-            "the contact is already received (one 'received' event per contact)",
-            "received_twice",
-        )
+        fail("the contact is already received (one 'received' event per contact)", "received_twice")
     suspended, closed, answered = state
     # An escalation the engine recorded stays when the service's closure,
     # recorded late, turns out to come before it: the closure must not be
     # refused for what the engine did without knowing of it (whichever of
     # the two is recorded first: a copy of the log in time order too).
     if closed and kind is not EventType.REOPENED and not engine_escalation(e):
-        _refuse(
-            contact_id,
-            event_id,
+        fail(
             f"{kind.value!r} after the contact was closed (only 'reopened' may follow)",
             "after_closed",
         )
     if kind is EventType.SUSPENDED:
         if suspended:
-            _refuse(contact_id, event_id, "'suspended' while already suspended", "suspended_twice")
+            fail("'suspended' while already suspended", "suspended_twice")
         return (True, closed, answered)
     if kind is EventType.RESUMED:
         if not suspended:
-            _refuse(
-                contact_id,
-                event_id,
-                "'resumed' without a 'suspended' before it",
-                "resumed_unsuspended",
-            )
+            fail("'resumed' without a 'suspended' before it", "resumed_unsuspended")
         return (False, closed, answered)
     if kind is EventType.CLOSED:
         return (False, True, answered)
@@ -872,11 +859,6 @@ def _rules_step(state: _RulesState, e: ContactEvent, contact_id: str, event_id: 
         return (suspended, closed, True)
     if kind is EventType.REOPENED:
         if not (closed or answered):
-            _refuse(
-                contact_id,
-                event_id,
-                "'reopened' before the contact was answered or closed",
-                "reopened_unanswered",
-            )
+            fail("'reopened' before the contact was answered or closed", "reopened_unanswered")
         return _RECEIVED_STATE
     return state

@@ -332,7 +332,7 @@ def evaluate_contact(
     calendars: CalendarResolver,
     as_of: dt.datetime | None = None,
     *,
-    deadlines: dict[tuple[str, Delay, int], _Deadline] | None = None,
+    deadlines: _Deadlines | None = None,
 ) -> list[Timer]:
     """Every timer of one contact, as of ``as_of`` (events after it are ignored).
 
@@ -409,7 +409,7 @@ def _response_timers(
     catalogue: Catalogue,
     calendars: CalendarResolver,
     cls: _Classification,
-    deadlines: dict[tuple[str, Delay, int], _Deadline] | None = None,
+    deadlines: _Deadlines | None = None,
 ) -> list[Timer]:
     key = engagement.calendar or catalogue.calendar
     cal = calendars(key)
@@ -553,7 +553,7 @@ def _response_timer(
     engagement: Engagement,
     cal: Calendar,
     common: dict[str, Any],
-    deadlines: dict[tuple[str, Delay, int], _Deadline] | None = None,
+    deadlines: _Deadlines | None = None,
 ) -> Timer:
     started_at = start.occurred_at
     stopped_at = None if stop is None else stop.occurred_at
@@ -573,12 +573,8 @@ def _response_timer(
         # pause ends with the stop.
         pauses[-1] = (pauses[-1][0], stopped_at)
     if deadlines is not None and not pauses and not target.unit.is_hours:
-        # Without pauses a day-counted deadline depends on the start's local
-        # day alone (as PlainEvaluator counts it): worked out once per day.
-        deadline_key = (engagement.id, target, started_at.astimezone(cal.tz).toordinal())
-        found = deadlines.get(deadline_key)
-        if found is None:
-            found = deadlines[deadline_key] = _deadline(engagement, target, cal, started_at, pauses)
+        start_day = started_at.astimezone(cal.tz).toordinal()
+        found = _unpaused_deadline(deadlines, engagement, target, cal, started_at, start_day)
     else:
         found = _deadline(engagement, target, cal, started_at, pauses)
     due, expires, effective, paused_now, warnings = found
@@ -609,6 +605,28 @@ def _response_timer(
 
 
 _Deadline = tuple[dt.date | None, dt.datetime | None, list[bool], bool, tuple[dt.datetime, ...]]
+#: Deadlines without pauses, by engagement, delay applied and local start day.
+_Deadlines = dict[tuple[str, Delay, int], _Deadline]
+
+
+def _unpaused_deadline(
+    deadlines: _Deadlines,
+    engagement: Engagement,
+    target: Delay,
+    cal: Calendar,
+    started_at: dt.datetime,
+    start_day: int,
+) -> _Deadline:
+    """``_deadline`` without pauses of a day-counted delay, worked out once per start day.
+
+    Without pauses such a deadline depends on the start only through its
+    local day (``start_day``, an ordinal in ``cal``'s zone).
+    """
+    key = (engagement.id, target, start_day)
+    found = deadlines.get(key)
+    if found is None:
+        found = deadlines[key] = _deadline(engagement, target, cal, started_at, ())
+    return found
 
 
 def _deadline(
@@ -702,9 +720,8 @@ class PlainEvaluator:
         self.catalogue = catalogue
         self.calendars = calendars
         self._plans: dict[tuple[str | None, ...], tuple[_Plan, ...] | None] = {}
-        self._deadlines: dict[tuple[str, int], _Deadline] = {}
-        #: evaluate_contact's deadlines of timers without pauses (any delay applied).
-        self._unpaused_deadlines: dict[tuple[str, Delay, int], _Deadline] = {}
+        #: Its own timers' deadlines and evaluate_contact's, for the histories it hands on.
+        self._deadlines: _Deadlines = {}
         self._elapsed: dict[tuple[str, int, int], int | float] = {}
 
     def evaluate(self, events: Sequence[ContactEvent]) -> list[Timer]:
@@ -719,7 +736,7 @@ class PlainEvaluator:
             or any(e.type not in PLAIN_TYPES for e in events[1:])
         ):
             return evaluate_contact(
-                events, self.catalogue, self.calendars, deadlines=self._unpaused_deadlines
+                events, self.catalogue, self.calendars, deadlines=self._deadlines
             )
         timers: list[Timer] = []
         as_of = events[-1].occurred_at
@@ -742,13 +759,9 @@ class PlainEvaluator:
                 )
             else:
                 start_day = started_at.astimezone(cal.tz).toordinal()
-                deadline_key = (engagement.id, start_day)
-                found = self._deadlines.get(deadline_key)
-                if found is None:
-                    found = self._deadlines[deadline_key] = _deadline(
-                        engagement, engagement.target, cal, started_at, ()
-                    )
-                due, expires, _, _, warnings = found
+                due, expires, _, _, warnings = _unpaused_deadline(
+                    self._deadlines, engagement, engagement.target, cal, started_at, start_day
+                )
             elapsed: int | float | None = None
             if stop is None:
                 state, stopped_at = TimerState.RUNNING, None
